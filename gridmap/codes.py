@@ -22,6 +22,7 @@ This module is pure: no I/O.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -230,7 +231,7 @@ def parent_code(code: str) -> str | None:
     idx = LEVELS.index(level)
     if idx == 0:
         return None
-    _, start, end = GROUPS[idx]
+    _, start, _end = GROUPS[idx]
     return code[:start] + "0" * (12 - start)
 
 
@@ -367,7 +368,7 @@ def reading_order(
 
     Points are (x, y) with y growing northwards, in a metric CRS. Points whose y differ by
     less than ``row_height`` (default: the median gap between distinct sorted y values
-    times 2, which groups cells of one row of a regular layout) fall into one row; a row
+    halved, which groups cells of one row of a regular layout) fall into one row; a row
     starts at its northernmost point.
 
     >>> reading_order([(0, 0), (10, 0), (0, 10), (10, 10)])
@@ -379,7 +380,7 @@ def reading_order(
     by_y = sorted(range(n), key=lambda i: (-points[i][1], points[i][0], i))
     if row_height is None:
         ys = sorted({p[1] for p in points}, reverse=True)
-        gaps = sorted(a - b for a, b in zip(ys, ys[1:], strict=False))
+        gaps = sorted(a - b for a, b in itertools.pairwise(ys))
         row_height = gaps[len(gaps) // 2] / 2 if gaps else 0.0
     rows: list[list[int]] = []
     top = float("inf")
