@@ -119,3 +119,9 @@ class LimitExceeded(InvalidInput):
     """A request is larger than the service accepts."""
 
     code = "limit_exceeded"
+
+
+class InvalidAddress(InvalidInput):
+    """An address to parse is not a non-empty string."""
+
+    code = "invalid_address"
