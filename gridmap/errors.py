@@ -39,8 +39,9 @@ class InvalidCode(InvalidInput):
     code = "invalid_code"
 
     def __init__(self, value: str, group: str, reason: str) -> None:
+        where = "" if group == "format" else f"{group} digits "
         super().__init__(
-            f"invalid code {value!r}: {group} digits {reason}",
+            f"invalid code {value!r}: {where}{reason}",
             value=value,
             group=group,
             reason=reason,

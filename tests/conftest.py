@@ -1,0 +1,113 @@
+"""Shared fixtures: a real PostGIS for every test that needs one.
+
+A test that needs PostGIS skips when none can be had locally, but fails when CI=true: CI
+must run against a real database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from gridmap.db.migrate import migrate
+from gridmap.db.provision import conninfo_to_url, ensure_extensions, find_server
+from gridmap.errors import DatabaseUnavailable
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TEMPLATE = "gridmap_test_template"
+
+
+def unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"CI=true and a required service is unavailable: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """A conninfo to the ``postgres`` database of a PostgreSQL server with PostGIS."""
+    url = os.environ.get("GRIDMAP_TEST_SERVER_URL")
+    try:
+        if url:
+            server = make_conninfo(url, dbname="postgres")
+        else:
+            server, _ = find_server(allow_private=True)
+    except DatabaseUnavailable as exc:
+        unavailable(str(exc))
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE))
+        )
+        conn.execute(
+            sql.SQL(
+                "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
+                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+            ).format(sql.Identifier(TEMPLATE))
+        )
+    tmpl = make_conninfo(server, dbname=TEMPLATE)
+    try:
+        ensure_extensions(tmpl, install=True)
+    except DatabaseUnavailable as exc:
+        unavailable(str(exc))
+    with psycopg.connect(tmpl, autocommit=True) as conn:
+        migrate(conn)
+    return server
+
+
+def _create_db(server: str, template: str) -> str:
+    name = f"gridmap_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        )
+    return name
+
+
+def _drop_db(server: str, name: str) -> None:
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture
+def db_url(pg_server: str) -> Iterator[str]:
+    """URL of a fresh, migrated, empty gridmap database, dropped afterwards."""
+    name = _create_db(pg_server, TEMPLATE)
+    try:
+        yield conninfo_to_url(make_conninfo(pg_server, dbname=name))
+    finally:
+        _drop_db(pg_server, name)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[psycopg.Connection[Any]]:
+    """An autocommit connection to a fresh, migrated, empty gridmap database."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def empty_db_url(pg_server: str) -> Iterator[str]:
+    """URL of a fresh database with nothing in it (no extensions, no migrations)."""
+    name = f"gridmap_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL(
+                "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
+                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+            ).format(sql.Identifier(name))
+        )
+    try:
+        yield conninfo_to_url(make_conninfo(pg_server, dbname=name))
+    finally:
+        _drop_db(pg_server, name)
