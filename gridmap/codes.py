@@ -366,10 +366,11 @@ def reading_order(
 ) -> list[int]:
     """Indices of ``points`` in reading order: rows north to south, west to east in a row.
 
-    Points are (x, y) with y growing northwards, in a metric CRS. Points whose y differ by
-    less than ``row_height`` (default: the median gap between distinct sorted y values
-    halved, which groups cells of one row of a regular layout) fall into one row; a row
-    starts at its northernmost point.
+    Points are (x, y) with y growing northwards, in a metric CRS. A new row starts where
+    the next point south lies more than ``row_height`` below the row's northernmost point.
+    Callers that know their cells should pass half the typical cell height; the default is
+    half the largest north-south gap between consecutive points, which splits a jittered
+    regular layout into its rows.
 
     >>> reading_order([(0, 0), (10, 0), (0, 10), (10, 10)])
     [2, 3, 0, 1]
@@ -379,9 +380,9 @@ def reading_order(
         return []
     by_y = sorted(range(n), key=lambda i: (-points[i][1], points[i][0], i))
     if row_height is None:
-        ys = sorted({p[1] for p in points}, reverse=True)
-        gaps = sorted(a - b for a, b in itertools.pairwise(ys))
-        row_height = gaps[len(gaps) // 2] / 2 if gaps else 0.0
+        ys = [points[i][1] for i in by_y]
+        gaps = [a - b for a, b in itertools.pairwise(ys)]
+        row_height = max(gaps) / 2 if gaps else 0.0
     rows: list[list[int]] = []
     top = float("inf")
     for i in by_y:
