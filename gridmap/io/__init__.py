@@ -1,0 +1,21 @@
+"""Files in and out: the interchange format (GeoPackage or folder) and its validation.
+
+>>> from gridmap.io import Interchange, validate
+>>> validate(Interchange())
+[]
+"""
+
+from gridmap.io.interchange import Interchange, export_qgis, read_interchange, write_interchange
+from gridmap.io.schema import LAYERS
+from gridmap.io.validate import Problem, validate, validate_or_raise
+
+__all__ = [
+    "LAYERS",
+    "Interchange",
+    "Problem",
+    "export_qgis",
+    "read_interchange",
+    "validate",
+    "validate_or_raise",
+    "write_interchange",
+]
