@@ -105,8 +105,8 @@ class ParsedAddress:
 _NAME_CONTINUES = frozenset("路街道巷胡大小花家苑城公站桥广医学院园府庭居楼厦里村屯组号")
 _CJK = r"\u3007\u4e00-\u9fff"
 _CJK_ONLY = re.compile(rf"[{_CJK}]+")
-# stems exclude the suffix characters, so these never swallow two levels
-_STEM_CLS = r"[^\W\d_A-Za-z省市区县旗镇乡村]"
+# lazy stems, and the shortest match over all levels wins, so one never swallows two levels
+_STEM_CLS = r"[^\W\d_A-Za-z]"
 _GENERIC: tuple[tuple[int, re.Pattern[str]], ...] = (
     (0, re.compile(rf"{_STEM_CLS}{{2,8}}?(?:省|自治区|特别行政区)")),
     (1, re.compile(rf"{_STEM_CLS}{{2,10}}?(?:自治州|地区|盟|市)(?!场|民|政)")),
@@ -115,7 +115,7 @@ _GENERIC: tuple[tuple[int, re.Pattern[str]], ...] = (
     (4, re.compile(rf"{_STEM_CLS}{{2,8}}?(?:社区|村)(?!民)")),
 )
 _NOT_COUNTY = re.compile(
-    r"(?:小|园|景|校|厂|矿|业|发|营|学|军|花|苑|城|新|商|住|库|港|保税|示范|试验)区$"
+    r"(?:小|园|景|校|厂|矿|业|发|营|学|军|花|苑|新|商|住|库|港|保税|示范|试验)区$"
 )
 _NOT_CITY = re.compile(r"(?:超|城|门|夜|菜|集|股|花|鸟|鱼|早|农贸)市$")
 _NOT_VILLAGE = re.compile(r"新村$")
@@ -235,11 +235,12 @@ def _fuzzy(text: str, pos: int, gaz: Gazetteer, spans: list[_Span]) -> _Span | N
 
 def _generic(text: str, pos: int, spans: list[_Span]) -> _Span | None:
     floor = spans[-1].depth if spans else -1
+    best: _Span | None = None
     for depth, pattern in _GENERIC:
         if depth <= floor:
             continue
         m = pattern.match(text, pos)
-        if m is None:
+        if m is None or (best is not None and m.end() >= best.end):
             continue
         word = m.group(0)
         if depth == 2 and _NOT_COUNTY.search(word):
@@ -250,8 +251,8 @@ def _generic(text: str, pos: int, spans: list[_Span]) -> _Span | None:
             continue
         if depth == 1 and word.endswith("市") and floor >= 1:
             continue
-        return _Span(pos, m.end(), "generic", (), depth)
-    return None
+        best = _Span(pos, m.end(), "generic", (), depth)
+    return best
 
 
 def _read_admin(text: str, gaz: Gazetteer) -> tuple[list[_Span], int]:
@@ -273,10 +274,28 @@ def _read_admin(text: str, gaz: Gazetteer) -> tuple[list[_Span], int]:
         if span is None:
             span = _generic(text, pos, spans)
         if span is None:
+            repeated = _repeated(text, pos, spans)
+            if repeated:
+                pos += repeated
+                continue
             break
         spans.append(span)
         pos = span.end
     return spans, pos
+
+
+def _repeated(text: str, pos: int, spans: list[_Span]) -> int:
+    """Length of admin names written a second time at ``pos`` (浙江省杭州市浙江省杭州市)."""
+    for i, span in enumerate(spans):
+        if text.startswith(text[span.start : span.end], pos):
+            n = 0
+            for later in spans[i:]:
+                word = text[later.start : later.end]
+                if not text.startswith(word, pos + n):
+                    break
+                n += len(word)
+            return n
+    return 0
 
 
 _SKIP_COST = 10
@@ -322,10 +341,18 @@ def _resolve(spans: list[_Span]) -> list[tuple[Division, ...]]:
 
 _HAMLET = re.compile(rf"[{_CJK}]{{1,6}}?屯(?!路|街|大街|大路|镇|乡)")
 _GROUP = re.compile(r"第?([0-9]+)(?:村民小组|小组|组|社)")
+# a township or community written after a development zone or other leftover
+_LATE_ADMIN = re.compile(
+    rf"(?P<t>{_STEM_CLS}{{2,6}}?(?:街道|镇|乡))|(?P<v>{_STEM_CLS}{{2,6}}?社区)"
+)
+_LATE_LEVEL = {"t": "township", "v": "village"}
+_VILLAGE_GROUP = re.compile(rf"([{_CJK}]{{1,3}}?)组(?![织长团])")
 _NAMED_GROUP = re.compile(rf"([{_CJK}]{{2,5}}?)村民小组")
-_ROAD = re.compile(rf"[{_CJK}]{{2,12}}?(?:大街|大路|大道|环路|公路|路|街|胡同|巷|弄|道)")
+_ROAD = re.compile(
+    rf"[{_CJK}]{{2,12}}?(?:大街|大路|大道|环路|公路|路|街(?!道)|胡同|巷|弄|(?<!街)道)"
+)
 _COMPOUND_SUFFIX = "小区|花园|家园|新村|公寓|大厦|广场|名苑|雅苑|苑|城|公馆|华府|府|庭|邸|园|里|湾|居|院|宿舍|社区|村|楼|中心|大院"
-_COMPOUND_START = re.compile(rf"(?:{_COMPOUND_SUFFIX})")
+_COMPOUND_START = re.compile(r"小区|新村|花园|家园|公寓|大厦|社区")
 _HOUSE_NO = re.compile(r"([0-9]+(?:-[0-9]+)?[A-Z]?)号(?!院)")
 _BARE_NO = re.compile(r"([0-9]+)(?![0-9A-Z\-]|栋|单元|层|楼|室|门|组|期|号)")
 _RUN = re.compile(rf"[{_CJK}]+(?:[0-9]+期)?")
@@ -354,17 +381,41 @@ def _read_rest(text: str, pos: int, got: dict[str, Any]) -> list[str]:
         elif (m := _NAMED_GROUP.match(text, pos)) and "group" not in got:
             got["group"] = m.group(1)
         elif (
+            ("community" in got or "hamlet" in got)
+            and "group" not in got
+            and "road" not in got
+            and (m := _VILLAGE_GROUP.match(text, pos))
+        ):
+            got["group"] = m.group(1)
+        elif (
+            "road" not in got
+            and "compound" not in got
+            and (m := _LATE_ADMIN.match(text, pos))
+            and _COMPONENT_OF_LEVEL[_LATE_LEVEL[m.lastgroup or ""]] not in got
+        ):
+            got[_COMPONENT_OF_LEVEL[_LATE_LEVEL[m.lastgroup or ""]]] = m.group(0)
+        elif (
             (m := _ROAD.match(text, pos))
             and "road" not in got
             and "compound" not in got
             and "building" not in got
             and not _COMPOUND_START.match(text, m.end())
         ):
-            got["road"] = m.group(0)
+            word = m.group(0)
+            cut = _road_cut(word)
+            if cut:
+                head = word[:cut]
+                if "compound" not in got and _COMPOUND_END.search(head):
+                    got["compound"] = head
+                else:
+                    rest.append(head)
+            got["road"] = word[cut:]
             pos = m.end()
             after_road = True
             continue
-        elif after_road and (m := _HOUSE_NO.match(text, pos)):
+        elif (
+            after_road or (("group" in got or "hamlet" in got) and "house_number" not in got)
+        ) and (m := _HOUSE_NO.match(text, pos)):
             got["house_number"] = m.group(1)
         elif after_road and (m := _BARE_NO.match(text, pos)) and "house_number" not in got:
             got["house_number"] = m.group(1)
@@ -419,6 +470,21 @@ def _read_rest(text: str, pos: int, got: dict[str, Any]) -> list[str]:
         after_road = False
         pos = m.end()
     return rest
+
+
+# where a road name cannot continue backwards: an area or compound ends there (经济开发区丹枫路)
+_ROAD_HEAD_END = re.compile(
+    r"(?:开发区|园区|工业区|工业园|小区|花园|家园|新村|公寓|大厦|[区县市镇乡村省])"
+)
+
+
+def _road_cut(word: str) -> int:
+    """Where the road starts inside ``word``, or 0 when all of it is the road."""
+    cut = 0
+    for m in _ROAD_HEAD_END.finditer(word):
+        if m.end() >= 2 and len(word) - m.end() >= 3:
+            cut = m.end()
+    return cut
 
 
 _SUFFIX_ANYWHERE = re.compile(rf"(?:{_COMPOUND_SUFFIX})")
