@@ -1,0 +1,115 @@
+"""The merge QA report: GeoJSON features for a later map and a Markdown rendering."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+
+from gridmap.merge.model import MEASURE_CRS, STORE_CRS
+
+
+def features_geojson(features: Sequence[Any]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection (EPSG:4490 lon/lat) of gaps, overlaps and slivers.
+
+    >>> features_geojson([])
+    {'type': 'FeatureCollection', 'features': []}
+    """
+    if not features:
+        return {"type": "FeatureCollection", "features": []}
+    series = gpd.GeoSeries([f.geometry for f in features], crs=MEASURE_CRS).to_crs(STORE_CRS)
+    series = series.set_precision(1e-7)
+    out = []
+    for f, geom in zip(features, series, strict=True):
+        out.append(
+            {
+                "type": "Feature",
+                "properties": {"kind": f.kind, "layer": f.layer, "area_m2": round(f.area_m2, 1)},
+                "geometry": json.loads(gpd.GeoSeries([geom]).to_json())["features"][0]["geometry"],
+            }
+        )
+    return {"type": "FeatureCollection", "features": out}
+
+
+def _fmt_area(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def render_report_markdown(report: dict[str, Any]) -> str:
+    """The merge report as Markdown: overall figures, then one section per community.
+
+    >>> text = render_report_markdown({"overall": {"communities": 0, "grids": 0,
+    ...     "buildings": 0, "households": {"min": 0, "median": 0, "max": 0},
+    ...     "gaps": {}, "overlaps": {}, "slivers_removed": {"count": 0, "area_m2": 0},
+    ...     "out_of_range": 0, "crossing": 0, "buildings_changed": {}},
+    ...     "communities": [], "crossing": [], "legacy_outside": []})
+    >>> text.splitlines()[0]
+    '# 多网合一 merge report'
+    """
+    o = report["overall"]
+    hh = o["households"]
+    lines = [
+        "# 多网合一 merge report",
+        "",
+        f"- communities: {o['communities']}, unified grids: {o['grids']}, "
+        f"buildings: {o['buildings']}",
+        f"- households per grid: min {hh['min']}, median {hh['median']:g}, max {hh['max']}",
+        f"- slivers removed: {o['slivers_removed']['count']} "
+        f"({_fmt_area(o['slivers_removed']['area_m2'])} m²)",
+        f"- grids outside the household range: {o['out_of_range']}",
+        f"- legacy grids crossing community lines: {o['crossing']}",
+        "",
+        "| layer | gaps | gap area m² | overlaps | overlap area m² | buildings changed |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for layer in sorted(set(o["gaps"]) | set(o["overlaps"])):
+        g = o["gaps"].get(layer, {"count": 0, "area_m2": 0})
+        v = o["overlaps"].get(layer, {"count": 0, "area_m2": 0})
+        lines.append(
+            f"| {layer} | {g['count']} | {_fmt_area(g['area_m2'])} | {v['count']} | "
+            f"{_fmt_area(v['area_m2'])} | {o['buildings_changed'].get(layer, 0)} |"
+        )
+    if report["crossing"]:
+        lines += ["", "## Legacy grids crossing community lines", ""]
+        for c in report["crossing"]:
+            parts = ", ".join(
+                f"{q['community_code']} {_fmt_area(q['area_m2'])} m² -> "
+                f"{', '.join(q['grids']) or 'sliver'}"
+                for q in c["parts"]
+            )
+            lines.append(f"- {c['layer']} {c['source_code']} ({c['name']}): {parts}")
+    if report["legacy_outside"]:
+        lines += ["", "## Legacy grid area outside every community", ""]
+        for q in report["legacy_outside"]:
+            lines.append(
+                f"- {q['layer']} {q['source_code']}: {q['outside_share']:.2%} "
+                f"({_fmt_area(q['outside_area_m2'])} m²)"
+            )
+    for c in report["communities"]:
+        h = c["households"]
+        lines += [
+            "",
+            f"## {c['name']} {c['code']} ({c['kind']})",
+            "",
+            f"- grids: {c['grids']}, buildings: {c['buildings']}, households min/median/max: "
+            f"{h['min']}/{h['median']:g}/{h['max']}",
+            f"- slivers removed: {c['slivers_removed']['count']} "
+            f"({_fmt_area(c['slivers_removed']['area_m2'])} m²); gaps filled: "
+            f"{c['gaps_filled']['count']}; overlaps resolved: {c['overlaps_resolved']['count']}",
+        ]
+        for layer, e in c["legacy"].items():
+            moved = c.get("buildings_changed", {}).get(layer, {"count": 0})
+            lines.append(
+                f"- {layer}: {e['grids']} grids, {e['gaps']['count']} gaps "
+                f"({_fmt_area(e['gaps']['area_m2'])} m²), {e['overlaps']['count']} overlaps "
+                f"({_fmt_area(e['overlaps']['area_m2'])} m²), {moved['count']} buildings changed grid"
+            )
+        for q in c["out_of_range"]:
+            lines.append(
+                f"- out of range: {q['grid_code']} {q['households']} households: {q['reason']}"
+            )
+        for note in c.get("notes", []):
+            lines.append(f"- note: {note}")
+    return "\n".join(lines) + "\n"
