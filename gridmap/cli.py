@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -175,6 +175,124 @@ def code_compose(
     from gridmap.codes import compose_grid_code
 
     out.print(compose_grid_code(community, serial))
+
+
+# ------------------------------------------------------------------------------ data
+
+
+def _progress_bar() -> tuple[Any, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description:<14}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(label: str, done: int, total: int) -> None:
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=total or 1)
+        bar.update(tasks[label], completed=done if total else 1, total=total or 1)
+
+    return bar, update
+
+
+@app.command("import")
+def import_(
+    path: Annotated[
+        str, typer.Argument(help="A GeoPackage, or a folder of <layer>.geojson/.csv/.shp files.")
+    ],
+    url: DbUrl = None,
+    source_crs: Annotated[
+        str | None,
+        typer.Option(
+            help="CRS of coordinates when the file declares none or is wrong: "
+            "EPSG:NNNN, or GCJ02 for Amap/Tencent coordinates."
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Attribute encoding of Shapefiles (e.g. GBK).")
+    ] = None,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Repair invalid geometries (reported).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate only; write nothing.")
+    ] = False,
+) -> None:
+    """Validate a file in the interchange format and import it, all or nothing."""
+    from gridmap.db import connect
+    from gridmap.db.load import known_division_codes, load_interchange
+    from gridmap.io import read_interchange
+    from gridmap.io.validate import validate_or_raise
+
+    data = read_interchange(path, source_crs=source_crs, encoding=encoding)
+    target = database_url(url)
+    with connect(target) as conn:
+        known = known_division_codes(conn)
+        notes = validate_or_raise(data, fix=fix, known_codes=known)
+        for note in notes:
+            LOG.warning("%s", note)
+        counts = ", ".join(f"{k} {v:,}" for k, v in data.counts().items() if v)
+        if dry_run:
+            out.print(f"valid: {counts}; nothing written (--dry-run)")
+            return
+        bar, update = _progress_bar()
+        with bar:
+            report = load_interchange(conn, data, source=f"import {path}", progress=update)
+    out.print(f"imported {counts}")
+    out.print(report.summary())
+
+
+@app.command("export")
+def export(
+    path: Annotated[str, typer.Argument(help="Output .gpkg file, or a folder.")],
+    url: DbUrl = None,
+    layers: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated layers (default: all): divisions, legacy_grids, "
+            "grids, crosswalk, buildings, units, people, assignments."
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="interchange (gpkg or folder), geojson or shapefile.")
+    ] = "interchange",
+    within: Annotated[str | None, typer.Option(help="Only this division (code).")] = None,
+    generation: Annotated[
+        int | None, typer.Option(help="Grid generation (default: current).")
+    ] = None,
+) -> None:
+    """Write the database back out in the interchange format, or as GeoJSON/Shapefile for QGIS."""
+    from gridmap.db import connect
+    from gridmap.db.dump import dump_interchange
+    from gridmap.io import export_qgis, write_interchange
+
+    wanted = [x.strip() for x in layers.split(",")] if layers else None
+    with connect(database_url(url)) as conn:
+        data, extra = dump_interchange(conn, layers=wanted, within=within, generation=generation)
+    if fmt == "interchange":
+        written = write_interchange(data, path)
+        if extra is not None:
+            from gridmap.io.interchange import write_layer
+
+            if written.suffix.lower() == ".gpkg":
+                write_layer(written, "crosswalk", extra)
+            else:
+                extra.to_csv(written / "crosswalk.csv", index=False, encoding="utf-8-sig")
+    elif fmt in ("geojson", "shapefile"):
+        files = export_qgis(data, path, fmt=fmt)  # type: ignore[arg-type]
+        out.print(f"wrote {len(files)} file(s) into {path}")
+        return
+    else:
+        raise typer.BadParameter(
+            f"{fmt!r}: expected interchange, geojson or shapefile", param_hint="--format"
+        )
+    out.print(f"wrote {written}")
 
 
 def main() -> None:

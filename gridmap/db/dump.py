@@ -1,0 +1,195 @@
+"""Read the database back into frames: the interchange layers, and the crosswalk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import psycopg
+import shapely
+
+from gridmap.codes import code_prefix, parse_division_code
+from gridmap.errors import InvalidInput, UnknownDivision
+
+ALL_LAYERS = (
+    "divisions",
+    "legacy_grids",
+    "grids",
+    "crosswalk",
+    "buildings",
+    "units",
+    "people",
+    "assignments",
+)
+
+
+def fetch_frame(
+    conn: psycopg.Connection[Any],
+    query: str,
+    params: dict[str, Any] | None = None,
+    geometry: str | None = "geom",
+) -> pd.DataFrame:
+    """Run ``query``; a GeoDataFrame (EPSG:4490) when it returns a WKB column ``geometry``."""
+    cur = conn.execute(query, params or {})
+    cols = [d.name for d in cur.description or []]
+    rows = cur.fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=cols)
+    if geometry is None or geometry not in cols:
+        return frame
+    geoms = shapely.from_wkb([bytes(g) if g is not None else None for g in frame[geometry]])
+    frame = frame.drop(columns=[geometry])
+    result: pd.DataFrame = gpd.GeoDataFrame(
+        frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490"
+    )
+    return result
+
+
+def _scope(within: str | None) -> str:
+    """A LIKE pattern on codes for the division ``within`` (all codes when None)."""
+    if within is None:
+        return "%"
+    parse_division_code(within)
+    return code_prefix(within) + "%"
+
+
+def dump_interchange(
+    conn: psycopg.Connection[Any],
+    layers: list[str] | None = None,
+    within: str | None = None,
+    generation: int | None = None,
+) -> tuple[Any, pd.DataFrame | None]:
+    """The database (or one division of it) as an Interchange, plus the crosswalk if asked.
+
+    Grids are those of ``generation`` (default: the current one), with their households.
+    """
+    from gridmap.io import Interchange
+
+    wanted = list(layers or ALL_LAYERS)
+    unknown = [name for name in wanted if name not in ALL_LAYERS]
+    if unknown:
+        raise InvalidInput(
+            f"unknown layer(s) {unknown!r}: expected some of {list(ALL_LAYERS)!r}", value=unknown
+        )
+    if within is not None:
+        found = conn.execute("SELECT 1 FROM division WHERE code = %s", (within,)).fetchone()
+        if not found:
+            raise UnknownDivision(within)
+    like = _scope(within)
+    gen_row = conn.execute(
+        "SELECT coalesce(%(g)s, (SELECT id FROM current_generation))", {"g": generation}
+    ).fetchone()
+    gen = gen_row[0] if gen_row else None
+    if generation is not None:
+        exists = conn.execute("SELECT 1 FROM generation WHERE id = %s", (generation,)).fetchone()
+        if not exists:
+            raise InvalidInput(f"no grid generation {generation}", value=generation)
+    p = {"like": like, "gen": gen}
+    frames: dict[str, pd.DataFrame] = {}
+    if "divisions" in wanted:
+        frames["divisions"] = fetch_frame(
+            conn,
+            """
+            SELECT d.code, d.name, d.level, d.parent_code, d.official_name,
+                   (SELECT string_agg(alias, '|' ORDER BY alias) FROM division_alias a
+                    WHERE a.code = d.code AND a.alias <> coalesce(d.official_name, '')) AS aliases,
+                   ST_AsBinary(d.boundary) AS geom
+            FROM division d
+            WHERE d.code LIKE %(like)s
+               OR d.code IN (SELECT unnest(%(anc)s::text[]))
+            ORDER BY d.code
+            """,
+            {**p, "anc": parse_division_code(within).ancestors() if within else []},
+        )
+    if "legacy_grids" in wanted:
+        frames["legacy_grids"] = fetch_frame(
+            conn,
+            """
+            SELECT layer, source_code, name, community_code, ST_AsBinary(boundary) AS geom
+            FROM legacy_grid
+            WHERE %(like)s = '%%' OR community_code LIKE %(like)s
+               OR EXISTS (SELECT 1 FROM division d WHERE d.code LIKE %(like)s
+                          AND d.level = 'village' AND ST_Intersects(d.boundary, legacy_grid.boundary))
+            ORDER BY layer, source_code
+            """,
+            p,
+        )
+    if "grids" in wanted:
+        frames["grids"] = fetch_frame(
+            conn,
+            """
+            SELECT code, name, community_code, kind, households, ST_AsBinary(boundary) AS geom
+            FROM grid
+            WHERE code LIKE %(like)s AND generation_low <= %(gen)s
+              AND (generation_high IS NULL OR generation_high >= %(gen)s)
+            ORDER BY code
+            """,
+            p,
+        )
+    if "buildings" in wanted:
+        frames["buildings"] = fetch_frame(
+            conn,
+            """
+            SELECT external_id AS building_id, community_code, road, house_number, compound,
+                   hamlet, group_no, building_no, households, floors,
+                   ST_AsBinary(coalesce(footprint, point)) AS geom
+            FROM building WHERE community_code LIKE %(like)s ORDER BY external_id
+            """,
+            p,
+        )
+    if "units" in wanted:
+        frames["units"] = fetch_frame(
+            conn,
+            """
+            SELECT b.external_id AS building_id, u.unit_no, u.households
+            FROM unit u JOIN building b ON b.id = u.building_id
+            WHERE b.community_code LIKE %(like)s ORDER BY b.external_id, u.unit_no
+            """,
+            p,
+            geometry=None,
+        )
+    if "assignments" in wanted or "people" in wanted:
+        assignments = fetch_frame(
+            conn,
+            """
+            SELECT p.external_id AS person_id, a.role, a.grid_code,
+                   coalesce(b.external_id, ub.external_id) AS building_id, u.unit_no,
+                   a.since::text AS since, a.until::text AS until
+            FROM assignment a JOIN person p ON p.id = a.person_id
+            LEFT JOIN building b ON b.id = a.building_id
+            LEFT JOIN unit u ON u.id = a.unit_id
+            LEFT JOIN building ub ON ub.id = u.building_id
+            WHERE coalesce(a.grid_code, b.community_code, ub.community_code) LIKE %(like)s
+            ORDER BY p.external_id, a.role, a.since
+            """,
+            p,
+            geometry=None,
+        )
+        if "assignments" in wanted:
+            frames["assignments"] = assignments
+        if "people" in wanted:
+            frames["people"] = fetch_frame(
+                conn,
+                """
+                SELECT external_id AS person_id, name, phone FROM person
+                WHERE %(like)s = '%%' OR external_id = ANY(%(ids)s) ORDER BY external_id
+                """,
+                {**p, "ids": list(assignments["person_id"]) if len(assignments) else []},
+                geometry=None,
+            )
+    crosswalk = None
+    if "crosswalk" in wanted:
+        crosswalk = fetch_frame(
+            conn,
+            """
+            SELECT l.layer, l.source_code, c.grid_code, c.area_share, c.household_share
+            FROM crosswalk c JOIN legacy_grid l ON l.id = c.legacy_id
+            WHERE c.generation = (SELECT max(generation) FROM crosswalk
+                                  WHERE generation <= %(gen)s)
+              AND c.grid_code LIKE %(like)s
+            ORDER BY l.layer, l.source_code, c.grid_code
+            """,
+            p,
+            geometry=None,
+        )
+    return Interchange.from_frames(**frames), crosswalk

@@ -1,0 +1,496 @@
+"""Write an interchange dataset into PostGIS: all or nothing, fast, idempotent.
+
+Every layer is streamed with ``COPY`` into a temporary staging table and merged into the
+real tables by its natural key (division code, legacy layer + source code, grid code,
+building id, building id + unit number, person id, assignment post + since), so importing
+the same file twice changes nothing. Everything happens in one transaction: a failure
+anywhere writes nothing.
+
+A ``grids`` layer (an already unified grid set) becomes a new grid *generation* when it
+changes anything: grids whose code, boundary and attributes are unchanged keep their row,
+changed ones are closed (``generation_high``) and re-inserted, and grids of the affected
+communities that the file no longer carries are retired. Nothing is deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+from psycopg import sql
+
+from gridmap.errors import InvalidInput
+
+LOG = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(layer, rows_done, rows_total)``."""
+
+
+@dataclass
+class LoadReport:
+    """What an import changed, per table."""
+
+    inserted: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    generation: int | None = None
+    retired_grids: int = 0
+
+    def summary(self) -> str:
+        parts = []
+        for table in dict.fromkeys([*self.inserted, *self.updated, *self.unchanged]):
+            parts.append(
+                f"{table}: +{self.inserted.get(table, 0)} ~{self.updated.get(table, 0)} "
+                f"={self.unchanged.get(table, 0)}"
+            )
+        gen = f"; new grid generation {self.generation}" if self.generation else ""
+        return "; ".join(parts) + gen
+
+
+def _text(values: Iterable[Any]) -> list[str | None]:
+    out: list[str | None] = []
+    for v in values:
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            out.append(None)
+        else:
+            s = str(v)
+            out.append(s if s != "" else None)
+    return out
+
+
+def _ewkb(geoms: Any, multi: bool) -> list[str | None]:
+    arr = np.asarray(geoms, dtype=object)
+    if len(arr) == 0:
+        return []
+    arr = shapely.set_srid(arr, 4490)
+    out = shapely.to_wkb(arr, hex=True, include_srid=True)
+    return [None if g is None else str(g) for g in out]
+
+
+def _copy(
+    conn: psycopg.Connection[Any],
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    total: int,
+    progress: Progress | None,
+    label: str,
+) -> None:
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    done = 0
+    with conn.cursor() as cur, cur.copy(stmt) as copy:
+        for row in rows:
+            copy.write_row(row)
+            done += 1
+            if progress and done % 20000 == 0:
+                progress(label, done, total)
+    if progress:
+        progress(label, total, total)
+
+
+def _stage(
+    conn: psycopg.Connection[Any],
+    name: str,
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    geometry: str | None,
+    progress: Progress | None,
+) -> int:
+    """Create temp table ``stage_<name>`` with text columns and COPY ``frame`` into it."""
+    cols = list(columns) + (["geom"] if geometry else [])
+    conn.execute(
+        sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
+            sql.Identifier(f"stage_{name}"),
+            sql.SQL(", ").join(
+                sql.SQL("{} text").format(sql.Identifier(c)) for c in [*cols, "rownum"]
+            ),
+        )
+    )
+    data: list[list[str | None]] = []
+    for col in columns:
+        data.append(_text(frame[col]) if col in frame.columns else [None] * len(frame))
+    if geometry:
+        data.append(_ewkb(frame.geometry.values, multi=True))
+    data.append([str(i) for i in range(len(frame))])
+    rows = zip(*data, strict=True) if data else iter(())
+    _copy(conn, f"stage_{name}", [*cols, "rownum"], rows, len(frame), progress, name)
+    return len(frame)
+
+
+def _count_changes(
+    conn: psycopg.Connection[Any], statement: sql.SQL, params: dict[str, Any] | None = None
+) -> tuple[int, int]:
+    """Run an upsert that ``RETURNING (xmax = 0)``; return (inserted, updated)."""
+    rows = conn.execute(statement, params or {}).fetchall()
+    inserted = sum(1 for r in rows if r[0])
+    return inserted, len(rows) - inserted
+
+
+def _record(report: LoadReport, table: str, staged: int, changes: tuple[int, int]) -> None:
+    ins, upd = changes
+    report.inserted[table] = ins
+    report.updated[table] = upd
+    report.unchanged[table] = staged - ins - upd
+
+
+_MULTI = "ST_Multi(ST_CollectionExtract(geom::geometry, 3))"
+
+_UPSERT_DIVISIONS = f"""
+INSERT INTO division AS d (code, name, official_name, level, parent_code, kind, boundary)
+SELECT code, name, official_name, level, parent_code,
+       CASE WHEN level = 'township' THEN
+              CASE WHEN substr(code, 7, 3)::int < 100 THEN 'street'
+                   WHEN substr(code, 7, 3)::int < 200 THEN 'town'
+                   WHEN substr(code, 7, 3)::int < 400 THEN 'township' ELSE 'special' END
+            WHEN level = 'village' THEN
+              CASE WHEN substr(code, 10, 3)::int < 200 THEN 'community'
+                   WHEN substr(code, 10, 3)::int < 400 THEN 'village' ELSE 'special' END
+       END,
+       CASE WHEN geom IS NULL THEN NULL ELSE {_MULTI} END
+FROM stage_divisions
+ON CONFLICT (code) DO UPDATE SET
+    name = EXCLUDED.name, official_name = EXCLUDED.official_name, level = EXCLUDED.level,
+    parent_code = EXCLUDED.parent_code, kind = EXCLUDED.kind,
+    boundary = coalesce(EXCLUDED.boundary, d.boundary)
+WHERE (d.name, d.official_name, d.level, d.parent_code, d.kind)
+      IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.official_name, EXCLUDED.level,
+                        EXCLUDED.parent_code, EXCLUDED.kind)
+   OR (EXCLUDED.boundary IS NOT NULL AND
+       (d.boundary IS NULL OR NOT ST_Equals(d.boundary, EXCLUDED.boundary)))
+RETURNING (xmax = 0)
+"""
+
+_UPSERT_ALIASES = """
+INSERT INTO division_alias (code, alias)
+SELECT DISTINCT code, trim(a) FROM (
+    SELECT code, unnest(string_to_array(aliases, '|')) AS a FROM stage_divisions
+    UNION ALL
+    SELECT code, official_name FROM stage_divisions
+    WHERE official_name IS NOT NULL AND official_name <> name
+) s WHERE trim(a) <> ''
+ON CONFLICT DO NOTHING
+"""
+
+_UPSERT_LEGACY = f"""
+INSERT INTO legacy_grid AS l (layer, source_code, name, community_code, boundary)
+SELECT layer, source_code, coalesce(name, ''), community_code, {_MULTI} FROM stage_legacy_grids
+ON CONFLICT (layer, source_code) DO UPDATE SET
+    name = EXCLUDED.name, community_code = EXCLUDED.community_code, boundary = EXCLUDED.boundary
+WHERE (l.name, l.community_code) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.community_code)
+   OR NOT ST_Equals(l.boundary, EXCLUDED.boundary)
+RETURNING (xmax = 0)
+"""
+
+_UPSERT_BUILDINGS = f"""
+INSERT INTO building AS b (external_id, community_code, road, house_number, compound, hamlet,
+                           group_no, building_no, households, floors, footprint, point)
+SELECT building_id, community_code, road, house_number, compound, hamlet, group_no, building_no,
+       households::int, floors::int,
+       CASE WHEN ST_Dimension(geom::geometry) = 2 THEN {_MULTI} END,
+       CASE WHEN ST_Dimension(geom::geometry) = 2 THEN ST_PointOnSurface(geom::geometry)
+            ELSE ST_GeometryN(ST_Multi(geom::geometry), 1) END
+FROM stage_buildings
+ON CONFLICT (external_id) DO UPDATE SET
+    community_code = EXCLUDED.community_code, road = EXCLUDED.road,
+    house_number = EXCLUDED.house_number, compound = EXCLUDED.compound,
+    hamlet = EXCLUDED.hamlet, group_no = EXCLUDED.group_no,
+    building_no = EXCLUDED.building_no, households = EXCLUDED.households,
+    floors = EXCLUDED.floors, footprint = EXCLUDED.footprint, point = EXCLUDED.point
+WHERE (b.community_code, b.road, b.house_number, b.compound, b.hamlet, b.group_no,
+       b.building_no, b.households, b.floors)
+      IS DISTINCT FROM (EXCLUDED.community_code, EXCLUDED.road, EXCLUDED.house_number,
+       EXCLUDED.compound, EXCLUDED.hamlet, EXCLUDED.group_no, EXCLUDED.building_no,
+       EXCLUDED.households, EXCLUDED.floors)
+   OR NOT ST_Equals(b.point, EXCLUDED.point)
+   OR (b.footprint IS NULL) <> (EXCLUDED.footprint IS NULL)
+   OR NOT ST_Equals(b.footprint, EXCLUDED.footprint)
+RETURNING (xmax = 0)
+"""
+
+_UPSERT_UNITS = """
+INSERT INTO unit AS u (building_id, unit_no, households)
+SELECT b.id, s.unit_no, s.households::int
+FROM stage_units s JOIN building b ON b.external_id = s.building_id
+ON CONFLICT (building_id, unit_no) DO UPDATE SET households = EXCLUDED.households
+WHERE u.households IS DISTINCT FROM EXCLUDED.households
+RETURNING (xmax = 0)
+"""
+
+_UPSERT_PEOPLE = """
+INSERT INTO person AS p (external_id, name, phone)
+SELECT person_id, name, phone FROM stage_people
+ON CONFLICT (external_id) DO UPDATE SET name = EXCLUDED.name, phone = EXCLUDED.phone
+WHERE (p.name, p.phone) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.phone)
+RETURNING (xmax = 0)
+"""
+
+# Assignments have no single-column natural key: match on person, post and since.
+_ASSIGNMENTS_RESOLVED = """
+CREATE TEMP TABLE stage_assignment_rows ON COMMIT DROP AS
+SELECT p.id AS person_id, s.role,
+       CASE WHEN s.role = 'grid_chief' THEN s.grid_code END AS grid_code,
+       CASE WHEN s.role = 'building_chief' THEN b.id END AS building_id,
+       CASE WHEN s.role = 'unit_chief' THEN u.id END AS unit_id,
+       s.since::date AS since, nullif(s.until, '')::date AS until
+FROM stage_assignments s
+JOIN person p ON p.external_id = s.person_id
+LEFT JOIN building b ON b.external_id = s.building_id
+LEFT JOIN unit u ON u.building_id = b.id AND u.unit_no = s.unit_no
+"""
+
+_UPDATE_ASSIGNMENTS = """
+UPDATE assignment a SET until = r.until
+FROM stage_assignment_rows r
+WHERE a.person_id = r.person_id AND a.role = r.role AND a.since = r.since
+  AND a.grid_code IS NOT DISTINCT FROM r.grid_code
+  AND a.building_id IS NOT DISTINCT FROM r.building_id
+  AND a.unit_id IS NOT DISTINCT FROM r.unit_id
+  AND a.until IS DISTINCT FROM r.until
+RETURNING false
+"""
+
+_INSERT_ASSIGNMENTS = """
+INSERT INTO assignment (person_id, role, grid_code, building_id, unit_id, since, until)
+SELECT r.person_id, r.role, r.grid_code, r.building_id, r.unit_id, r.since, r.until
+FROM stage_assignment_rows r
+WHERE NOT EXISTS (
+    SELECT 1 FROM assignment a
+    WHERE a.person_id = r.person_id AND a.role = r.role AND a.since = r.since
+      AND a.grid_code IS NOT DISTINCT FROM r.grid_code
+      AND a.building_id IS NOT DISTINCT FROM r.building_id
+      AND a.unit_id IS NOT DISTINCT FROM r.unit_id)
+RETURNING true
+"""
+
+
+def _load_grids(conn: psycopg.Connection[Any], report: LoadReport, source: str) -> None:
+    """Turn the staged grid set into a new generation, if it changes anything."""
+    conn.execute(
+        f"""
+        CREATE TEMP TABLE stage_grid_rows ON COMMIT DROP AS
+        SELECT code, coalesce(name, '') AS name, community_code, kind,
+               {_MULTI} AS boundary
+        FROM stage_grids
+        """
+    )
+    reused = conn.execute(
+        "SELECT s.code FROM stage_grid_rows s JOIN grid_code c ON c.code = s.code "
+        "WHERE c.retired_in IS NOT NULL ORDER BY s.code LIMIT 20"
+    ).fetchall()
+    if reused:
+        codes = ", ".join(str(r[0]) for r in reused)
+        raise InvalidInput(
+            f"grid code(s) {codes} were retired and may not be reused: give the grid a new "
+            "serial (codes are never reissued)",
+            codes=[str(r[0]) for r in reused],
+        )
+    changed = conn.execute(
+        """
+        SELECT count(*) FROM stage_grid_rows s
+        LEFT JOIN grid g ON g.code = s.code AND g.generation_high IS NULL
+        WHERE g.id IS NULL OR (g.name, g.community_code, g.kind)
+              IS DISTINCT FROM (s.name, s.community_code, s.kind)
+           OR NOT ST_Equals(g.boundary, s.boundary)
+        """
+    ).fetchone()
+    gone = conn.execute(
+        """
+        SELECT count(*) FROM grid g
+        WHERE g.generation_high IS NULL
+          AND g.community_code IN (SELECT DISTINCT community_code FROM stage_grid_rows)
+          AND g.code NOT IN (SELECT code FROM stage_grid_rows)
+        """
+    ).fetchone()
+    n_changed = int(changed[0]) if changed else 0
+    n_gone = int(gone[0]) if gone else 0
+    staged = conn.execute("SELECT count(*) FROM stage_grid_rows").fetchone()
+    n_staged = int(staged[0]) if staged else 0
+    if n_changed == 0 and n_gone == 0:
+        report.unchanged["grid"] = n_staged
+        return
+    row = conn.execute(
+        "INSERT INTO generation (id, source, description, activated_at) "
+        "SELECT coalesce(max(id), 0) + 1, %(s)s, %(d)s, now() FROM generation RETURNING id",
+        {"s": source, "d": f"{n_changed} grid(s) new or changed, {n_gone} retired"},
+    ).fetchone()
+    assert row is not None
+    gen = int(row[0])
+    report.generation = gen
+    conn.execute(
+        """
+        INSERT INTO grid_code (code, community_code, issued_in)
+        SELECT code, community_code, %(g)s FROM stage_grid_rows
+        ON CONFLICT (code) DO NOTHING
+        """,
+        {"g": gen},
+    )
+    closed = conn.execute(
+        """
+        UPDATE grid g SET generation_high = %(g)s - 1
+        WHERE g.generation_high IS NULL AND (
+            g.code IN (
+                SELECT s.code FROM stage_grid_rows s
+                WHERE (g.name, g.community_code, g.kind)
+                      IS DISTINCT FROM (s.name, s.community_code, s.kind)
+                   OR NOT ST_Equals(g.boundary, s.boundary))
+            OR (g.community_code IN (SELECT DISTINCT community_code FROM stage_grid_rows)
+                AND g.code NOT IN (SELECT code FROM stage_grid_rows)))
+        RETURNING g.code
+        """,
+        {"g": gen},
+    ).fetchall()
+    conn.execute(
+        """
+        UPDATE grid_code SET retired_in = %(g)s
+        WHERE community_code IN (SELECT DISTINCT community_code FROM stage_grid_rows)
+          AND code NOT IN (SELECT code FROM stage_grid_rows) AND retired_in IS NULL
+        """,
+        {"g": gen},
+    )
+    inserted = conn.execute(
+        """
+        INSERT INTO grid (code, community_code, kind, name, boundary, generation_low)
+        SELECT s.code, s.community_code, s.kind, s.name, s.boundary, %(g)s
+        FROM stage_grid_rows s
+        WHERE NOT EXISTS (SELECT 1 FROM grid g WHERE g.code = s.code AND g.generation_high IS NULL)
+        RETURNING id
+        """,
+        {"g": gen},
+    ).fetchall()
+    report.retired_grids = n_gone
+    report.inserted["grid"] = len(inserted)
+    report.updated["grid"] = len(closed) - n_gone
+    report.unchanged["grid"] = n_staged - len(inserted)
+
+
+def refresh_grid_households(conn: psycopg.Connection[Any]) -> int:
+    """Recount households of current grids from the buildings whose point they cover."""
+    rows = conn.execute(
+        """
+        UPDATE grid g SET households = coalesce(h.total, 0)
+        FROM (
+            SELECT g2.id, sum(b.households) AS total
+            FROM grid g2 LEFT JOIN building b ON ST_Covers(g2.boundary, b.point)
+            WHERE g2.generation_high IS NULL
+            GROUP BY g2.id
+        ) h
+        WHERE g.id = h.id AND g.households IS DISTINCT FROM coalesce(h.total, 0)
+        RETURNING g.id
+        """
+    ).fetchall()
+    return len(rows)
+
+
+def load_interchange(
+    conn: psycopg.Connection[Any],
+    data: Any,
+    *,
+    source: str = "import",
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Write a validated :class:`gridmap.io.Interchange` into the database, in one transaction.
+
+    The caller validates first (``gridmap.io.validate.validate_or_raise``); database
+    constraints are the last line of defence and roll everything back on any violation.
+    """
+    report = LoadReport()
+    with conn.transaction():
+        conn.execute("SET LOCAL synchronous_commit = off")
+        # divisions first: everything else refers to them
+        divs = data.divisions
+        if len(divs):
+            if "aliases" not in divs.columns:
+                divs = divs.assign(aliases=None)
+            n = _stage(
+                conn,
+                "divisions",
+                divs,
+                ["code", "name", "official_name", "level", "parent_code", "aliases"],
+                "geometry",
+                progress,
+            )
+            conn.execute("SET CONSTRAINTS ALL DEFERRED")
+            _record(report, "division", n, _count_changes(conn, sql.SQL(_UPSERT_DIVISIONS)))
+            conn.execute(_UPSERT_ALIASES)
+        if len(data.legacy_grids):
+            n = _stage(
+                conn,
+                "legacy_grids",
+                data.legacy_grids,
+                ["layer", "source_code", "name", "community_code"],
+                "geometry",
+                progress,
+            )
+            _record(report, "legacy_grid", n, _count_changes(conn, sql.SQL(_UPSERT_LEGACY)))
+        if len(data.grids):
+            _stage(
+                conn,
+                "grids",
+                data.grids,
+                ["code", "name", "community_code", "kind"],
+                "geometry",
+                progress,
+            )
+            _load_grids(conn, report, source)
+        if len(data.buildings):
+            n = _stage(
+                conn,
+                "buildings",
+                data.buildings,
+                [
+                    "building_id",
+                    "community_code",
+                    "road",
+                    "house_number",
+                    "compound",
+                    "hamlet",
+                    "group_no",
+                    "building_no",
+                    "households",
+                    "floors",
+                ],
+                "geometry",
+                progress,
+            )
+            _record(report, "building", n, _count_changes(conn, sql.SQL(_UPSERT_BUILDINGS)))
+        if len(data.units):
+            n = _stage(
+                conn, "units", data.units, ["building_id", "unit_no", "households"], None, progress
+            )
+            _record(report, "unit", n, _count_changes(conn, sql.SQL(_UPSERT_UNITS)))
+        if len(data.people):
+            n = _stage(conn, "people", data.people, ["person_id", "name", "phone"], None, progress)
+            _record(report, "person", n, _count_changes(conn, sql.SQL(_UPSERT_PEOPLE)))
+        if len(data.assignments):
+            n = _stage(
+                conn,
+                "assignments",
+                data.assignments,
+                ["person_id", "role", "grid_code", "building_id", "unit_no", "since", "until"],
+                None,
+                progress,
+            )
+            conn.execute(_ASSIGNMENTS_RESOLVED)
+            # close first, so that a post's new term never clashes with its old open one
+            updated = len(conn.execute(_UPDATE_ASSIGNMENTS).fetchall())
+            inserted = len(conn.execute(_INSERT_ASSIGNMENTS).fetchall())
+            _record(report, "assignment", n, (inserted, updated))
+        if len(data.grids) or len(data.buildings):
+            refresh_grid_households(conn)
+    conn.execute("ANALYZE")
+    LOG.info("import done: %s", report.summary())
+    return report
+
+
+def known_division_codes(conn: psycopg.Connection[Any]) -> set[str]:
+    """Every division code in the database (for validating files that extend it)."""
+    return {str(r[0]) for r in conn.execute("SELECT code FROM division")}

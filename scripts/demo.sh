@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up (if needed) and run the demo: database, sample data, a coverage map, and the API.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+mkdir -p out
+gridmap db init
+gridmap sample --out out/sample.gpkg
+gridmap import out/sample.gpkg
+gridmap merge --report out/merge-report
+gridmap map --out out/coverage.html
+echo
+echo "coverage map:  $PWD/out/coverage.html"
+echo "API:           http://127.0.0.1:8000   docs: http://127.0.0.1:8000/docs"
+echo
+exec gridmap serve --host "${GRIDMAP_HOST:-127.0.0.1}" --port "${GRIDMAP_PORT:-8000}"
