@@ -56,7 +56,7 @@ _STRAY_HASH = re.compile(r"#")
 _STRAY_DASH = re.compile(r"(?<![0-9A-Z])-|-(?![0-9A-Z])")
 
 # a numeral run right before a counting marker; the marker must not start a name (二号路, 三门县)
-_MARKERS = r"(?:村民小组|小组|单元|号|栋|幢|座|楼|门|室|层|组|户)"
+_MARKERS = r"(?:村民小组|小组|单元|号|栋|幢|座|楼|门|室|层|组|户|社(?!区|会))"
 _NAME_AFTER = r"(?!路|街|大街|大路|道|巷|胡同|线|桥|村|屯|县|市|区|镇|乡|峡|口|沟|河|山|岭)"
 _CN_BEFORE_MARKER = re.compile(rf"([{CN_DIGITS}]+)(?={_MARKERS}{_NAME_AFTER})")
 # a numeral run right after a building/unit/floor marker, ending the text or before 室/号

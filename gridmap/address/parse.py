@@ -193,8 +193,12 @@ _HOMOPHONES: dict[str, str] = {
 _LEVEL_SUFFIX = re.compile(r"(?:自治县|街道|社区|省|市|区|县|旗|镇|乡|村)$")
 
 
-def _typo_ok(window: str, name: str) -> bool:
-    """One substituted character: a homophone in the suffix, or anything in a long stem."""
+def _typo_ok(window: str, name: str, level: str) -> bool:
+    """One substituted character: a homophone in the suffix, or one in a stem long enough.
+
+    Stems of two characters are only forgiven for counties and townships, which are few
+    under one parent; villages are many and often differ by one character.
+    """
     diff = [i for i, (a, b) in enumerate(zip(window, name, strict=True)) if a != b]
     if len(diff) != 1:
         return False
@@ -203,7 +207,8 @@ def _typo_ok(window: str, name: str) -> bool:
     stem_len = suffix.start() if suffix else len(name)
     if i >= stem_len:
         return window[i] in _HOMOPHONES.get(name[i], "")
-    return stem_len >= 3 and window[i] not in _NAME_CONTINUES
+    shortest = 2 if level in ("county", "township") else 3
+    return stem_len >= shortest and window[i] not in _NAME_CONTINUES
 
 
 def _fuzzy(text: str, pos: int, gaz: Gazetteer, spans: list[_Span]) -> _Span | None:
@@ -218,7 +223,7 @@ def _fuzzy(text: str, pos: int, gaz: Gazetteer, spans: list[_Span]) -> _Span | N
         window = text[pos : pos + n]
         if Hamming.distance(window, name, score_cutoff=1) > 1 or not _CJK_ONLY.fullmatch(window):
             continue
-        if not _typo_ok(window, name):
+        if not _typo_ok(window, name, div.level):
             continue
         if n > best_len:
             best, best_len = [div], n
@@ -340,7 +345,7 @@ def _resolve(spans: list[_Span]) -> list[tuple[Division, ...]]:
 # ---- the rest: hamlet, group, road, numbers, compound, building ---------------------------
 
 _HAMLET = re.compile(rf"[{_CJK}]{{1,6}}?屯(?!路|街|大街|大路|镇|乡)")
-_GROUP = re.compile(r"第?([0-9]+)(?:村民小组|小组|组|社)")
+_GROUP = re.compile(r"第?([0-9]+)(?:村民小组|小组|组|社(?!区|会))")
 # a township or community written after a development zone or other leftover
 _LATE_ADMIN = re.compile(
     rf"(?P<t>{_STEM_CLS}{{2,6}}?(?:街道|镇|乡))|(?P<v>{_STEM_CLS}{{2,6}}?社区)"
