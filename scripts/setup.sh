@@ -28,7 +28,7 @@ if command -v apt-get >/dev/null 2>&1; then
     apt_install postgresql
   fi
   PGVER=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
-  apt_install "postgresql-${PGVER}-postgis-3" gdal-bin chromium nodejs npm python3-venv \
+  apt_install "postgresql-${PGVER}-postgis-3" gdal-bin chromium nodejs npm python3-venv docker-compose \
     fonts-noto-cjk ca-certificates
   # start the packaged cluster if it exists but is down (containers have no systemd)
   if command -v pg_lsclusters >/dev/null 2>&1; then
