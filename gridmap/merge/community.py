@@ -90,6 +90,22 @@ def _polygonal(geoms: Geoms) -> Geoms:
     return out
 
 
+def _snap(geoms: Geoms, ref_parts: list[Any], tol: float) -> Geoms:
+    """Snap ``geoms`` onto the reference lines within ``tol``.
+
+    ``shapely.snap`` only moves vertices onto reference *vertices*, so the reference is
+    given the feet of the perpendiculars from nearby vertices too: a grid corner 6 m short
+    of a frame edge lands on the edge, not on the frame's next corner.
+    """
+    lines = shapely.multilinestrings(shapely.get_parts(np.asarray(ref_parts, dtype=object)))
+    pts = shapely.points(shapely.get_coordinates(geoms))
+    feet = shapely.get_point(shapely.shortest_line(pts, lines), 1)
+    near = shapely.distance(pts, feet) <= tol
+    anchors = np.concatenate([shapely.get_coordinates(lines), shapely.get_coordinates(feet[near])])
+    ref = shapely.multipoints(anchors)
+    return _polygonal(shapely.snap(geoms, ref, tol))
+
+
 def _is_sliver(area: Any, perimeter: Any, opt: MergeOptions) -> Any:
     width = np.where(perimeter > 0, 2 * area / np.maximum(perimeter, 1e-9), 0.0)
     return (area < opt.sliver_area) | (width < opt.sliver_width)
@@ -172,8 +188,7 @@ def merge_community_arrays(task: CommunityTask) -> CommunityPart:
         sel = np.flatnonzero(leg_rank == r)
         if len(sel) == 0:
             continue
-        ref = shapely.multilinestrings(shapely.get_parts(np.asarray(ref_parts, dtype=object)))
-        snapped[sel] = _polygonal(shapely.snap(task.legacy_geom[sel], ref, opt.snap_tolerance))
+        snapped[sel] = _snap(task.legacy_geom[sel], ref_parts, opt.snap_tolerance)
         ref_parts.extend(shapely.get_parts(shapely.boundary(snapped[sel])))
 
     # 2. atoms of the frame and every legacy boundary
