@@ -18,8 +18,13 @@ import pytest
 import shapely
 
 from gridmap.errors import InvalidCRS, InvalidInput
-from gridmap.merge import MergeOptions, MergeResult, merge_community, merge_layers
-from gridmap.merge import render_report_markdown
+from gridmap.merge import (
+    MergeOptions,
+    MergeResult,
+    merge_community,
+    merge_layers,
+    render_report_markdown,
+)
 from gridmap.merge.synthetic import synthetic_layout
 
 X0, Y0 = 500000.0, 4860000.0
@@ -123,7 +128,7 @@ def check_invariants(result: MergeResult, comm: gpd.GeoDataFrame, bld: gpd.GeoDa
             assert shapely.area(shapely.difference(inside, grid)) < 1e-3 * fp.length, bid
         assert pd.isna(ccode) or code.startswith(ccode)
     # crosswalk shares + outside share = 1 per legacy grid
-    outside = {
+    outside: dict[Any, float] = {
         (r["layer"], r["source_code"]): r["outside_share"] for r in result.report["legacy_outside"]
     }
     sums = result.crosswalk.groupby(["layer", "source_code"])["area_share"].sum()

@@ -99,7 +99,7 @@ def _snap(geoms: Geoms, ref_parts: list[Any], tol: float) -> Geoms:
     """
     lines = shapely.multilinestrings(shapely.get_parts(np.asarray(ref_parts, dtype=object)))
     pts = shapely.points(shapely.get_coordinates(geoms))
-    feet = shapely.get_point(shapely.shortest_line(pts, lines), 1)
+    feet: Any = shapely.get_point(shapely.shortest_line(pts, lines), 1)
     near = shapely.distance(pts, feet) <= tol
     anchors = np.concatenate([shapely.get_coordinates(lines), shapely.get_coordinates(feet[near])])
     ref = shapely.multipoints(anchors)
