@@ -317,6 +317,27 @@ def test_short_forms(gazetteer: Gazetteer, raw: str, level: str, name: str, code
     assert parsed.division_codes[level] == code
 
 
+@pytest.mark.parametrize(
+    ("raw", "township", "village"),
+    [
+        ("白城市新立街铁西社区", "220802007000", "220802007002"),
+        ("哈达门太平村", "222404204000", "222404204205"),
+        ("五棵树 铁北村委会", "220182100000", "220182100213"),
+    ],
+)
+def test_township_short_form_confirmed_by_the_village_after_it(
+    gazetteer: Gazetteer, raw: str, township: str, village: str
+) -> None:
+    parsed = parse_address(raw, gazetteer)
+    assert parsed.division_codes["township"] == township
+    assert parsed.division_codes["village"] == village
+
+
+def test_street_short_form_without_a_community_is_a_road(gazetteer: Gazetteer) -> None:
+    parsed = parse_address("红旗街", gazetteer)
+    assert (parsed.road, parsed.township) == ("红旗街", None)
+
+
 def test_ambiguous_village_is_reported_without_a_code(gazetteer: Gazetteer) -> None:
     parsed = parse_address("黑鱼村", gazetteer)
     assert parsed.community == "黑鱼村"

@@ -5,10 +5,10 @@ its ``division`` table; tests pass ``geodata.reference.divisions()``). It holds 
 Aho-Corasick automaton over every name, alias and generated short form, so finding all
 division names in an address costs one pass over the text.
 
-Short forms drop the level suffix (宽城区 → 宽城, 长春市 → 长春, 平湖街道 → 平湖) when the
-stem keeps at least two characters and does not collide with a full name. Short forms of
-townships and villages are only trusted by the parser next to a matching parent, because
-stems such as 人民 or 幸福 are everywhere in street and compound names.
+Short forms drop the level suffix (宽城区 → 宽城, 长春市 → 长春, 平湖街道 → 平湖 or 平湖街)
+when the stem keeps at least two characters and does not collide with a full name. Short
+forms of townships and villages are only trusted by the parser next to a matching parent or
+child, because stems such as 人民 or 幸福 are everywhere in street and compound names.
 
 >>> gaz = Gazetteer.from_records([
 ...     DivisionRecord("220000000000", "吉林省", "province", None),
@@ -176,6 +176,11 @@ class Gazetteer:
             stem = self.short_form(div)
             if stem and stem not in full_names:
                 surfaces.setdefault(stem, {}).setdefault(div.code, "short")
+            # 新立街 for 新立街道: the parser wants a child name right after it
+            if stem and div.level == "township" and self._keys[div.code].endswith("街道"):
+                street = stem + "街"
+                if street not in full_names:
+                    surfaces.setdefault(street, {}).setdefault(div.code, "short")
         self._automaton: Any = ahocorasick.Automaton()
         for key, kinds in surfaces.items():
             # one entry per surface; a surface that is a full name for anyone counts as a name

@@ -141,19 +141,36 @@ def _fits_context(div: Division, spans: list[_Span]) -> bool:
     return any(is_within(div, p) for p in coded[-1].candidates)
 
 
+def _confirmed_by_child(div: Division, after: list[NameMatch]) -> bool:
+    return any(m.kind != "short" and any(is_within(c, div) for c in m.divisions) for m in after)
+
+
 def _exact(
-    text: str, pos: int, at: list[NameMatch], spans: list[_Span], full_starts: set[int]
+    text: str,
+    pos: int,
+    by_start: dict[int, list[NameMatch]],
+    spans: list[_Span],
+    full_starts: set[int],
 ) -> _Span | None:
     floor = spans[-1].depth if spans else -1
-    for m in sorted(at, key=lambda m: m.end, reverse=True):
+    for m in sorted(by_start.get(pos, ()), key=lambda m: m.end, reverse=True):
         divs = tuple(d for d in m.divisions if d.depth > floor)
         if not divs:
             continue
         if m.kind == "short":
             if not _boundary_ok(text, m.end, full_starts):
                 continue
-            # township and village stems (人民, 幸福) are only trusted under a known parent
-            divs = tuple(d for d in divs if d.depth <= 2 or _fits_context(d, spans))
+            after = by_start.get(m.end, [])
+            if text[m.end - 1] == "街":
+                # 红旗街 is a road unless a community of 红旗街道 follows
+                divs = tuple(d for d in divs if _confirmed_by_child(d, after))
+            else:
+                # township and village stems (人民, 幸福) need a known parent or child
+                divs = tuple(
+                    d
+                    for d in divs
+                    if d.depth <= 2 or _fits_context(d, spans) or _confirmed_by_child(d, after)
+                )
             if not divs:
                 continue
         return _Span(pos, m.end, m.kind, divs, min(d.depth for d in divs))
@@ -271,7 +288,7 @@ def _read_admin(text: str, gaz: Gazetteer) -> tuple[list[_Span], int]:
     spans: list[_Span] = []
     pos = 0
     while pos < len(text) and (not spans or spans[-1].depth < 4):
-        span = _exact(text, pos, by_start.get(pos, []), spans, full_starts)
+        span = _exact(text, pos, by_start, spans, full_starts)
         if span is None or span.kind == "short":
             typo = _fuzzy(text, pos, gaz, spans)
             if typo is not None and (span is None or typo.end > span.end):
