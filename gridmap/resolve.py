@@ -1,0 +1,740 @@
+"""Resolve an address or a point to its grid and its three chiefs.
+
+Points are transformed to EPSG:4490 (from any EPSG CRS, or from GCJ-02) and looked up in
+the current grids in one round trip for any number of points. A point on an edge shared
+by several grids belongs to the grid with the lowest code (``on_boundary`` says so); a
+point in no grid gets the nearest grid and its geodesic distance instead.
+
+Addresses are parsed with :mod:`gridmap.address`, narrowed to the divisions the parser
+found, and matched on road + house number and on compound + building (+ unit). Names of
+compounds and roads may match with one typo; **numbers never match fuzzily**, so 3栋 is
+never taken for 8栋. The rule throughout: never a confident wrong grid. Two buildings that
+fit equally well give ``ambiguous`` with candidates; a building number that a known
+compound lacks gives the compound's grid only when the whole compound lies in one grid.
+
+>>> name_score("明珠花圆", "明珠花园")   # one typo in a name
+0.85
+>>> name_score("幸福小区2期", "幸福小区3期")   # numbers never match fuzzily
+0.0
+>>> number_key("12号楼"), number_key("１２栋"), number_key("12")
+('12', '12', '12')
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+
+from gridmap.address.gazetteer import PREFIX_LEN, Gazetteer
+from gridmap.address.normalize import CN_DIGITS, normalize_address
+from gridmap.address.parse import ParsedAddress, parse_address
+from gridmap.crs import GCJ02, STORAGE, WGS84, gcj02_to_wgs84, parse_crs, transformer
+from gridmap.db import lookup
+from gridmap.errors import GridmapError, InvalidCoordinate, InvalidInput
+from gridmap.results import (
+    BuildingRef,
+    Candidate,
+    Chief,
+    DivisionRef,
+    GridRef,
+    LonLat,
+    MatchLevel,
+    Nearest,
+    Resolution,
+    UnitRef,
+    mask_phone,
+)
+
+if TYPE_CHECKING:
+    import psycopg
+
+    Conn = psycopg.Connection[Any]
+else:
+    Conn = Any
+
+__all__ = [
+    "clear_gazetteer_cache",
+    "load_gazetteer",
+    "name_score",
+    "number_key",
+    "resolve_address",
+    "resolve_addresses",
+    "resolve_point",
+    "resolve_points",
+    "to_storage_xy",
+]
+
+LOG = logging.getLogger(__name__)
+
+EXACT = 1.0
+#: score of a name one non-numeral edit away (a typo), or found inside the text
+FUZZY = 0.85
+#: a scope at least this deep (township) lists all its names; wider ones ask the trigram index
+NARROW_PREFIX = 9
+_NUMERALS = frozenset("0123456789" + CN_DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+# ----------------------------------------------------------------------------- gazetteer
+
+_GAZ_LOCK = threading.Lock()
+_GAZ_CACHE: dict[tuple[str, str, str], Gazetteer] = {}
+
+
+def _db_key(conn: Conn) -> tuple[str, str, str]:
+    info = conn.info
+    return (str(info.host), str(info.port), str(info.dbname))
+
+
+def load_gazetteer(conn: Conn, reload: bool = False) -> Gazetteer:
+    """The gazetteer of the database behind ``conn``: built once per process, then cached.
+
+    ``reload=True`` rebuilds it (after divisions or aliases changed).
+    """
+    key = _db_key(conn)
+    with _GAZ_LOCK:
+        if not reload and key in _GAZ_CACHE:
+            return _GAZ_CACHE[key]
+    records = [
+        (r["code"], r["name"], r["level"], r["parent_code"], tuple(r["aliases"] or ()))
+        for r in lookup.division_records(conn)
+    ]
+    gaz = Gazetteer.from_records(records)
+    LOG.info("gazetteer loaded: %d divisions from %s", len(gaz), key[2])
+    with _GAZ_LOCK:
+        _GAZ_CACHE[key] = gaz
+    return gaz
+
+
+def clear_gazetteer_cache() -> None:
+    """Forget every cached gazetteer; the next resolution reloads from the database."""
+    with _GAZ_LOCK:
+        _GAZ_CACHE.clear()
+
+
+# ----------------------------------------------------------------------------- rows -> models
+
+
+def _chief(row: dict[str, Any], prefix: str, authorised: bool) -> Chief | None:
+    name = row.get(f"{prefix}_name")
+    if name is None:
+        return None
+    phone = row.get(f"{prefix}_phone")
+    return Chief(
+        name=str(name),
+        phone=phone if authorised else mask_phone(phone),
+        since=row[f"{prefix}_since"],
+    )
+
+
+def _ref(row: dict[str, Any], prefix: str) -> DivisionRef | None:
+    code = row.get(f"{prefix}_code")
+    return DivisionRef(code=code, name=row[f"{prefix}_name"]) if code else None
+
+
+def grid_ref(row: dict[str, Any]) -> GridRef | None:
+    """A :class:`GridRef` from a row with the grid context columns of :mod:`gridmap.db.lookup`."""
+    if not row.get("grid_code"):
+        return None
+    return GridRef(
+        code=row["grid_code"],
+        name=row.get("grid_name") or "",
+        community=_ref(row, "community"),
+        street=_ref(row, "street"),
+        county=_ref(row, "county"),
+    )
+
+
+def building_ref(row: dict[str, Any]) -> BuildingRef | None:
+    if not row.get("building_id"):
+        return None
+    return BuildingRef(
+        id=row["building_id"],
+        road=row.get("road"),
+        house_number=row.get("house_number"),
+        compound=row.get("compound"),
+        building_no=row.get("building_no"),
+        community_code=row.get("building_community") or row.get("community_code"),
+    )
+
+
+# ----------------------------------------------------------------------------- points
+
+
+def to_storage_xy(
+    xs: Sequence[float] | np.ndarray[Any, Any],
+    ys: Sequence[float] | np.ndarray[Any, Any],
+    crs: str | int = "EPSG:4490",
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Coordinates in ``crs`` (EPSG code or ``GCJ02``) as EPSG:4490 lon/lat arrays.
+
+    WGS84 is taken as CGCS2000 (they agree to well under a metre). Projected CRSs take
+    easting/northing. Raises :class:`~gridmap.errors.InvalidCoordinate` naming the first
+    value out of range.
+
+    >>> lon, lat = to_storage_xy([500000.0], [4874000.0], "EPSG:4551")
+    >>> round(float(lon[0]), 3), round(float(lat[0]), 3)
+    (126.0, 44.002)
+    >>> to_storage_xy([43.9], [125.3], "EPSG:4326")
+    Traceback (most recent call last):
+    ...
+    gridmap.errors.InvalidCoordinate: latitude 125.3 is outside -90..90 (EPSG:4326); are lon and lat swapped?
+    """
+    parsed = parse_crs(crs)
+    x = np.asarray(xs, dtype=np.float64)
+    y = np.asarray(ys, dtype=np.float64)
+    label = "GCJ02" if parsed == GCJ02 else f"EPSG:{parsed.to_epsg()}"
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise InvalidCoordinate(f"coordinates must be finite numbers ({label})", crs=label)
+    if parsed == GCJ02 or parsed.is_geographic:
+        _check_lonlat(x, y, label)
+    if parsed == GCJ02:
+        lon, lat = gcj02_to_wgs84(x, y)
+    elif parsed.equals(STORAGE) or parsed.equals(WGS84):
+        lon, lat = x, y
+    else:
+        lon, lat = transformer(parsed, STORAGE).transform(x, y)
+        lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+        if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
+            raise InvalidCoordinate(
+                f"coordinates cannot be transformed from {label}: outside its area of use?",
+                crs=label,
+            )
+    _check_lonlat(lon, lat, label)
+    return lon, lat
+
+
+def _check_lonlat(lon: np.ndarray[Any, Any], lat: np.ndarray[Any, Any], label: str) -> None:
+    bad_lat = np.flatnonzero(np.abs(lat) > 90)
+    if bad_lat.size:
+        v = float(lat[bad_lat[0]])
+        hint = "; are lon and lat swapped?" if abs(v) <= 180 else ""
+        raise InvalidCoordinate(
+            f"latitude {v:g} is outside -90..90 ({label}){hint}", value=v, field="lat"
+        )
+    bad_lon = np.flatnonzero(np.abs(lon) > 180)
+    if bad_lon.size:
+        v = float(lon[bad_lon[0]])
+        raise InvalidCoordinate(
+            f"longitude {v:g} is outside -180..180 ({label})", value=v, field="lon"
+        )
+
+
+def _point_resolution(row: dict[str, Any], authorised: bool, lon: float, lat: float) -> Resolution:
+    grid = grid_ref(row)
+    building = building_ref(row)
+    location = LonLat(lon=lon, lat=lat)
+    if row["hit_code"] is None:
+        nearest = (
+            Nearest(grid=grid, distance_m=round(float(row["distance_m"]), 2))
+            if grid is not None
+            else None
+        )
+        return Resolution(
+            status="not_found",
+            match_level="none",
+            confidence=0.0,
+            nearest=nearest,
+            location=location,
+            notes=["the point lies in no current grid"],
+        )
+    n_covering = int(row["n_covering"])
+    notes = []
+    if n_covering > 1:
+        notes.append(f"on the edge of {n_covering} grids: the lowest code is taken")
+    return Resolution(
+        status="ok",
+        match_level="building" if building is not None else "grid",
+        confidence=1.0,
+        grid=grid,
+        grid_chief=_chief(row, "grid_chief", authorised),
+        building=building,
+        building_chief=_chief(row, "building_chief", authorised) if building else None,
+        on_boundary=n_covering > 1,
+        location=location,
+        notes=notes,
+    )
+
+
+def resolve_points(
+    conn: Conn,
+    points: Sequence[tuple[float, float, str | int]],
+    authorised: bool = False,
+) -> list[Resolution | GridmapError]:
+    """Resolve many ``(x, y, crs)`` points with one query; a bad point gives its error in place.
+
+    Each point's CRS may differ; points are transformed per CRS group in one vectorised call.
+    """
+    out: list[Resolution | GridmapError | None] = [None] * len(points)
+    lon = np.full(len(points), np.nan)
+    lat = np.full(len(points), np.nan)
+    groups: dict[str, list[int]] = {}
+    for i, (_, _, crs) in enumerate(points):
+        groups.setdefault(str(crs), []).append(i)
+    for crs, idx in groups.items():
+        try:
+            gx, gy = to_storage_xy([points[i][0] for i in idx], [points[i][1] for i in idx], crs)
+            lon[idx], lat[idx] = gx, gy
+        except GridmapError:
+            for i in idx:  # find which of the group fail, one by one
+                try:
+                    (lon[i],), (lat[i],) = to_storage_xy([points[i][0]], [points[i][1]], crs)
+                except GridmapError as exc:
+                    out[i] = exc
+    todo = [i for i in range(len(points)) if out[i] is None]
+    if todo:
+        rows = lookup.points(conn, lon[todo].tolist(), lat[todo].tolist())
+        for i, row in zip(todo, rows, strict=True):
+            out[i] = _point_resolution(row, authorised, float(lon[i]), float(lat[i]))
+    return [r for r in out if r is not None]
+
+
+def resolve_point(
+    conn: Conn, x: float, y: float, crs: str | int = "EPSG:4490", authorised: bool = False
+) -> Resolution:
+    """The grid (and building) at a point given in ``crs``; the nearest grid when outside all.
+
+    ``x``/``y`` are lon/lat for geographic CRSs and GCJ-02, easting/northing otherwise.
+    """
+    (res,) = resolve_points(conn, [(x, y, crs)], authorised)
+    if isinstance(res, GridmapError):
+        raise res
+    return res
+
+
+# ----------------------------------------------------------------------------- matching (pure)
+
+
+def name_key(name: str) -> str:
+    """The form names are compared in: normalised, without a trailing 小区.
+
+    >>> name_key("明珠花园小区"), name_key(" 幸福小区 ")
+    ('明珠花园', '幸福')
+    """
+    key = normalize_address(name)
+    if key.endswith("小区") and len(key) >= 4:
+        key = key[:-2]
+    return key
+
+
+def number_key(number: str) -> str:
+    """The form building, unit and house numbers are compared in (exactly, never fuzzily)."""
+    key = normalize_address(number)
+    for marker in ("单元", "栋", "号", "#"):
+        if key.endswith(marker) and len(key) > len(marker):
+            key = key[: -len(marker)]
+            break
+    return key
+
+
+def name_score(query: str, name: str) -> float:
+    """How well a written compound or road name fits a known one: 1, 0.85 or 0.
+
+    One substituted, missing or extra character counts as a typo in names of three or more
+    characters, unless the edit touches a numeral or a letter: those name different places.
+    """
+    q, n = name_key(query), name_key(name)
+    if not q or not n:
+        return 0.0
+    if q == n:
+        return EXACT
+    if min(len(q), len(n)) < 3 or Levenshtein.distance(q, n, score_cutoff=1) > 1:
+        return 0.0
+    for op in Levenshtein.editops(q, n):
+        touched = ""
+        if op.tag in ("replace", "delete"):
+            touched += q[op.src_pos]
+        if op.tag in ("replace", "insert"):
+            touched += n[op.dest_pos]
+        if any(c in _NUMERALS for c in touched):
+            return 0.0
+    return FUZZY
+
+
+@dataclass
+class _Match:
+    """Candidate buildings of one route, with the name score that found them."""
+
+    score: float
+    buildings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def best_names(query: str, rows: Iterable[dict[str, Any]]) -> tuple[float, list[tuple[str, str]]]:
+    """The (community_code, name) keys that fit ``query`` best, and their score."""
+    best = 0.0
+    keys: list[tuple[str, str]] = []
+    for r in rows:
+        s = name_score(query, r["name"])
+        if s <= 0 or s < best:
+            continue
+        if s > best:
+            best, keys = s, []
+        keys.append((r["community_code"], r["name"]))
+    return best, keys
+
+
+def _contained_names(text: str, rows: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Known names written whole inside ``text`` and not followed by a numeral or 期."""
+    out = []
+    for r in rows:
+        key = name_key(r["name"])
+        pos = text.find(key)
+        if len(key) >= 3 and pos >= 0:
+            after = text[pos + len(key) : pos + len(key) + 1]
+            if not after or (after not in _NUMERALS and after != "期"):
+                out.append((r["community_code"], r["name"]))
+    return out
+
+
+# ----------------------------------------------------------------------------- addresses
+
+
+def _scopes(parsed: ParsedAddress) -> list[tuple[str, str]]:
+    """(level, code prefix) scopes to search: the finest certain division, or the readings
+    of a finer ambiguous name, or the whole database."""
+    level = None
+    for lvl in ("village", "township", "county", "city", "province"):
+        if lvl in parsed.division_codes:
+            level = lvl
+            break
+    depth = PREFIX_LEN[level] if level else 0
+    finer = [
+        d
+        for a in parsed.ambiguous
+        for d in a.readings
+        if PREFIX_LEN[d.level] > depth
+        and (level is None or d.code.startswith(parsed.division_codes[level][:depth]))
+    ]
+    if finer:
+        return [(d.level, d.code[: PREFIX_LEN[d.level]]) for d in finer]
+    if level is None:
+        return [("none", "")]
+    return [(level, parsed.division_codes[level][:depth])]
+
+
+def _names(
+    conn: Conn, column: str, scopes: list[tuple[str, str]], like: str | None
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for _, prefix in scopes:
+        narrow = len(prefix) >= NARROW_PREFIX
+        rows.extend(lookup.names_in_scope(conn, column, prefix, None if narrow else like))
+    return rows
+
+
+def _parsed_dict(p: ParsedAddress) -> dict[str, str]:
+    keys = (
+        "province",
+        "city",
+        "county",
+        "township",
+        "community",
+        "road",
+        "house_number",
+        "compound",
+        "hamlet",
+        "group",
+        "building",
+        "unit",
+        "floor",
+        "room",
+    )
+    return {k: v for k in keys if (v := getattr(p, k)) is not None}
+
+
+def resolve_address(
+    conn: Conn,
+    text: str,
+    authorised: bool = False,
+    gazetteer: Gazetteer | None = None,
+) -> Resolution:
+    """The grid, building, unit and chiefs of a written address, or an honest "not sure".
+
+    ``gazetteer`` defaults to the database's own (:func:`load_gazetteer`).
+    """
+    gaz = gazetteer if gazetteer is not None else load_gazetteer(conn)
+    parsed = parse_address(text, gaz)
+    scopes = _scopes(parsed)
+    notes: list[str] = []
+
+    compound = _Match(0.0)
+    compound_keys: list[tuple[str, str]] = []
+    wanted_building = number_key(parsed.building) if parsed.building else None
+    if parsed.compound or wanted_building:
+        names = _names(conn, "compound", scopes, parsed.compound)
+        score, compound_keys = best_names(parsed.compound, names) if parsed.compound else (0, [])
+        if not compound_keys and all(len(p) >= NARROW_PREFIX for _, p in scopes):
+            compound_keys, score = _contained_names(parsed.normalized, names), FUZZY
+        if compound_keys:
+            compound.score = score
+            compound.buildings = lookup.buildings_named(conn, "compound", compound_keys)
+            if score < EXACT:
+                notes.append(
+                    f"compound {parsed.compound or parsed.normalized!r} read as "
+                    + " or ".join(sorted({k[1] for k in compound_keys}))
+                )
+
+    road = _Match(0.0)
+    if parsed.road and parsed.house_number:
+        names = _names(conn, "road", scopes, parsed.road)
+        score, road_keys = best_names(parsed.road, names)
+        if road_keys:
+            hn = parsed.house_number
+            road.score = score
+            road.buildings = lookup.buildings_named(conn, "road", road_keys, [hn, hn + "号"])
+            if not road.buildings:
+                roads = " or ".join(sorted({k[1] for k in road_keys}))
+                notes.append(f"no house number {hn} on {roads}")
+
+    decision = decide(parsed, compound, road, wanted_building)
+    notes.extend(decision.notes)
+    return _finish(conn, parsed, decision, notes, authorised)
+
+
+@dataclass
+class Decision:
+    """What the matching concluded, before the chiefs are fetched."""
+
+    level: MatchLevel
+    confidence: float
+    building_pk: int | None = None
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    grid_codes: list[str] = field(default_factory=list)
+    compound: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _same_building_no(b: dict[str, Any], wanted: str | None) -> bool:
+    return (
+        wanted is not None
+        and b.get("building_no") is not None
+        and number_key(b["building_no"]) == wanted
+    )
+
+
+def decide(
+    parsed: ParsedAddress, compound: _Match, road: _Match, wanted_building: str | None
+) -> Decision:
+    """Choose a building, a compound or nothing from the two routes' candidates (pure)."""
+    by_compound = [b for b in compound.buildings if _same_building_no(b, wanted_building)]
+    by_road = road.buildings
+    if wanted_building and by_road:
+        # a house number names a building only if its building number (if any) agrees
+        by_road = [
+            b
+            for b in by_road
+            if b.get("building_no") is None or _same_building_no(b, wanted_building)
+        ]
+
+    chosen: list[dict[str, Any]] = []
+    score = 0.0
+    if by_compound and by_road:
+        both = {b["building_pk"] for b in by_road}
+        agree = [b for b in by_compound if b["building_pk"] in both]
+        compounds = {(b["community_code"], b["compound"]) for b in by_compound}
+        road_elsewhere = [
+            b for b in by_road if (b["community_code"], b["compound"]) not in compounds
+        ]
+        if agree:
+            chosen, score = agree, min(1.0, max(compound.score, road.score) + 0.02)
+        elif road_elsewhere:
+            chosen, score = by_compound + road_elsewhere, min(compound.score, road.score)
+        else:
+            chosen, score = by_compound, compound.score
+    elif by_compound:
+        chosen, score = by_compound, compound.score
+    elif by_road and not (wanted_building and compound.buildings):
+        chosen, score = by_road, road.score
+
+    if len(chosen) == 1:
+        b = chosen[0]
+        return Decision(
+            level="building", confidence=0.95 * score, building_pk=int(b["building_pk"])
+        )
+    if chosen:
+        return Decision(
+            level="none",
+            confidence=round(0.9 * score / len(chosen), 3),
+            candidates=[{**b, "score": score} for b in chosen],
+            notes=[f"{len(chosen)} buildings fit equally well"],
+        )
+
+    if compound.buildings:
+        keys = sorted({(b["community_code"], b["compound"]) for b in compound.buildings})
+        notes = []
+        if wanted_building:
+            notes.append(f"no building {parsed.building} in {' or '.join(k[1] for k in keys)}")
+        if len(keys) == 1:
+            grids = sorted({b["grid_code"] for b in compound.buildings if b["grid_code"]})
+            if len(grids) == 1:
+                return Decision(
+                    level="compound",
+                    confidence=round(0.8 * compound.score, 3),
+                    grid_codes=grids,
+                    compound=keys[0][1],
+                    notes=notes,
+                )
+            notes.append(f"{keys[0][1]} spans {len(grids)} grids")
+            return Decision(
+                level="compound",
+                confidence=round(0.8 * compound.score / max(len(grids), 1), 3),
+                candidates=[
+                    {"grid_code": g, "compound": keys[0][1], "score": compound.score} for g in grids
+                ],
+                compound=keys[0][1],
+                notes=notes,
+            )
+        cands: list[dict[str, Any]] = []
+        for community, name in keys:
+            grids = sorted(
+                {
+                    b["grid_code"]
+                    for b in compound.buildings
+                    if b["community_code"] == community and b["compound"] == name and b["grid_code"]
+                }
+            )
+            cands.extend({"grid_code": g, "compound": name, "score": compound.score} for g in grids)
+        notes.append(f"{len(keys)} compounds fit equally well")
+        return Decision(
+            level="none",
+            confidence=round(0.5 * compound.score / len(keys), 3),
+            candidates=cands,
+            notes=notes,
+        )
+    return Decision(level="none", confidence=0.0)
+
+
+def _division_fallback(conn: Conn, parsed: ParsedAddress, decision: Decision) -> Decision:
+    """Nothing below the divisions matched: answer at the finest division found."""
+    for lvl, level in (("village", "community"), ("township", "township"), ("county", "county")):
+        code = parsed.division_codes.get(lvl)
+        if code is None:
+            continue
+        decision.level = level  # type: ignore[assignment]
+        if lvl == "village":
+            grids = lookup.community_grid_codes(conn, code)
+            if len(grids) == 1:
+                decision.grid_codes, decision.confidence = grids, 0.6
+            else:
+                decision.candidates = [{"grid_code": g, "score": 0.5} for g in grids]
+                decision.confidence = round(0.6 / max(len(grids), 1), 3)
+        else:
+            decision.confidence = 0.3 if lvl == "township" else 0.2
+        return decision
+    return decision
+
+
+def _finish(
+    conn: Conn, parsed: ParsedAddress, decision: Decision, notes: list[str], authorised: bool
+) -> Resolution:
+    if decision.level == "none" and not decision.candidates:
+        decision = _division_fallback(conn, parsed, decision)
+    division = None
+    for lvl in ("village", "township", "county", "city", "province"):
+        if lvl in parsed.division_codes:
+            component = "community" if lvl == "village" else lvl
+            division = DivisionRef(
+                code=parsed.division_codes[lvl], name=getattr(parsed, component) or ""
+            )
+            break
+    common: dict[str, Any] = {
+        "parsed": _parsed_dict(parsed),
+        "notes": notes,
+        "division": division,
+    }
+
+    if decision.building_pk is not None:
+        (row,) = lookup.buildings(conn, [decision.building_pk])
+        level: MatchLevel = "building"
+        confidence = decision.confidence
+        unit = None
+        unit_chief = None
+        if parsed.unit:
+            wanted = number_key(parsed.unit)
+            unit_row = next((u for u in row["units"] if number_key(u["unit_no"]) == wanted), None)
+            if unit_row is None:
+                notes.append(f"no unit {parsed.unit} in this building")
+                confidence *= 0.95
+            else:
+                level, confidence = "unit", min(1.0, confidence + 0.03)
+                unit = UnitRef(unit_no=unit_row["unit_no"])
+                unit_chief = _chief(unit_row, "unit_chief", authorised)
+        grid = grid_ref(row)
+        if grid is None:
+            notes.append("the building lies in no current grid")
+        return Resolution(
+            status="ok" if grid is not None else "not_found",
+            match_level=level,
+            confidence=round(confidence, 3) if grid is not None else 0.0,
+            grid=grid,
+            grid_chief=_chief(row, "grid_chief", authorised),
+            building=building_ref(row),
+            building_chief=_chief(row, "building_chief", authorised),
+            unit=unit,
+            unit_chief=unit_chief,
+            **common,
+        )
+
+    codes = sorted(
+        set(decision.grid_codes)
+        | {c["grid_code"] for c in decision.candidates if c.get("grid_code")}
+    )
+    grid_rows = (
+        {r["grid_code"]: r for r in lookup.grids(conn, codes, geometry=False, stats=False)}
+        if codes
+        else {}
+    )
+    if decision.grid_codes and decision.grid_codes[0] in grid_rows:
+        row = grid_rows[decision.grid_codes[0]]
+        return Resolution(
+            status="ok",
+            match_level=decision.level,
+            confidence=decision.confidence,
+            grid=grid_ref(row),
+            grid_chief=_chief(row, "grid_chief", authorised),
+            **common,
+        )
+    candidates = []
+    for c in decision.candidates:
+        g = grid_rows.get(c.get("grid_code") or "")
+        candidates.append(
+            Candidate(
+                grid=grid_ref(g) if g else None,
+                building=building_ref(c) if c.get("building_id") else None,
+                compound=c.get("compound"),
+                score=round(float(c["score"]), 3),
+            )
+        )
+    return Resolution(
+        status="ambiguous" if candidates else "not_found",
+        match_level=decision.level,
+        confidence=decision.confidence,
+        candidates=candidates,
+        **common,
+    )
+
+
+def resolve_addresses(
+    conn: Conn, texts: Sequence[str], authorised: bool = False
+) -> list[Resolution | GridmapError]:
+    """Resolve many addresses over one connection; a bad address gives its error in place."""
+    gaz = load_gazetteer(conn)
+    out: list[Resolution | GridmapError] = []
+    for text in texts:
+        try:
+            out.append(resolve_address(conn, text, authorised=authorised, gazetteer=gaz))
+        except GridmapError as exc:
+            out.append(exc)
+    return out
+
+
+def check_finite(name: str, value: float) -> float:
+    """``value`` if it is a finite number, else :class:`InvalidInput` naming ``name``."""
+    if not math.isfinite(value):
+        raise InvalidInput(f"{name} must be a finite number, got {value!r}", field=name)
+    return value

@@ -1,0 +1,200 @@
+"""What resolution and look-ups return: the grid, its place and the three chiefs.
+
+These are pydantic models so that the library, the CLI and the HTTP API share one
+definition (and the API's OpenAPI schema is the library's own). They hold no behaviour.
+
+Phones are masked (``138****5678``) unless the caller was authorised; see
+:func:`mask_phone`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MatchLevel = Literal[
+    "unit", "building", "compound", "community", "township", "county", "grid", "none"
+]
+Status = Literal["ok", "not_found", "ambiguous"]
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Hide the middle of a phone number: keep the first three and the last four digits.
+
+    Short numbers keep only their last two characters.
+
+    >>> mask_phone("13912345678")
+    '139****5678'
+    >>> mask_phone("0431-8888123")
+    '043*****8123'
+    >>> mask_phone("12345")
+    '***45'
+    >>> mask_phone(None) is None
+    True
+    """
+    if phone is None:
+        return None
+    if len(phone) >= 9:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return "*" * max(len(phone) - 2, 0) + phone[-2:]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Chief(_Model):
+    """The person holding a post now. Phone masked unless the caller is authorised."""
+
+    name: str = Field(examples=["王丽"])
+    phone: str | None = Field(default=None, examples=["139****5678"])
+    since: date = Field(examples=["2024-03-01"])
+
+
+class DivisionRef(_Model):
+    code: str = Field(examples=["220103001001"])
+    name: str = Field(examples=["明珠社区"])
+
+
+class GridRef(_Model):
+    """A current grid and the divisions it lies in."""
+
+    code: str = Field(examples=["220103001001001"])
+    name: str = Field(examples=["明珠社区第一网格"])
+    community: DivisionRef | None = None
+    street: DivisionRef | None = Field(default=None, description="The township or street.")
+    county: DivisionRef | None = None
+
+
+class BuildingRef(_Model):
+    id: str = Field(description="The building's external id.", examples=["B-000123"])
+    road: str | None = Field(default=None, examples=["人民大街"])
+    house_number: str | None = Field(default=None, examples=["1234"])
+    compound: str | None = Field(default=None, examples=["明珠花园"])
+    building_no: str | None = Field(default=None, examples=["3"])
+    community_code: str | None = None
+
+
+class UnitRef(_Model):
+    unit_no: str = Field(examples=["1"])
+
+
+class Candidate(_Model):
+    """One of several equally good answers; none of them is returned as the grid."""
+
+    grid: GridRef | None = None
+    building: BuildingRef | None = None
+    compound: str | None = None
+    score: float = Field(ge=0, le=1)
+
+
+class Nearest(_Model):
+    """The grid nearest to a point that lies in no grid."""
+
+    grid: GridRef
+    distance_m: float = Field(ge=0, description="Geodesic distance to the grid's edge.")
+
+
+class LonLat(_Model):
+    lon: float
+    lat: float
+
+
+class Resolution(_Model):
+    """The answer for one address or point.
+
+    ``grid`` is set only when the answer is certain enough to act on. When several answers
+    fit equally well ``status`` is ``ambiguous``, ``grid`` is null and ``candidates`` lists
+    them. ``match_level`` is the finest level matched: unit, building, compound, community,
+    township, county or none for addresses; building, grid or none for points.
+    """
+
+    status: Status
+    match_level: MatchLevel
+    confidence: float = Field(ge=0, le=1)
+    grid: GridRef | None = None
+    grid_chief: Chief | None = None
+    building_chief: Chief | None = None
+    unit_chief: Chief | None = None
+    building: BuildingRef | None = None
+    unit: UnitRef | None = None
+    division: DivisionRef | None = Field(
+        default=None, description="The finest division matched (for answers above grid level)."
+    )
+    candidates: list[Candidate] = Field(default_factory=list)
+    nearest: Nearest | None = None
+    on_boundary: bool = Field(
+        default=False,
+        description="The point lies on an edge shared by several grids; the lowest code wins.",
+    )
+    location: LonLat | None = Field(default=None, description="The point in EPSG:4490.")
+    parsed: dict[str, str] | None = Field(
+        default=None, description="The address components the parser found."
+    )
+    notes: list[str] = Field(default_factory=list)
+
+
+class UnitDetail(_Model):
+    unit_no: str
+    households: int
+    unit_chief: Chief | None = None
+
+
+class BuildingDetail(_Model):
+    """A building with its grid, its chief and its units with theirs."""
+
+    building: BuildingRef
+    community: DivisionRef | None = None
+    households: int
+    floors: int | None = None
+    location: LonLat
+    grid: GridRef | None = None
+    grid_chief: Chief | None = None
+    building_chief: Chief | None = None
+    units: list[UnitDetail] = Field(default_factory=list)
+
+
+class GridProperties(_Model):
+    code: str
+    name: str
+    kind: str
+    households: int = Field(description="Households recorded on the grid.")
+    buildings: int = Field(description="Buildings whose point lies in the grid.")
+    building_households: int = Field(description="Households of those buildings.")
+    community: DivisionRef | None = None
+    street: DivisionRef | None = None
+    county: DivisionRef | None = None
+    grid_chief: Chief | None = None
+    generation: int
+
+
+class GridFeature(_Model):
+    """A current grid as a GeoJSON Feature, geometry in lon/lat (EPSG:4490 ≈ WGS84)."""
+
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: dict[str, Any] | None
+    properties: GridProperties
+
+
+class GridCollection(_Model):
+    """One page of grids as a GeoJSON FeatureCollection."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[GridFeature]
+    total: int = Field(description="How many grids match in all pages.")
+    limit: int
+    offset: int
+
+
+class Division(_Model):
+    code: str = Field(examples=["220103001000"])
+    name: str = Field(examples=["新发街道"])
+    official_name: str | None = None
+    level: Literal["province", "city", "county", "township", "village"]
+    parent: DivisionRef | None = None
+    kind: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    children: int = Field(description="How many divisions lie directly under it.")
