@@ -267,11 +267,11 @@ def _assemble(
         p.report["buildings_changed"] = changed
 
     crossing = _crossing(leg, comm, li, ci, inter_area, inter_perim, xw, opt)
-    for p in parts:
+    for p, collection in zip(parts, features_geojson([p.features for p in parts]), strict=True):
         p.report["crossing"] = [
             c for c in crossing if p.code in {q["community_code"] for q in c["parts"]}
         ]
-        p.report["features"] = features_geojson(p.features)
+        p.report["features"] = collection
     legacy_outside = [
         {
             "layer": layer_of[i],

@@ -4,33 +4,59 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import Transformer
 
 from gridmap.merge.model import MEASURE_CRS, STORE_CRS
 
 
-def features_geojson(features: Sequence[Any]) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection (EPSG:4490 lon/lat) of gaps, overlaps and slivers.
+@cache
+def _to_store() -> Transformer:
+    return Transformer.from_crs(MEASURE_CRS, STORE_CRS, always_xy=True)
 
-    >>> features_geojson([])
-    {'type': 'FeatureCollection', 'features': []}
+
+def _lonlat(xy: Any) -> Any:
+    x, y = _to_store().transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([x, y])
+
+
+def features_geojson(groups: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """One GeoJSON FeatureCollection (EPSG:4490 lon/lat) per group of gap, overlap and
+    sliver features; all groups are transformed in one batch.
+
+    >>> features_geojson([[]])
+    [{'type': 'FeatureCollection', 'features': []}]
     """
-    if not features:
-        return {"type": "FeatureCollection", "features": []}
-    series = gpd.GeoSeries([f.geometry for f in features], crs=MEASURE_CRS).to_crs(STORE_CRS)
-    series = series.set_precision(1e-7)
-    out = []
-    for f, geom in zip(features, series, strict=True):
-        out.append(
-            {
-                "type": "Feature",
-                "properties": {"kind": f.kind, "layer": f.layer, "area_m2": round(f.area_m2, 1)},
-                "geometry": json.loads(gpd.GeoSeries([geom]).to_json())["features"][0]["geometry"],
-            }
-        )
-    return {"type": "FeatureCollection", "features": out}
+    flat = [f for group in groups for f in group]
+    geoms = np.asarray([f.geometry for f in flat], dtype=object)
+    texts: Any = (
+        shapely.to_geojson(shapely.set_precision(shapely.transform(geoms, _lonlat), 1e-7))
+        if len(flat)
+        else []
+    )
+    out: list[dict[str, Any]] = []
+    pos = 0
+    for group in groups:
+        feats = []
+        for f in group:
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "kind": f.kind,
+                        "layer": f.layer,
+                        "area_m2": round(f.area_m2, 1),
+                    },
+                    "geometry": json.loads(texts[pos]),
+                }
+            )
+            pos += 1
+        out.append({"type": "FeatureCollection", "features": feats})
+    return out
 
 
 def _fmt_area(value: float) -> str:
