@@ -242,14 +242,17 @@ def _repair(geom: shapely.Geometry) -> shapely.Geometry:
     return fixed
 
 
-def _duplicates(layer: str, frame: pd.DataFrame, cols: list[str]) -> list[Problem]:
+def _duplicates(
+    layer: str, frame: pd.DataFrame, cols: list[str], optional: tuple[str, ...] = ()
+) -> list[Problem]:
     if not set(cols) <= set(frame.columns) or not len(frame):
         return []
     keys = frame[cols].astype(object)
-    dup = keys.duplicated(keep="first") & keys.notna().all(axis=1)
+    required = [c for c in cols if c not in optional]
+    dup = keys.fillna("").duplicated(keep="first") & keys[required].notna().all(axis=1)
     out = []
     for i in map(int, np.flatnonzero(dup.to_numpy())):
-        value: Any = keys.iloc[i, 0] if len(cols) == 1 else tuple(keys.iloc[i])
+        value: Any = keys.iloc[i, 0] if len(cols) == 1 else tuple(keys.iloc[i].tolist())
         out.append(
             Problem(layer, int(i), "+".join(cols), value, "is a duplicate of an earlier row")
         )
@@ -350,7 +353,10 @@ def _check_grids(grids: pd.DataFrame, div_codes: set[str]) -> list[Problem]:
 
 
 def _check_legacy(legacy: pd.DataFrame, div_codes: set[str]) -> list[Problem]:
-    out = _duplicates("legacy_grids", legacy, ["layer", "source_code"])
+    # local serials (民政-03) are unique only within a community
+    out = _duplicates(
+        "legacy_grids", legacy, ["layer", "community_code", "source_code"], ("community_code",)
+    )
     for i, v in _values(legacy, "layer"):
         if v not in LEGACY_LAYERS:
             out.append(
