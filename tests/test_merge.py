@@ -106,6 +106,7 @@ def check_invariants(result: MergeResult, comm: gpd.GeoDataFrame, bld: gpd.GeoDa
         assert shapely.coverage_is_valid(sub.geometry.values), code
         assert math.isclose(sub.area.sum(), frames[code].area, rel_tol=1e-4), code
         assert shapely.covers(frames[code].buffer(0.01), shapely.union_all(sub.geometry.values))
+    assert shapely.coverage_is_valid(grids.geometry.values)
     assert set(grids["community_code"]) <= set(frames.index)
     assert grids["code"].str.fullmatch(r"[0-9]{15}").all()
     assert grids["code"].is_unique
@@ -470,3 +471,17 @@ def test_two_workers_give_the_same_grids() -> None:
     two = merge_layers(comm, leg, bld, MergeOptions(workers=2))
     assert list(one.grids["code"]) == list(two.grids["code"])
     assert np.allclose(one.grids.area, two.grids.area)
+
+
+def test_footprint_across_a_community_line_stays_whole_on_its_own_side() -> None:
+    """A footprint coded to A pokes 10 m into B: A's part is whole in one grid, B keeps the rest."""
+    comm = communities((A, B(0, 0, 200, 200)), (B_, B(200, 0, 400, 200)))
+    leg = legacy(("governance", "GA", B(0, 0, 200, 200)), ("governance", "GB", B(200, 0, 400, 200)))
+    bld = buildings({"building_id": "wall", "geometry": B(170, 90, 210, 110)})
+    r = merge_layers(comm, leg, bld, GEOMETRY)
+    assert grid_of(r, "wall") == by_name(r, "GA")["code"]
+    assert same_shape(by_name(r, "GB").geometry, B(200, 0, 400, 200))
+    (a,) = [c for c in r.report["communities"] if c["code"] == A]
+    assert a["buildings_crossing_frame"] == ["wall"]
+    assert "wall" in render_report_markdown(r.report)
+    check_invariants(r, comm, bld)

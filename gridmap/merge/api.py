@@ -62,8 +62,7 @@ def merge_layers(
     >>> from gridmap.merge.synthetic import synthetic_layout
     >>> comm, leg, bld = synthetic_layout(seed=1, rows=1, cols=2)
     >>> result = merge_layers(comm, leg, bld)
-    >>> grids = result.grids.to_crs("EPSG:4551")
-    >>> all(shapely.coverage_is_valid(g.geometry.values) for _, g in grids.groupby("community_code"))
+    >>> bool(shapely.coverage_is_valid(result.grids.to_crs("EPSG:4551").geometry.values))
     True
     >>> len(result.assignment) == len(bld)
     True
@@ -179,10 +178,7 @@ def merge_layers(
 def _run(tasks: list[CommunityTask], workers: int) -> list[CommunityPart]:
     if workers <= 1 or len(tasks) < 2:
         return [merge_community_arrays(t) for t in tasks]
-    ctx = multiprocessing.get_context(
-        "spawn" if multiprocessing.get_start_method() == "spawn" else "fork"
-    )
-    with ctx.Pool(workers) as pool:
+    with multiprocessing.get_context().Pool(workers) as pool:
         return pool.map(
             merge_community_arrays, tasks, chunksize=max(1, len(tasks) // (workers * 8))
         )
@@ -210,12 +206,13 @@ def _assemble(
             p.grid_code, p.grid_name, p.grid_households, p.grid_geom, strict=True
         )
     ]
+    stitched = _stitch([r[5] for r in grid_rows], [r[2] for r in grid_rows], opt.grid_size)
     grids = gpd.GeoDataFrame(
         pd.DataFrame(
             [r[:5] for r in grid_rows],
             columns=["code", "name", "community_code", "kind", "households"],
         ).astype({"households": "int64"}),
-        geometry=[r[5] for r in grid_rows],
+        geometry=stitched,
         crs=MEASURE_CRS,
     ).to_crs(out_crs)
 
@@ -265,6 +262,8 @@ def _assemble(
             changed[layer] = {"count": len(ids), "building_ids": ids}
             overall_changed[layer] = overall_changed.get(layer, 0) + len(ids)
         p.report["buildings_changed"] = changed
+        p.report["buildings_crossing_frame"] = sorted(bids[p.b_cross_frame].tolist())
+        p.report["buildings_outside_frame"] = sorted(bids[p.b_outside_frame].tolist())
 
     crossing = _crossing(leg, comm, li, ci, inter_area, inter_perim, xw, opt)
     for p, collection in zip(parts, features_geojson([p.features for p in parts]), strict=True):
@@ -318,6 +317,30 @@ def _assemble(
     }
     LOG.info("merged into %d grids", len(grids))
     return MergeResult(grids=grids, assignment=assignment, crosswalk=crosswalk, report=report)
+
+
+def _stitch(geoms: list[Any], community: list[str], grid_size: float) -> Any:
+    """Give grids on a community line the vertices the grids across it have there.
+
+    Each community is noded on its own, so a line meeting the frame from one side adds a
+    vertex the other side lacks. Snapping to the other side's vertices within less than
+    the rounding grid adds them, which makes the whole province one valid coverage.
+    """
+    arr = np.asarray(geoms, dtype=object)
+    if len(arr) < 2:
+        return arr
+    tol = 0.9 * grid_size
+    comm = np.asarray(community, dtype=object)
+    i, j = shapely.STRtree(arr).query(arr, predicate="dwithin", distance=tol)
+    other = comm[i] != comm[j]
+    i, j = i[other], j[other]
+    out = arr.copy()
+    for k in np.unique(i).tolist():
+        ref = shapely.multipoints(shapely.get_coordinates(arr[j[i == k]]))
+        out[k] = shapely.snap(arr[k], ref, tol)
+    bad = ~shapely.is_valid(out)
+    out[bad] = shapely.make_valid(out[bad])
+    return out
 
 
 def _sum_legacy(parts: list[CommunityPart], what: str) -> dict[str, dict[str, float]]:

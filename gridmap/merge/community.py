@@ -77,6 +77,9 @@ class CommunityPart:
     xwalk_households: list[tuple[int, str, int]]
     report: dict[str, Any]
     features: list[Feature] = field(default_factory=list)
+    #: global indices of buildings whose footprint crosses the frame / whose point is outside
+    b_cross_frame: list[int] = field(default_factory=list)
+    b_outside_frame: list[int] = field(default_factory=list)
 
 
 def _polygonal(geoms: Geoms) -> Geoms:
@@ -491,7 +494,13 @@ def merge_community_arrays(task: CommunityTask) -> CommunityPart:
             "notes": [reasons["rural"]] if "rural" in reasons else [],
         }
     )
+    shapely.prepare(frame)
+    outside = ~shapely.contains(frame, task.b_rep) if nb else np.zeros(0, dtype=bool)
+    crosses = is_poly & ~outside
+    crosses[crosses] = ~shapely.covers(frame, task.b_geom[crosses])
     return CommunityPart(
+        b_cross_frame=task.b_idx[crosses].tolist(),
+        b_outside_frame=task.b_idx[outside].tolist(),
         code=task.code,
         grid_code=codes,
         grid_name=names,

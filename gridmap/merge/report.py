@@ -136,6 +136,15 @@ def render_report_markdown(report: dict[str, Any]) -> str:
             lines.append(
                 f"- out of range: {q['grid_code']} {q['households']} households: {q['reason']}"
             )
+        for what, label in (
+            (
+                "buildings_crossing_frame",
+                "footprints crossing the community line (kept whole inside)",
+            ),
+            ("buildings_outside_frame", "buildings coded to it but lying outside (nearest grid)"),
+        ):
+            if c.get(what):
+                lines.append(f"- {label}: {', '.join(c[what][:20])}")
         for note in c.get("notes", []):
             lines.append(f"- note: {note}")
     return "\n".join(lines) + "\n"
