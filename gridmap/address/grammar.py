@@ -1,0 +1,206 @@
+"""Read what follows the divisions: hamlet (屯), villager group (组), road and house number,
+compound (小区), building (栋), unit (单元), floor (层) and room (室).
+
+The grammar is a loop over normalised text: at each position the first pattern that fits
+the components found so far wins, and text no pattern fits is kept as a leftover.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gridmap.address.admin import CJK, COMPONENT_OF_LEVEL, STEM_CLS
+
+__all__ = ["read_rest"]
+
+
+_HAMLET = re.compile(rf"[{CJK}]{{1,6}}?屯(?!路|街|大街|大路|镇|乡)")
+_GROUP = re.compile(r"第?([0-9]+)(?:村民小组|小组|组|社(?!区|会))")
+# a township or community written after a development zone or other leftover
+_LATE_ADMIN = re.compile(rf"(?P<t>{STEM_CLS}{{2,6}}?(?:街道|镇|乡))|(?P<v>{STEM_CLS}{{2,6}}?社区)")
+_LATE_LEVEL = {"t": "township", "v": "village"}
+_VILLAGE_GROUP = re.compile(rf"([{CJK}]{{1,3}}?)组(?![织长团])")
+_NAMED_GROUP = re.compile(rf"([{CJK}]{{2,5}}?)村民小组")
+_ROAD = re.compile(
+    rf"[{CJK}]{{2,12}}?(?:大街|大路|大道|环路|公路|路|街(?!道)|胡同|巷|弄|(?<!街)道)"
+)
+_NUMBERED_ROAD = re.compile(rf"[{CJK}]{{0,6}}?[0-9]+号?(?:大街|大路|路|街|巷)")
+_SUB_ROAD = re.compile(rf"[{CJK}]{{1,3}}?(?:巷|弄|胡同)|[0-9]+(?:巷|弄)")
+_COMPOUND_SUFFIX = "小区|花园|家园|新村|公寓|大厦|广场|名苑|雅苑|苑|城|公馆|华府|府|庭|邸|园|里|湾|居|院|宿舍|社区|村|楼|中心|大院"
+_COMPOUND_START = re.compile(r"小区|新村|花园|家园|公寓|大厦|社区")
+_HOUSE_NO = re.compile(r"([0-9]+(?:-[0-9]+)?[A-Z]?)号(?!院)")
+_BARE_NO = re.compile(r"([0-9]+(?:-[0-9]+)?)(?![0-9A-Z\-]|栋|单元|层|楼|室|门|组|期|号)")
+_RUN = re.compile(rf"[{CJK}]+(?:[0-9]+期)?")
+_COMPOUND_END = re.compile(rf"(?:{_COMPOUND_SUFFIX})(?:[0-9]+期|[东南西北一二三四五六七八九]区)?$")
+_UNIT_NEXT = re.compile(r"[0-9A-Z]+(?:栋|单元|层|楼|室|号|-)|[0-9]+$")
+_BUILDING = re.compile(r"([0-9]+[A-Z]?|[A-Z][0-9]*)栋")
+_UNIT = re.compile(r"([0-9]+)单元")
+_FLOOR_AS_BUILDING = re.compile(r"([0-9]+)楼(?=[0-9]+单元)")
+_FLOOR = re.compile(r"(-?[0-9]+)(?:层|楼)")
+_FLOOR_F = re.compile(r"([0-9]+)F(?![0-9A-Z])")
+_ROOM = re.compile(r"([0-9]{3,}-[0-9]{3,}|[0-9]+[A-Z]?)(?:室|户|房间|房)")
+_NUMBER_SIGN = re.compile(r"([0-9]+[A-Z]?(?:-[0-9]+)?|[A-Z][0-9]*)号")
+_PAIR = re.compile(r"([A-Z]?[0-9]+[A-Z]?)-([0-9]+)(?:室|号)?(?![0-9\-])")
+_SEGMENT = re.compile(r"[东西南北中]?[一二三四五六七八九0-9]*段")
+_TRAILING_NO = re.compile(r"([0-9]+[A-Z]?)$")
+_JUNK_RUN = re.compile(rf"[{CJK}]+|[0-9A-Z\-]+|.")
+
+
+def read_rest(text: str, pos: int, got: dict[str, Any]) -> list[str]:
+    rest: list[str] = []
+    after_road = False
+    while pos < len(text):
+        m: re.Match[str] | None
+        if (m := _HAMLET.match(text, pos)) and "hamlet" not in got and "road" not in got:
+            got["hamlet"] = m.group(0)
+        elif (m := _GROUP.match(text, pos)) and "group" not in got and "building" not in got:
+            got["group"] = m.group(1)
+        elif (m := _NAMED_GROUP.match(text, pos)) and "group" not in got:
+            got["group"] = m.group(1)
+        elif (
+            ("community" in got or "hamlet" in got)
+            and "group" not in got
+            and "road" not in got
+            and (m := _VILLAGE_GROUP.match(text, pos))
+        ):
+            got["group"] = m.group(1)
+        elif (
+            "road" not in got
+            and "compound" not in got
+            and (m := _LATE_ADMIN.match(text, pos))
+            and COMPONENT_OF_LEVEL[_LATE_LEVEL[m.lastgroup or ""]] not in got
+        ):
+            got[COMPONENT_OF_LEVEL[_LATE_LEVEL[m.lastgroup or ""]]] = m.group(0)
+        elif (
+            (m := _ROAD.match(text, pos))
+            and "road" not in got
+            and "compound" not in got
+            and "building" not in got
+            and not _COMPOUND_START.match(text, m.end())
+        ):
+            word = m.group(0)
+            cut = _road_cut(word)
+            if cut:
+                head = word[:cut]
+                if "compound" not in got and _COMPOUND_END.search(head):
+                    got["compound"] = head
+                else:
+                    rest.append(head)
+            got["road"] = word[cut:]
+            pos = m.end()
+            after_road = True
+            continue
+        elif (
+            "road" not in got
+            and "compound" not in got
+            and "building" not in got
+            and (m := _NUMBERED_ROAD.match(text, pos))
+        ):
+            got["road"] = m.group(0)
+            pos = m.end()
+            after_road = True
+            continue
+        elif after_road and (
+            (m := _SEGMENT.match(text, pos))
+            or ("house_number" not in got and (m := _SUB_ROAD.match(text, pos)))
+        ):
+            rest.append(m.group(0))
+            pos = m.end()
+            continue
+        elif (
+            after_road
+            or (
+                ("group" in got or "hamlet" in got or "community" in got)
+                and "house_number" not in got
+                and "compound" not in got
+                and "road" not in got
+            )
+        ) and (m := _HOUSE_NO.match(text, pos)):
+            got["house_number"] = m.group(1)
+        elif after_road and (m := _BARE_NO.match(text, pos)) and "house_number" not in got:
+            got["house_number"] = m.group(1)
+        elif (m := _FLOOR_AS_BUILDING.match(text, pos)) and "building" not in got:
+            got["building"] = m.group(1)
+        elif (m := _BUILDING.match(text, pos)) and "building" not in got:
+            got["building"] = m.group(1)
+        elif (m := _UNIT.match(text, pos)) and "unit" not in got:
+            got["unit"] = m.group(1)
+        elif (
+            (m := _FLOOR.match(text, pos)) or (m := _FLOOR_F.match(text, pos))
+        ) and "floor" not in got:
+            got["floor"] = m.group(1)
+        elif (m := _ROOM.match(text, pos)) and "room" not in got:
+            got["room"] = m.group(1)
+        elif (m := _PAIR.match(text, pos)) and "building" not in got and "room" not in got:
+            # 5-302 is building 5 room 302; 11-7 is building 11 unit 7
+            got["building"] = m.group(1)
+            got["room" if len(m.group(2)) >= 3 else "unit"] = m.group(2)
+        elif (m := _NUMBER_SIGN.match(text, pos)) and (
+            "compound" in got or "house_number" in got or "building" in got
+        ):
+            # 幸福小区12号 is a building, 12栋7号 a room
+            number = m.group(1)
+            slot = "room" if "building" in got else "building"
+            if slot in got:
+                rest.append(m.group(0))
+            else:
+                got[slot] = number
+        elif (m := _TRAILING_NO.match(text, pos)) and (
+            "building" in got or "unit" in got or "floor" in got or "compound" in got
+        ):
+            slot = (
+                "room"
+                if ("building" in got or "unit" in got or len(m.group(1)) >= 3)
+                else "building"
+            )
+            if slot in got:
+                rest.append(m.group(0))
+            else:
+                got[slot] = m.group(1)
+        elif (m := _RUN.match(text, pos)) and "compound" not in got and "building" not in got:
+            word = m.group(0)
+            followed = _UNIT_NEXT.match(text, m.end()) is not None
+            if _COMPOUND_END.search(word) or (followed and len(word) >= 2):
+                got["compound"] = word
+            else:
+                cut = _last_compound_end(word)
+                if cut:
+                    got["compound"] = word[:cut]
+                    pos += cut
+                    after_road = False
+                    continue
+                rest.append(word)
+        else:
+            m = _JUNK_RUN.match(text, pos)
+            assert m is not None
+            rest.append(m.group(0))
+        after_road = False
+        pos = m.end()
+    return rest
+
+
+# where a road name cannot continue backwards: an area or compound ends there (经济开发区丹枫路)
+_ROAD_HEAD_END = re.compile(
+    r"(?:开发区|园区|工业区|工业园|小区|花园|家园|新村|公寓|大厦|[区县市镇乡村省])"
+)
+
+
+def _road_cut(word: str) -> int:
+    """Where the road starts inside ``word``, or 0 when all of it is the road."""
+    cut = 0
+    for m in _ROAD_HEAD_END.finditer(word):
+        if m.end() >= 2 and len(word) - m.end() >= 3:
+            cut = m.end()
+    return cut
+
+
+_SUFFIX_ANYWHERE = re.compile(rf"(?:{_COMPOUND_SUFFIX})")
+
+
+def _last_compound_end(word: str) -> int:
+    cut = 0
+    for m in _SUFFIX_ANYWHERE.finditer(word):
+        if m.start() >= 2 and m.group(0) not in ("楼", "院", "村", "城", "里"):
+            cut = m.end()
+    return cut
