@@ -1,0 +1,153 @@
+"""The database side of 多网合一: read the merge inputs, write the result as a new generation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import psycopg
+
+from gridmap.codes import code_prefix, parse_division_code
+from gridmap.db.dump import fetch_frame
+from gridmap.db.load import LoadReport, load_interchange
+from gridmap.errors import InvalidInput, UnknownDivision
+from gridmap.lineage import Lineage, inherit_codes
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class MergeInputs:
+    communities: gpd.GeoDataFrame
+    legacy: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    current: gpd.GeoDataFrame
+    used_serials: dict[str, list[int]]
+
+
+def read_merge_inputs(conn: psycopg.Connection[Any], within: str | None = None) -> MergeInputs:
+    """Communities with boundaries, legacy grids touching them, buildings and current grids.
+
+    ``within`` is any division code (a community, street, county, city or the province);
+    None means the whole database.
+    """
+    if within is not None:
+        parse_division_code(within)
+        if not conn.execute("SELECT 1 FROM division WHERE code = %s", (within,)).fetchone():
+            raise UnknownDivision(within)
+    like = code_prefix(within) + "%" if within else "%"
+    p = {"like": like}
+    communities = fetch_frame(
+        conn,
+        "SELECT code, name, ST_AsBinary(boundary) AS geom FROM division "
+        "WHERE level = 'village' AND boundary IS NOT NULL AND code LIKE %(like)s ORDER BY code",
+        p,
+    )
+    if not len(communities):
+        raise InvalidInput(
+            f"no community or village with a boundary under {within or 'the database'}: "
+            "import divisions with boundaries first",
+            value=within,
+        )
+    legacy = fetch_frame(
+        conn,
+        """
+        SELECT l.layer, l.source_code, l.name, l.community_code, ST_AsBinary(l.boundary) AS geom
+        FROM legacy_grid l
+        WHERE %(like)s = '%%' OR l.community_code LIKE %(like)s OR EXISTS (
+            SELECT 1 FROM division d WHERE d.level = 'village' AND d.code LIKE %(like)s
+            AND ST_Intersects(d.boundary, l.boundary))
+        ORDER BY l.layer, l.source_code
+        """,
+        p,
+    )
+    buildings = fetch_frame(
+        conn,
+        """
+        SELECT external_id AS building_id, community_code, households, compound, hamlet,
+               group_no, ST_AsBinary(coalesce(footprint, point)) AS geom
+        FROM building WHERE community_code LIKE %(like)s ORDER BY external_id
+        """,
+        p,
+    )
+    current = fetch_frame(
+        conn,
+        "SELECT code, community_code, ST_AsBinary(boundary) AS geom FROM current_grid "
+        "WHERE community_code LIKE %(like)s ORDER BY code",
+        p,
+    )
+    used: dict[str, list[int]] = {}
+    for community, serial in conn.execute(
+        "SELECT community_code, serial FROM grid_code WHERE community_code LIKE %(like)s", p
+    ):
+        used.setdefault(str(community), []).append(int(serial))
+    LOG.info(
+        "merge inputs: %d communities, %d legacy grids, %d buildings, %d current grids",
+        len(communities),
+        len(legacy),
+        len(buildings),
+        len(current),
+    )
+    return MergeInputs(communities, legacy, buildings, current, used)
+
+
+@dataclass
+class MergeWrite:
+    load: LoadReport
+    generation: int
+    lineage: Lineage
+    crosswalk_rows: int
+
+
+def write_merge_result(
+    conn: psycopg.Connection[Any],
+    grids: gpd.GeoDataFrame,
+    crosswalk: pd.DataFrame,
+    inputs: MergeInputs,
+    source: str = "merge",
+) -> MergeWrite:
+    """Write merged grids as a new generation (codes kept stable) and their crosswalk.
+
+    One transaction: the grids, retired codes and crosswalk land together or not at all.
+    """
+    from gridmap.io import Interchange
+
+    lineage = inherit_codes(grids, inputs.current, inputs.used_serials)
+    final = lineage.grids
+    xw = crosswalk.copy()
+    xw["grid_code"] = xw["grid_code"].map(lambda c: lineage.renamed.get(str(c), str(c)))
+    with conn.transaction():
+        data = Interchange.from_frames(
+            grids=final[["code", "name", "community_code", "kind", "geometry"]]
+        )
+        report = load_interchange(conn, data, source=source)
+        row = conn.execute("SELECT id FROM current_generation").fetchone()
+        gen = int(row[0]) if row and row[0] is not None else 0
+        with conn.cursor() as cur:
+            cur.execute(
+                "CREATE TEMP TABLE stage_crosswalk (layer text, source_code text, grid_code text,"
+                " area_share float8, household_share float8) ON COMMIT DROP"
+            )
+            with cur.copy(
+                "COPY stage_crosswalk (layer, source_code, grid_code, area_share, household_share)"
+                " FROM STDIN"
+            ) as copy:
+                for r in xw.itertuples(index=False):
+                    hh = None if pd.isna(r.household_share) else float(r.household_share)
+                    copy.write_row((r.layer, r.source_code, r.grid_code, float(r.area_share), hh))
+        rows = conn.execute(
+            """
+            INSERT INTO crosswalk (generation, legacy_id, grid_code, area_share, household_share)
+            SELECT %(g)s, l.id, s.grid_code, least(s.area_share, 1), least(s.household_share, 1)
+            FROM stage_crosswalk s
+            JOIN legacy_grid l ON l.layer = s.layer AND l.source_code = s.source_code
+            ON CONFLICT (generation, legacy_id, grid_code) DO UPDATE
+                SET area_share = EXCLUDED.area_share, household_share = EXCLUDED.household_share
+            RETURNING id
+            """,
+            {"g": gen},
+        ).fetchall()
+    return MergeWrite(load=report, generation=gen, lineage=lineage, crosswalk_rows=len(rows))
