@@ -135,9 +135,18 @@ def write_merge_result(
                 "COPY stage_crosswalk (layer, source_code, grid_code, area_share, household_share)"
                 " FROM STDIN"
             ) as copy:
-                for r in xw.itertuples(index=False):
-                    hh = None if pd.isna(r.household_share) else float(r.household_share)
-                    copy.write_row((r.layer, r.source_code, r.grid_code, float(r.area_share), hh))
+                columns = zip(
+                    xw["layer"],
+                    xw["source_code"],
+                    xw["grid_code"],
+                    xw["area_share"].astype("float64"),
+                    xw["household_share"].astype("float64"),
+                    strict=True,
+                )
+                for layer, source_code, grid_code, area, hh in columns:
+                    copy.write_row(
+                        (layer, source_code, grid_code, area, None if pd.isna(hh) else hh)
+                    )
         rows = conn.execute(
             """
             INSERT INTO crosswalk (generation, legacy_id, grid_code, area_share, household_share)
