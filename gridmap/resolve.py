@@ -120,7 +120,7 @@ def clear_gazetteer_cache() -> None:
 # ----------------------------------------------------------------------------- rows -> models
 
 
-def _chief(row: dict[str, Any], prefix: str, authorised: bool) -> Chief | None:
+def chief_from_row(row: dict[str, Any], prefix: str, authorised: bool) -> Chief | None:
     name = row.get(f"{prefix}_name")
     if name is None:
         return None
@@ -252,9 +252,9 @@ def _point_resolution(row: dict[str, Any], authorised: bool, lon: float, lat: fl
         match_level="building" if building is not None else "grid",
         confidence=1.0,
         grid=grid,
-        grid_chief=_chief(row, "grid_chief", authorised),
+        grid_chief=chief_from_row(row, "grid_chief", authorised),
         building=building,
-        building_chief=_chief(row, "building_chief", authorised) if building else None,
+        building_chief=chief_from_row(row, "building_chief", authorised) if building else None,
         on_boundary=n_covering > 1,
         location=location,
         notes=notes,
@@ -663,7 +663,7 @@ def _finish(
             else:
                 level, confidence = "unit", min(1.0, confidence + 0.03)
                 unit = UnitRef(unit_no=unit_row["unit_no"])
-                unit_chief = _chief(unit_row, "unit_chief", authorised)
+                unit_chief = chief_from_row(unit_row, "unit_chief", authorised)
         grid = grid_ref(row)
         if grid is None:
             notes.append("the building lies in no current grid")
@@ -672,9 +672,9 @@ def _finish(
             match_level=level,
             confidence=round(confidence, 3) if grid is not None else 0.0,
             grid=grid,
-            grid_chief=_chief(row, "grid_chief", authorised),
+            grid_chief=chief_from_row(row, "grid_chief", authorised),
             building=building_ref(row),
-            building_chief=_chief(row, "building_chief", authorised),
+            building_chief=chief_from_row(row, "building_chief", authorised),
             unit=unit,
             unit_chief=unit_chief,
             **common,
@@ -696,7 +696,7 @@ def _finish(
             match_level=decision.level,
             confidence=decision.confidence,
             grid=grid_ref(row),
-            grid_chief=_chief(row, "grid_chief", authorised),
+            grid_chief=chief_from_row(row, "grid_chief", authorised),
             **common,
         )
     candidates = []

@@ -243,7 +243,7 @@ def _attach_units(conn: Conn, rows: list[Row]) -> None:
 
 _GRIDS = f"""
 SELECT {_GRID_COLUMNS}, gg.households, gg.generation_low,
-       ST_AsGeoJSON(gg.boundary, 7) AS geometry, st.buildings, st.building_households
+       ST_AsGeoJSON(gg.boundary, 7, 0) AS geometry, st.buildings, st.building_households
 FROM unnest(%(codes)s::text[]) AS k(code)
 {_GRID_CONTEXT.format(code="k.code")}
 LEFT JOIN LATERAL (
@@ -252,7 +252,7 @@ LEFT JOIN LATERAL (
 WHERE gg.code IS NOT NULL
 ORDER BY gg.code
 """
-_GRIDS_BRIEF = _GRIDS.replace("ST_AsGeoJSON(gg.boundary, 7)", "NULL")
+_GRIDS_BRIEF = _GRIDS.replace("ST_AsGeoJSON(gg.boundary, 7, 0)", "NULL")
 
 
 def grids(conn: Conn, codes: Sequence[str], geometry: bool = True, stats: bool = True) -> list[Row]:
@@ -298,7 +298,7 @@ _DIVISION = """
 SELECT d.code, d.name, d.official_name, d.level, d.parent_code, d.kind,
        p.name AS parent_name,
        (SELECT count(*) FROM division c WHERE c.parent_code = d.code) AS children,
-       (SELECT coalesce(array_agg(a.alias ORDER BY a.alias), '{}')
+       (SELECT coalesce(array_agg(a.alias ORDER BY a.alias), '{{}}')
         FROM division_alias a WHERE a.code = d.code) AS aliases
 FROM division d LEFT JOIN division p ON p.code = d.parent_code
 WHERE {where}

@@ -1,0 +1,59 @@
+"""Dependencies, declared once as ``Annotated`` aliases and reused in every route."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import Depends, Header, Request
+from psycopg_pool import ConnectionPool
+
+from api.errors import InvalidApiKey
+from api.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_conn(request: Request) -> Iterator[psycopg.Connection[Any]]:
+    """A pooled autocommit connection for the duration of one request."""
+    pool: ConnectionPool[psycopg.Connection[Any]] = request.app.state.pool
+    with pool.connection() as conn:
+        yield conn
+
+
+ConnDep = Annotated[psycopg.Connection[Any], Depends(get_conn)]
+
+
+def is_authorised(
+    settings: SettingsDep,
+    authorization: Annotated[
+        str | None,
+        Header(description="`Bearer <api key>`: unmasks chiefs' phone numbers."),
+    ] = None,
+    x_api_key: Annotated[
+        str | None, Header(description="An API key: unmasks chiefs' phone numbers.")
+    ] = None,
+) -> bool:
+    """Whether the caller presented a valid API key; a wrong key is refused (401), not ignored."""
+    presented = x_api_key
+    if presented is None and authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            presented = token.strip()
+    if presented is None:
+        return False
+    for key in settings.api_keys:
+        if hmac.compare_digest(presented.encode(), key.encode()):
+            return True
+    raise InvalidApiKey("the API key presented is not valid")
+
+
+AuthorisedDep = Annotated[bool, Depends(is_authorised)]

@@ -1,0 +1,174 @@
+"""Library errors to HTTP: one table, one RFC 9457 problem+json shape, registered in a loop.
+
+Every error response is ``application/problem+json`` with ``type``, ``title``, ``status``,
+``detail``, ``instance`` and a stable machine-readable ``code``; validation problems add
+``errors``, each naming the offending ``field``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gridmap.errors import (
+    DatabaseUnavailable,
+    GridmapError,
+    InvalidInput,
+    LimitExceeded,
+    NotFound,
+)
+
+LOG = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class InvalidApiKey(GridmapError):
+    """An API key was presented but is not one of the configured keys."""
+
+    code = "invalid_api_key"
+
+
+#: the one place where library errors meet HTTP status codes (the most specific class wins)
+STATUS: dict[type[GridmapError], int] = {
+    NotFound: 404,
+    InvalidInput: 422,
+    LimitExceeded: 413,
+    InvalidApiKey: 401,
+    DatabaseUnavailable: 503,
+    GridmapError: 500,
+}
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(examples=["query.lat"])
+    message: str = Field(examples=["Input should be a valid number"])
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details with a stable ``code``."""
+
+    type: str = Field(examples=["urn:gridmap:problem:unknown_grid"])
+    title: str = Field(examples=["Not Found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["no grid with code '220103001001999'"])
+    instance: str | None = Field(default=None, examples=["/v1/grids/220103001001999"])
+    code: str = Field(examples=["unknown_grid"])
+    errors: list[FieldProblem] | None = None
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    instance: str | None = None,
+    errors: list[FieldProblem] | None = None,
+) -> JSONResponse:
+    """A problem+json response."""
+    from http import HTTPStatus
+
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    body = Problem(
+        type=f"urn:gridmap:problem:{code}",
+        title=title,
+        status=status,
+        detail=detail,
+        instance=instance,
+        code=code,
+        errors=errors,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON
+    )
+
+
+def status_of(exc: GridmapError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+async def _gridmap_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GridmapError)
+    status = status_of(exc)
+    if status >= 500:
+        LOG.error("%s on %s: %s", exc.code, request.url.path, exc)
+    field = exc.details.get("field")
+    errors = [FieldProblem(field=str(field), message=exc.message)] if field else None
+    return problem_response(status, exc.code, exc.message, request.url.path, errors)
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        FieldProblem(field=_field_name(e.get("loc", ())), message=str(e.get("msg", "")))
+        for e in exc.errors()
+    ]
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    return problem_response(422, "invalid_input", detail, request.url.path, errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed", 413: "limit_exceeded"}.get(
+        exc.status_code, f"http_{exc.status_code}"
+    )
+    return problem_response(exc.status_code, code, str(exc.detail), request.url.path)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    LOG.exception("unexpected error on %s", request.url.path)
+    return problem_response(500, "internal_error", "internal error", request.url.path)
+
+
+def register(app: FastAPI) -> None:
+    """Install the problem+json handlers on ``app``."""
+    for cls in STATUS:
+        app.add_exception_handler(cls, _gridmap_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def _example(status: int, code: str, detail: str) -> dict[str, Any]:
+    return {
+        "model": Problem,
+        "content": {
+            PROBLEM_JSON: {
+                "example": {
+                    "type": f"urn:gridmap:problem:{code}",
+                    "title": {404: "Not Found", 413: "Content Too Large"}.get(
+                        status, "Unprocessable Content"
+                    ),
+                    "status": status,
+                    "detail": detail,
+                    "code": code,
+                }
+            }
+        },
+    }
+
+
+#: ``responses=`` entries for route decorators, so OpenAPI documents the error shapes
+Responses = dict[int | str, dict[str, Any]]
+
+NOT_FOUND: Responses = {404: _example(404, "unknown_grid", "no grid with code '220103001001999'")}
+INVALID: Responses = {
+    422: _example(422, "invalid_input", "query.lat: Input should be a valid number")
+}
+TOO_LARGE: Responses = {413: _example(413, "limit_exceeded", "10001 rows; at most 10000 per batch")}
+UNAVAILABLE: Responses = {503: _example(503, "database_unavailable", "the database is unreachable")}

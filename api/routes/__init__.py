@@ -1,0 +1,1 @@
+"""Thin HTTP routes: each parses its parameters and calls one library function."""

@@ -1,0 +1,87 @@
+"""Grids, divisions and buildings by code or id."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import AuthorisedDep, ConnDep
+from api.errors import INVALID, NOT_FOUND
+from gridmap import places
+from gridmap.results import BuildingDetail, Division, GridCollection, GridFeature
+
+router = APIRouter(prefix="/v1")
+
+GridCode = Annotated[str, Path(examples=["220103001001001"], description="15-digit grid code.")]
+DivisionCode = Annotated[
+    str, Path(examples=["220103001000"], description="12-digit division code.")
+]
+
+
+@router.get(
+    "/grids/{code}",
+    response_model=GridFeature,
+    responses={**NOT_FOUND, **INVALID},
+    tags=["grids"],
+    summary="A grid as a GeoJSON Feature",
+)
+def grid(code: GridCode, conn: ConnDep, authorised: AuthorisedDep) -> GridFeature:
+    """The current grid with this code: boundary in lon/lat, its chief, household counts and
+    its community, street and county."""
+    return places.grid(conn, code, authorised=authorised)
+
+
+@router.get(
+    "/grids",
+    response_model=GridCollection,
+    responses={**NOT_FOUND, **INVALID},
+    tags=["grids"],
+    summary="The grids inside a division, one page at a time",
+)
+def grids(
+    conn: ConnDep,
+    authorised: AuthorisedDep,
+    within: Annotated[str, Query(examples=["220103001000"], description="A division code.")],
+    limit: Annotated[int, Query(ge=1, le=places.MAX_PAGE)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> GridCollection:
+    """A GeoJSON FeatureCollection of the current grids in a division, ordered by code."""
+    return places.grids_within(conn, within, limit=limit, offset=offset, authorised=authorised)
+
+
+@router.get(
+    "/divisions/{code}",
+    response_model=Division,
+    responses={**NOT_FOUND, **INVALID},
+    tags=["divisions"],
+    summary="A division",
+)
+def division(code: DivisionCode, conn: ConnDep) -> Division:
+    return places.division(conn, code)
+
+
+@router.get(
+    "/divisions/{code}/children",
+    response_model=list[Division],
+    responses={**NOT_FOUND, **INVALID},
+    tags=["divisions"],
+    summary="The divisions directly under a division",
+)
+def division_children(code: DivisionCode, conn: ConnDep) -> list[Division]:
+    return places.division_children(conn, code)
+
+
+@router.get(
+    "/buildings/{building_id}",
+    response_model=BuildingDetail,
+    responses={**NOT_FOUND},
+    tags=["buildings"],
+    summary="A building with its units and chiefs",
+)
+def building(
+    building_id: Annotated[str, Path(description="The building's external id.")],
+    conn: ConnDep,
+    authorised: AuthorisedDep,
+) -> BuildingDetail:
+    return places.building(conn, building_id, authorised=authorised)

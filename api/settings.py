@@ -1,0 +1,34 @@
+"""The service's configuration: one settings class, read from ``GRIDMAP_*`` variables."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of the HTTP API.
+
+    ``GRIDMAP_API_KEYS`` is a comma-separated list; a caller presenting one of them (as
+    ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``) sees chiefs' phone numbers
+    unmasked. Without ``GRIDMAP_DATABASE_URL`` the service finds or starts a local
+    PostgreSQL, as the CLI does.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GRIDMAP_", extra="ignore")
+
+    database_url: str | None = None
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
+    max_batch_rows: int = Field(default=10_000, ge=1)
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    pool_min_size: int = Field(default=1, ge=0)
+    pool_max_size: int = Field(default=10, ge=1)
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value

@@ -1,0 +1,308 @@
+"""Resolve many rows at once: a mix of addresses and points, or a CSV file of any length.
+
+One bad row never fails the batch: it comes back with status ``error`` and the reason,
+and every other row is answered. Points are resolved in one query per chunk; addresses
+one by one over the same connection. The HTTP API's batch endpoint and ``gridmap
+resolve FILE.csv`` both run through here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gridmap.errors import GridmapError
+from gridmap.resolve import resolve_addresses, resolve_points
+from gridmap.results import Resolution
+
+if TYPE_CHECKING:
+    import psycopg
+
+    Conn = psycopg.Connection[Any]
+else:
+    Conn = Any
+
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "BatchQuery",
+    "BatchRow",
+    "RowError",
+    "output_record",
+    "queries_from_records",
+    "resolve_batch",
+    "resolve_csv",
+]
+
+LOG = logging.getLogger(__name__)
+
+RowStatus = Literal["ok", "not_found", "ambiguous", "error"]
+
+
+class BatchQuery(BaseModel):
+    """One row to resolve: an ``address``, or a point ``lon``/``lat`` (or ``x``/``y``) in ``crs``."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {"id": "a1", "address": "长春市宽城区新发街道明珠花园3栋1单元"},
+                {"id": "p1", "lon": 125.3025, "lat": 43.885, "crs": "EPSG:4490"},
+            ]
+        },
+    )
+
+    id: str | int | None = Field(default=None, description="Your id, echoed back.")
+    address: str | None = Field(default=None, max_length=500)
+    lon: float | None = Field(default=None, description="Longitude, or easting (= x).")
+    lat: float | None = Field(default=None, description="Latitude, or northing (= y).")
+    x: float | None = None
+    y: float | None = None
+    crs: str = Field(default="EPSG:4490", description="EPSG:NNNN, or GCJ02.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> BatchQuery:
+        x = self.lon if self.lon is not None else self.x
+        y = self.lat if self.lat is not None else self.y
+        if self.address is not None and self.address.strip():
+            if x is not None or y is not None:
+                raise ValueError("give either address or lon/lat, not both")
+            return self
+        if x is None or y is None:
+            missing = "lon" if x is None else "lat"
+            raise ValueError(f"{missing} is missing: give an address, or both lon and lat")
+        return self
+
+    @property
+    def point(self) -> tuple[float, float, str] | None:
+        x = self.lon if self.lon is not None else self.x
+        y = self.lat if self.lat is not None else self.y
+        if self.address is not None and self.address.strip():
+            return None
+        assert x is not None and y is not None
+        return (x, y, self.crs)
+
+
+class RowError(BaseModel):
+    code: str = Field(examples=["invalid_coordinate"])
+    detail: str
+    field: str | None = None
+    row_id: str | int | None = Field(default=None, exclude=True)
+
+
+class BatchRow(BaseModel):
+    """The answer for one row: ``result`` when resolved, ``error`` when the row was bad."""
+
+    row: int = Field(description="1-based position of the row in the request.")
+    id: str | int | None = None
+    status: RowStatus
+    result: Resolution | None = None
+    error: RowError | None = None
+
+
+def _row_error(exc: GridmapError) -> RowError:
+    field = exc.details.get("field")
+    return RowError(code=exc.code, detail=exc.message, field=str(field) if field else None)
+
+
+def queries_from_records(records: Iterable[Any]) -> list[BatchQuery | RowError]:
+    """Validate raw rows (dicts from JSON or CSV) one by one; a bad row becomes its error."""
+    out: list[BatchQuery | RowError] = []
+    for record in records:
+        if not isinstance(record, dict):
+            out.append(RowError(code="invalid_input", detail="a row must be a JSON object"))
+            continue
+        clean = {k: (None if v == "" else v) for k, v in record.items() if isinstance(k, str)}
+        try:
+            out.append(BatchQuery.model_validate(clean))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or None
+            msg = "; ".join(
+                (".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "")
+                + e["msg"].removeprefix("Value error, ")
+                for e in exc.errors()
+            )
+            rid = clean.get("id")
+            rid = rid if isinstance(rid, str | int) and not isinstance(rid, bool) else None
+            out.append(RowError(code="invalid_input", detail=msg, field=field, row_id=rid))
+    return out
+
+
+def _outcome(row: int, qid: Any, res: Resolution | GridmapError) -> BatchRow:
+    if isinstance(res, GridmapError):
+        return BatchRow(row=row, id=qid, status="error", error=_row_error(res))
+    return BatchRow(row=row, id=qid, status=res.status, result=res)
+
+
+def resolve_batch(
+    conn: Conn,
+    queries: Sequence[BatchQuery | RowError],
+    authorised: bool = False,
+    first_row: int = 1,
+) -> list[BatchRow]:
+    """Resolve a chunk of rows: all its points in one query, its addresses one by one."""
+    out: list[BatchRow | None] = [None] * len(queries)
+    point_idx: list[int] = []
+    address_idx: list[int] = []
+    for i, q in enumerate(queries):
+        if isinstance(q, RowError):
+            out[i] = BatchRow(row=first_row + i, id=q.row_id, status="error", error=q)
+        elif q.point is not None:
+            point_idx.append(i)
+        else:
+            address_idx.append(i)
+    if point_idx:
+        points = [q.point for i in point_idx if isinstance(q := queries[i], BatchQuery) and q.point]
+        for i, res in zip(point_idx, resolve_points(conn, points, authorised), strict=True):
+            out[i] = _outcome(first_row + i, _qid(queries[i]), res)
+    if address_idx:
+        texts = [str(_q(queries[i]).address) for i in address_idx]
+        for i, res in zip(address_idx, resolve_addresses(conn, texts, authorised), strict=True):
+            out[i] = _outcome(first_row + i, _qid(queries[i]), res)
+    return [r for r in out if r is not None]
+
+
+def _q(q: BatchQuery | RowError) -> BatchQuery:
+    assert isinstance(q, BatchQuery)
+    return q
+
+
+def _qid(q: BatchQuery | RowError) -> Any:
+    return q.id if isinstance(q, BatchQuery) else None
+
+
+# ----------------------------------------------------------------------------- CSV files
+
+OUTPUT_COLUMNS = (
+    "id",
+    "status",
+    "grid_code",
+    "grid_name",
+    "grid_chief",
+    "grid_chief_phone",
+    "building_chief",
+    "building_chief_phone",
+    "unit_chief",
+    "unit_chief_phone",
+    "building_id",
+    "unit_no",
+    "match_level",
+    "confidence",
+    "candidates",
+    "error",
+)
+
+
+def output_record(row: BatchRow) -> dict[str, Any]:
+    """One flat CSV record for a resolved row (the columns of :data:`OUTPUT_COLUMNS`)."""
+    rec: dict[str, Any] = dict.fromkeys(OUTPUT_COLUMNS, "")
+    rec["id"] = row.id if row.id is not None else row.row
+    rec["status"] = row.status
+    if row.error is not None:
+        rec["error"] = f"{row.error.code}: {row.error.detail}"
+    res = row.result
+    if res is None:
+        return rec
+    if res.grid is not None:
+        rec["grid_code"], rec["grid_name"] = res.grid.code, res.grid.name
+    for role in ("grid_chief", "building_chief", "unit_chief"):
+        chief = getattr(res, role)
+        if chief is not None:
+            rec[role], rec[f"{role}_phone"] = chief.name, chief.phone or ""
+    if res.building is not None:
+        rec["building_id"] = res.building.id
+    if res.unit is not None:
+        rec["unit_no"] = res.unit.unit_no
+    rec["match_level"] = res.match_level
+    rec["confidence"] = res.confidence
+    rec["candidates"] = " ".join(c.grid.code for c in res.candidates if c.grid is not None)
+    if res.nearest is not None:
+        rec["error"] = (
+            f"outside every grid; nearest {res.nearest.grid.code} at {res.nearest.distance_m:.0f} m"
+        )
+    return rec
+
+
+def _chunks(reader: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for rec in reader:
+        chunk.append(rec)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def resolve_csv(
+    conn: Conn,
+    source: IO[str],
+    sink: IO[str],
+    *,
+    id_column: str = "id",
+    address_column: str | None = "address",
+    lon_column: str = "lon",
+    lat_column: str = "lat",
+    crs: str = "EPSG:4490",
+    authorised: bool = False,
+    chunk_size: int = 2000,
+    on_chunk: Callable[[int], None] | None = None,
+) -> dict[str, int]:
+    """Stream a CSV of addresses (``address_column``) or points (``lon/lat_column``) to a CSV
+    of grids and chiefs, ``chunk_size`` rows at a time; returns counts per status.
+
+    A row's ``crs`` column, when the file has one, overrides ``crs``.
+
+    >>> import io
+    >>> counts = resolve_csv(None, io.StringIO("id,address\\n1,\\n"), io.StringIO())
+    >>> counts
+    {'ok': 0, 'not_found': 0, 'ambiguous': 0, 'error': 1}
+    """
+    reader = csv.DictReader(source)
+    writer = csv.DictWriter(sink, fieldnames=OUTPUT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    counts = {"ok": 0, "not_found": 0, "ambiguous": 0, "error": 0}
+    done = 0
+    for chunk in _chunks(iter(reader), chunk_size):
+        records = []
+        for rec in chunk:
+            mapped: dict[str, Any] = {"id": rec.get(id_column) or None}
+            if address_column is not None and address_column in rec:
+                mapped["address"] = rec.get(address_column) or None
+            else:
+                mapped["lon"] = rec.get(lon_column)
+                mapped["lat"] = rec.get(lat_column)
+                mapped["crs"] = rec.get("crs") or crs
+            records.append(mapped)
+        queries = queries_from_records(records)
+        if any(isinstance(q, BatchQuery) for q in queries):
+            rows = resolve_batch(conn, queries, authorised, first_row=done + 1)
+        else:
+            rows = [
+                BatchRow(row=done + i + 1, status="error", error=q)
+                for i, q in enumerate(queries)
+                if isinstance(q, RowError)
+            ]
+        for i, row in enumerate(rows):
+            if row.id is None:
+                row = row.model_copy(update={"id": records[i]["id"]})
+            counts[row.status] += 1
+            writer.writerow(output_record(row))
+        done += len(chunk)
+        if on_chunk is not None:
+            on_chunk(len(chunk))
+    return counts
+
+
+def read_csv_records(data: bytes) -> list[dict[str, Any]]:
+    """Rows of an uploaded CSV file (UTF-8, with or without BOM; GB18030 as a fallback)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("gb18030")
+    return list(csv.DictReader(io.StringIO(text)))
