@@ -61,6 +61,7 @@ def _setup(
         handlers=[RichHandler(console=err, show_path=verbose > 0, rich_tracebacks=False)],
         force=True,
     )
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)
 
 
 def database_url(url: str | None, migrate: bool = True) -> str:
@@ -200,6 +201,38 @@ def _progress_bar() -> tuple[Any, Any]:
         bar.update(tasks[label], completed=done if total else 1, total=total or 1)
 
     return bar, update
+
+
+@app.command("sample")
+def sample(
+    out_path: Annotated[
+        str, typer.Option("--out", help="Where to write it: a .gpkg file or a folder.")
+    ] = "out/sample.gpkg",
+    scale: Annotated[
+        str,
+        typer.Option(help="community, street (the demo region), district, city or province."),
+    ] = "street",
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 0,
+    load: Annotated[
+        bool, typer.Option("--load", help="Also import it into the database (as `gridmap import`).")
+    ] = False,
+    url: DbUrl = None,
+) -> None:
+    """Generate the sample region on the real Jilin frame, in the interchange format."""
+    import time
+
+    from geodata.sample import SCALES, write_sample
+    from gridmap.errors import InvalidInput
+
+    if scale not in SCALES:
+        raise InvalidInput(f"unknown sample scale {scale!r}: expected one of {list(SCALES)}")
+    t0 = time.perf_counter()
+    with err.status(f"generating the {scale} sample"):
+        counts = write_sample(out_path, scale=scale, seed=seed)  # type: ignore[arg-type]
+    summary = ", ".join(f"{k} {v:,}" for k, v in counts.items() if v)
+    out.print(f"wrote {out_path} in {time.perf_counter() - t0:.1f}s: {summary}")
+    if load:
+        import_(out_path, url=url)
 
 
 @app.command("import")

@@ -182,12 +182,13 @@ def dump_interchange(
         crosswalk = fetch_frame(
             conn,
             """
-            SELECT l.layer, l.source_code, c.grid_code, c.area_share, c.household_share
+            SELECT l.layer, l.source_code, l.community_code AS legacy_community_code,
+                   c.grid_code, c.area_share, c.household_share
             FROM crosswalk c JOIN legacy_grid l ON l.id = c.legacy_id
             WHERE c.generation = (SELECT max(generation) FROM crosswalk
                                   WHERE generation <= %(gen)s)
               AND c.grid_code LIKE %(like)s
-            ORDER BY l.layer, l.source_code, c.grid_code
+            ORDER BY l.layer, l.community_code, l.source_code, c.grid_code
             """,
             p,
             geometry=None,

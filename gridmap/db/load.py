@@ -183,10 +183,9 @@ ON CONFLICT DO NOTHING
 _UPSERT_LEGACY = f"""
 INSERT INTO legacy_grid AS l (layer, source_code, name, community_code, boundary)
 SELECT layer, source_code, coalesce(name, ''), community_code, {_MULTI} FROM stage_legacy_grids
-ON CONFLICT (layer, source_code) DO UPDATE SET
-    name = EXCLUDED.name, community_code = EXCLUDED.community_code, boundary = EXCLUDED.boundary
-WHERE (l.name, l.community_code) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.community_code)
-   OR NOT ST_Equals(l.boundary, EXCLUDED.boundary)
+ON CONFLICT ON CONSTRAINT legacy_source_code_unique DO UPDATE SET
+    name = EXCLUDED.name, boundary = EXCLUDED.boundary
+WHERE l.name IS DISTINCT FROM EXCLUDED.name OR NOT ST_Equals(l.boundary, EXCLUDED.boundary)
 RETURNING (xmax = 0)
 """
 

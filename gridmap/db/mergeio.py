@@ -55,7 +55,11 @@ def read_merge_inputs(conn: psycopg.Connection[Any], within: str | None = None) 
     legacy = fetch_frame(
         conn,
         """
-        SELECT l.layer, l.source_code, l.name, l.community_code, ST_AsBinary(l.boundary) AS geom
+        SELECT l.layer,
+               -- a label unique in the layer: local serials repeat across communities
+               CASE WHEN l.community_code IS NULL THEN l.source_code
+                    ELSE l.source_code || '@' || l.community_code END AS source_code,
+               l.name, l.community_code, ST_AsBinary(l.boundary) AS geom
         FROM legacy_grid l
         WHERE %(like)s = '%%' OR l.community_code LIKE %(like)s OR EXISTS (
             SELECT 1 FROM division d WHERE d.level = 'village' AND d.code LIKE %(like)s
@@ -152,7 +156,9 @@ def write_merge_result(
             INSERT INTO crosswalk (generation, legacy_id, grid_code, area_share, household_share)
             SELECT %(g)s, l.id, s.grid_code, least(s.area_share, 1), least(s.household_share, 1)
             FROM stage_crosswalk s
-            JOIN legacy_grid l ON l.layer = s.layer AND l.source_code = s.source_code
+            JOIN legacy_grid l ON l.layer = s.layer AND s.source_code = CASE
+                WHEN l.community_code IS NULL THEN l.source_code
+                ELSE l.source_code || '@' || l.community_code END
             ON CONFLICT (generation, legacy_id, grid_code) DO UPDATE
                 SET area_share = EXCLUDED.area_share, household_share = EXCLUDED.household_share
             RETURNING id

@@ -117,7 +117,8 @@ CREATE TABLE legacy_grid (
     community_code text REFERENCES division (code),
     boundary       geometry(MultiPolygon, 4490) NOT NULL
                    CONSTRAINT legacy_boundary_valid CHECK (ST_IsValid(boundary) AND NOT ST_IsEmpty(boundary)),
-    CONSTRAINT legacy_source_code_unique UNIQUE (layer, source_code)
+    -- local serials (民政-03) are unique only within their community
+    CONSTRAINT legacy_source_code_unique UNIQUE NULLS NOT DISTINCT (layer, community_code, source_code)
 );
 CREATE INDEX legacy_grid_boundary_gix ON legacy_grid USING gist (boundary);
 
