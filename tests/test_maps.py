@@ -1,0 +1,546 @@
+"""Offline maps: the HTML is self-contained, and a real headless Chromium with no network draws it.
+
+The region, in WKT below (lon 125.30-125.32, lat 43.80-43.82):
+
+    43.82 +-----------------+-----------------+
+          |        东风社区 ...002001 (650 户)  |     over the target
+    43.81 +-----------------+-----------------+
+          | 南湖 ...001001   | 南湖 ...001002   |
+          | 250 户  ▣1 ▣2 •3 | 420 户   ▣5      |     under / in the target
+    43.80 +-----------------+-----------------+
+       125.30            125.31            125.32
+
+A fourth grid in another street (lon 125.40) is left out by ``--within`` the first street.
+Grid 001001 has a chief (and a former chief whose term ended); building 1 has a building
+chief and a unit chief; grid 001002 has no chief.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import struct
+import subprocess
+import tarfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import pandas as pd
+import psycopg
+import pytest
+from shapely import Point, box
+
+from gridmap.assets import (
+    FILES,
+    LeafletAssets,
+    MapAssetsInstallError,
+    MapAssetsMissing,
+    install_leaflet,
+    load_leaflet,
+)
+from gridmap.db import mapdata
+from gridmap.errors import InvalidInput, UnknownDivision, UnknownGridCode
+from gridmap.maps import (
+    LOAD_COLOURS,
+    OnlineResourceRequired,
+    coverage_map,
+    mask_phone,
+    save_html,
+    zone_map,
+)
+from tests.conftest import unavailable
+
+STREET = "220102001000"
+NANHU = "220102001001"
+DONGFENG = "220102001002"
+OTHER_STREET = "220102002000"
+GRID_A = "220102001001001"
+GRID_B = "220102001001002"
+GRID_C = "220102001002001"
+GRID_D = "220102002001001"
+CHIEF_PHONE = "13812345678"
+FORMER_PHONE = "13600003333"
+BUILDING_CHIEF_PHONE = "13900001111"
+UNIT_CHIEF_PHONE = "13700002222"
+
+
+def poly(minx: float, miny: float, maxx: float, maxy: float) -> str:
+    return f"SRID=4490;MULTIPOLYGON((({minx} {miny},{maxx} {miny},{maxx} {maxy},{minx} {maxy},{minx} {miny})))"
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="session")
+def leaflet(tmp_path_factory: pytest.TempPathFactory) -> LeafletAssets:
+    """The installed Leaflet; fetched with npm into a temporary folder if not installed."""
+    try:
+        return load_leaflet()
+    except MapAssetsMissing:
+        pass
+    folder = tmp_path_factory.mktemp("assets")
+    try:
+        install_leaflet(folder)
+    except MapAssetsInstallError as exc:
+        unavailable(f"Leaflet is not installed and npm could not fetch it: {exc}")
+    return load_leaflet(folder)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None and Path("/usr/bin/chromium").exists():
+        exe = "/usr/bin/chromium"
+    if exe is None:
+        unavailable("headless Chromium is not installed")
+    assert exe is not None
+    return exe
+
+
+def frames() -> dict[str, Any]:
+    """The region as GeoDataFrames, the shape mapdata returns, without a database."""
+    grids = gpd.GeoDataFrame(
+        {
+            "code": [GRID_A, GRID_B, GRID_C],
+            "name": ["南湖一网格", "南湖二网格", "东风网格"],
+            "households": [250, 420, 650],
+            "community_name": ["南湖社区", "南湖社区", "东风社区"],
+            "chief_name": ["张三", None, "李四"],
+        },
+        geometry=[
+            box(125.30, 43.80, 125.31, 43.81),
+            box(125.31, 43.80, 125.32, 43.81),
+            box(125.30, 43.81, 125.32, 43.82),
+        ],
+        crs=4490,
+    )
+    buildings = gpd.GeoDataFrame(
+        {"id": [1, 2, 3], "building_no": ["1", "2", "3"], "households": [40, 60, 20]},
+        geometry=[
+            box(125.302, 43.802, 125.304, 43.803),
+            box(125.305, 43.802, 125.307, 43.803),
+            Point(125.308, 43.807),
+        ],
+        crs=4490,
+    )
+    chiefs = pd.DataFrame(
+        {
+            "role": ["grid_chief", "building_chief", "unit_chief"],
+            "name": ["张三", "王五", "赵六"],
+            "phone": [CHIEF_PHONE, BUILDING_CHIEF_PHONE, UNIT_CHIEF_PHONE],
+            "building_id": [None, 1, 1],
+            "unit_no": [None, None, "2"],
+        }
+    )
+    return {"grids": grids, "buildings": buildings, "chiefs": chiefs}
+
+
+@pytest.fixture
+def region(db: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """The region in the docstring, inserted by SQL."""
+    with db.transaction():
+        db.execute(
+            "INSERT INTO division (code, name, level, parent_code, boundary) VALUES"
+            " ('220000000000', '吉林省', 'province', NULL, NULL),"
+            " ('220100000000', '长春市', 'city', '220000000000', NULL),"
+            " ('220102000000', '南关区', 'county', '220100000000', NULL),"
+            " (%(street)s, '南岭街道', 'township', '220102000000', NULL),"
+            " (%(other)s, '另一街道', 'township', '220102000000', NULL),"
+            " (%(nanhu)s, '南湖社区', 'village', %(street)s, %(nanhu_b)s::geometry),"
+            " (%(dongfeng)s, '东风社区', 'village', %(street)s, NULL),"
+            " ('220102002001', '远方社区', 'village', %(other)s, NULL)",
+            {
+                "street": STREET,
+                "other": OTHER_STREET,
+                "nanhu": NANHU,
+                "dongfeng": DONGFENG,
+                "nanhu_b": poly(125.30, 43.80, 125.32, 43.81),
+            },
+        )
+        db.execute("INSERT INTO generation (id, source, activated_at) VALUES (1, 'test', now())")
+        grids = [
+            (GRID_A, NANHU, "南湖一网格", 250, poly(125.30, 43.80, 125.31, 43.81)),
+            (GRID_B, NANHU, "南湖二网格", 420, poly(125.31, 43.80, 125.32, 43.81)),
+            (GRID_C, DONGFENG, "东风网格", 650, poly(125.30, 43.81, 125.32, 43.82)),
+            (GRID_D, "220102002001", "远方网格", 380, poly(125.40, 43.80, 125.41, 43.81)),
+        ]
+        for code, community, name, households, wkt in grids:
+            db.execute(
+                "INSERT INTO grid_code (code, community_code, issued_in) VALUES (%s, %s, 1)",
+                (code, community),
+            )
+            db.execute(
+                "INSERT INTO grid (code, community_code, kind, name, households, boundary,"
+                " generation_low) VALUES (%s, %s, 'urban', %s, %s, %s::geometry, 1)",
+                (code, community, name, households, wkt),
+            )
+        buildings = [
+            ("B1", NANHU, "1", 40, poly(125.302, 43.802, 125.304, 43.803), (125.303, 43.8025)),
+            ("B2", NANHU, "2", 60, poly(125.305, 43.802, 125.307, 43.803), (125.306, 43.8025)),
+            ("B3", NANHU, "3", 20, None, (125.308, 43.807)),
+            ("B5", NANHU, "5", 80, poly(125.312, 43.802, 125.314, 43.803), (125.313, 43.8025)),
+        ]
+        for ext, community, no, households, footprint, (x, y) in buildings:
+            db.execute(
+                "INSERT INTO building (external_id, community_code, compound, building_no,"
+                " households, footprint, point) VALUES (%s, %s, '南湖小区', %s, %s,"
+                " %s::geometry, ST_SetSRID(ST_MakePoint(%s, %s), 4490))",
+                (ext, community, no, households, footprint, x, y),
+            )
+        db.execute(
+            "INSERT INTO unit (building_id, unit_no, households)"
+            " SELECT id, u, 20 FROM building, unnest(ARRAY['1', '2']) u WHERE external_id = 'B1'"
+        )
+        people = [
+            ("P1", "张三", CHIEF_PHONE),
+            ("P2", "钱七", FORMER_PHONE),
+            ("P3", "王五", BUILDING_CHIEF_PHONE),
+            ("P4", "赵六", UNIT_CHIEF_PHONE),
+            ("P5", "李四", "13500004444"),
+        ]
+        db.cursor().executemany(
+            "INSERT INTO person (external_id, name, phone) VALUES (%s, %s, %s)", people
+        )
+        db.execute(
+            "INSERT INTO assignment (person_id, role, grid_code, since, until)"
+            " SELECT id, 'grid_chief', %s, '2020-01-01', '2023-12-31' FROM person"
+            " WHERE external_id = 'P2'",
+            (GRID_A,),
+        )
+        db.execute(
+            "INSERT INTO assignment (person_id, role, grid_code, since)"
+            " SELECT id, 'grid_chief', g, '2024-01-01' FROM person,"
+            " (VALUES ('P1', %s), ('P5', %s)) v(p, g) WHERE external_id = v.p",
+            (GRID_A, GRID_C),
+        )
+        db.execute(
+            "INSERT INTO assignment (person_id, role, building_id, since)"
+            " SELECT p.id, 'building_chief', b.id, '2024-01-01' FROM person p, building b"
+            " WHERE p.external_id = 'P3' AND b.external_id = 'B1'"
+        )
+        db.execute(
+            "INSERT INTO assignment (person_id, role, unit_id, since)"
+            " SELECT p.id, 'unit_chief', u.id, '2024-01-01' FROM person p, unit u"
+            " JOIN building b ON b.id = u.building_id"
+            " WHERE p.external_id = 'P4' AND b.external_id = 'B1' AND u.unit_no = '2'"
+        )
+        db.execute(
+            "INSERT INTO legacy_grid (layer, source_code, name, community_code, boundary) VALUES"
+            " ('party', 'DJ-01', '党建一格', %s, %s::geometry),"
+            " ('civil', 'MZ-07', '民政七格', NULL, %s::geometry),"
+            " ('civil', 'MZ-99', '远处民政格', NULL, %s::geometry)",
+            (
+                NANHU,
+                poly(125.302, 43.802, 125.315, 43.815),
+                poly(125.305, 43.805, 125.318, 43.818),
+                poly(125.50, 43.90, 125.51, 43.91),
+            ),
+        )
+    return db
+
+
+# ------------------------------------------------------------------------------ browser
+
+
+def render(chromium: str, html: Path, tmp: Path, screenshot: bool = False) -> str:
+    """Load ``html`` in headless Chromium with networking impossible; the DOM after 5 s."""
+    args = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp / 'profile'}",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--proxy-server=http://127.0.0.1:9",
+        "--window-size=1200,800",
+        "--virtual-time-budget=5000",
+    ]
+    if screenshot:
+        args.append(f"--screenshot={tmp / 'shot.png'}")
+    else:
+        args.append("--dump-dom")
+    proc = subprocess.run(
+        [*args, html.resolve().as_uri()], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def png_pixels(path: Path) -> tuple[int, int, list[tuple[int, int, int]]]:
+    """Width, height and RGB pixels of an 8-bit RGB/RGBA non-interlaced PNG (no PIL needed)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat = 8, b""
+    width = height = colour = 0
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and colour in (2, 6) and interlace == 0
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    bpp = 4 if colour == 6 else 3
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    prev = bytearray(stride)
+    pixels: list[tuple[int, int, int]] = []
+    for y in range(height):
+        ftype, line = (
+            raw[y * (stride + 1)],
+            bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
+        )
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if ftype == 1:
+                line[i] = (line[i] + a) & 0xFF
+            elif ftype == 2:
+                line[i] = (line[i] + b) & 0xFF
+            elif ftype == 3:
+                line[i] = (line[i] + (a + b) // 2) & 0xFF
+            elif ftype == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[i] = (line[i] + pred) & 0xFF
+        pixels.extend(tuple(line[x * bpp : x * bpp + 3]) for x in range(width))  # type: ignore[misc]
+        prev = line
+    return width, height, pixels
+
+
+def remote_refs(html: str) -> list[str]:
+    """Every script, stylesheet, image or CSS resource the page would fetch from the network."""
+    pattern = r"""<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)\s*=\s*["']?(https?:|//)[^"'\s>]*|url\(\s*["']?(?:https?:|//)[^)]*\)|@import\s+["']?(?:url\()?\s*["']?(?:https?:|//)"""
+    return [m.group(0) for m in re.finditer(pattern, html, re.IGNORECASE)]
+
+
+def near(p: tuple[int, int, int], q: tuple[int, int, int], tol: int = 8) -> bool:
+    return all(abs(a - b) <= tol for a, b in zip(p, q, strict=True))
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return r, g, b
+
+
+def blend(
+    colour: str, opacity: float, background: tuple[int, int, int] = rgb("#f4f3ef")
+) -> tuple[int, int, int]:
+    """The colour a fill of ``colour`` at ``opacity`` shows over ``background``."""
+    fg, bg = rgb(colour), background
+    r, g, b = (round(f * opacity + k * (1 - opacity)) for f, k in zip(fg, bg, strict=True))
+    return r, g, b
+
+
+# ------------------------------------------------------------------------------ pure tests
+
+
+def test_mask_phone() -> None:
+    assert mask_phone("10012345678") == "100****5678"
+    assert mask_phone("0431-88881234") == "043****1234"
+    assert mask_phone("12345") == "***45"
+    assert mask_phone("") == mask_phone(None) == ""
+
+
+def test_coverage_html_is_self_contained(leaflet: LeafletAssets, tmp_path: Path) -> None:
+    f = frames()
+    page = save_html(coverage_map(f["grids"], assets=leaflet), tmp_path / "c.html")
+    html = page.read_text(encoding="utf-8")
+    assert remote_refs(html) == []
+    assert "charset=UTF-8" in html
+    assert "网格户数" in html and "适中（300–500 户）" in html
+    assert f"Leaflet {leaflet.version}" in html
+    assert "jquery" not in html.lower() and "bootstrap" not in html.lower()
+    # the negative control: folium's own page would fetch its scripts from CDNs
+    plain = folium.Map(tiles=None).get_root().render()
+    assert len(remote_refs(plain)) >= 5
+
+
+def test_tiles_url_is_the_only_remote_reference(leaflet: LeafletAssets, tmp_path: Path) -> None:
+    tiles = "http://tiles.intranet.example/{z}/{x}/{y}.png"
+    m = coverage_map(frames()["grids"], tiles_url=tiles, assets=leaflet)
+    html = m.get_root().render()
+    assert remote_refs(html) == []
+    assert json.dumps(tiles) in html
+    with pytest.raises(InvalidInput, match="placeholders"):
+        coverage_map(frames()["grids"], tiles_url="http://tiles/x.png", assets=leaflet)
+
+
+def test_zone_map_masks_phones_unless_asked(leaflet: LeafletAssets) -> None:
+    f = frames()
+    grid = f["grids"].iloc[[0]]
+    html = zone_map(grid, f["buildings"], f["chiefs"], assets=leaflet).get_root().render()
+    for phone in (CHIEF_PHONE, BUILDING_CHIEF_PHONE, UNIT_CHIEF_PHONE):
+        assert phone not in html
+        assert mask_phone(phone) in html
+    assert "张三 138****5678" in html
+    shown = zone_map(grid, f["buildings"], f["chiefs"], show_phones=True, assets=leaflet)
+    assert CHIEF_PHONE in shown.get_root().render()
+
+
+def test_map_needing_a_cdn_is_refused(leaflet: LeafletAssets) -> None:
+    m = coverage_map(frames()["grids"], assets=leaflet)
+    folium.plugins.MarkerCluster().add_to(m)
+    with pytest.raises(OnlineResourceRequired, match="markercluster"):
+        m.get_root().render()
+
+
+def test_bad_inputs(leaflet: LeafletAssets) -> None:
+    f = frames()
+    with pytest.raises(InvalidInput, match="exactly one grid"):
+        zone_map(f["grids"], f["buildings"], f["chiefs"], assets=leaflet)
+    with pytest.raises(InvalidInput, match="no CRS"):
+        coverage_map(f["grids"].set_crs(None, allow_override=True), assets=leaflet)
+    with pytest.raises(InvalidInput, match="no grids"):
+        coverage_map(f["grids"].iloc[[]], assets=leaflet)
+
+
+def test_missing_assets_name_the_file_and_the_command(tmp_path: Path) -> None:
+    with pytest.raises(MapAssetsMissing) as err:
+        coverage_map(frames()["grids"], assets_dir=tmp_path)
+    assert "leaflet.js" in str(err.value) and "gridmap assets install" in str(err.value)
+
+
+def test_install_from_a_tarball_inlines_images(tmp_path: Path) -> None:
+    pkg = tmp_path / "package"
+    (pkg / "dist" / "images").mkdir(parents=True)
+    (pkg / "package.json").write_text('{"name": "leaflet", "version": "1.9.4"}')
+    (pkg / "LICENSE").write_text("BSD-2-Clause")
+    (pkg / "dist" / "leaflet.js").write_text("window.L = {};\n//# sourceMappingURL=leaflet.js.map")
+    (pkg / "dist" / "leaflet.css").write_text(".a { background: url(images/layers.png); }")
+    for name in FILES:
+        if name.startswith("images/"):
+            (pkg / "dist" / name).write_bytes(b"\x89PNG fake")
+    tarball = tmp_path / "leaflet-1.9.4.tgz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        tar.add(pkg, arcname="package")
+    dest = install_leaflet(tmp_path / "assets", tarball=tarball)
+    assert json.loads((dest / "manifest.json").read_text())["version"] == "1.9.4"
+    assets = load_leaflet(tmp_path / "assets")
+    assert "sourceMappingURL" not in assets.js
+    assert 'url("data:image/png;base64,' in assets.css and "images/" not in assets.css
+    wrong = tmp_path / "other.tgz"
+    (pkg / "package.json").write_text('{"name": "leaflet", "version": "1.0.0"}')
+    with tarfile.open(wrong, "w:gz") as tar:
+        tar.add(pkg, arcname="package")
+    with pytest.raises(MapAssetsInstallError, match=r"expected leaflet@1\.9\.4"):
+        install_leaflet(tmp_path / "assets", tarball=wrong, force=True)
+    assert load_leaflet(tmp_path / "assets").version == "1.9.4"  # old install kept
+
+
+# ------------------------------------------------------------------------------ database
+
+
+@pytest.mark.postgis
+def test_coverage_data_within_a_street(region: psycopg.Connection[Any]) -> None:
+    data = mapdata.coverage_data(region, STREET)
+    assert list(data.grids["code"]) == [GRID_A, GRID_B, GRID_C]
+    assert data.grids.crs.to_epsg() == 4490
+    assert list(data.grids["households"]) == [250, 420, 650]
+    assert list(data.grids["chief_name"].fillna("")) == ["张三", "", "李四"]
+    assert list(data.communities["code"]) == [NANHU, DONGFENG]  # 东风 from its grids' union
+    assert data.communities.to_crs(4551).area.div(1e6).round(1).tolist() == [1.8, 1.8]  # km²
+    assert sorted(data.legacy["source_code"]) == ["DJ-01", "MZ-07"]
+    assert len(mapdata.current_grids(region)) == 4
+    with pytest.raises(UnknownDivision):
+        mapdata.coverage_data(region, "220102009000")
+
+
+@pytest.mark.postgis
+def test_zone_data(region: psycopg.Connection[Any]) -> None:
+    zone = mapdata.zone_data(region, GRID_A)
+    assert zone.grid["name"].tolist() == ["南湖一网格"]
+    assert zone.buildings["building_no"].tolist() == ["1", "2", "3"]
+    assert zone.buildings.geometry.geom_type.tolist() == ["MultiPolygon", "MultiPolygon", "Point"]
+    chiefs = zone.chiefs[["role", "name", "unit_no"]].fillna("").values.tolist()
+    assert chiefs == [
+        ["grid_chief", "张三", ""],
+        ["building_chief", "王五", ""],
+        ["unit_chief", "赵六", "2"],
+    ]
+    assert sorted(zone.neighbours["code"]) == [GRID_B, GRID_C]
+    with pytest.raises(UnknownGridCode):
+        mapdata.zone_data(region, GRID_A[:-1] + "9")
+
+
+# ------------------------------------------------------------------------------ drawn offline
+
+
+@pytest.mark.browser
+def test_plain_folium_draws_nothing_offline(chromium: str, tmp_path: Path) -> None:
+    """The control: a default folium page, offline, draws no Leaflet paths at all."""
+    m = folium.Map(tiles=None, location=[43.81, 125.31], zoom_start=14)
+    folium.GeoJson(frames()["grids"].to_json()).add_to(m)
+    m.save(tmp_path / "plain.html")
+    dom = render(chromium, tmp_path / "plain.html", tmp_path)
+    assert "leaflet-interactive" not in dom
+
+
+@pytest.mark.postgis
+@pytest.mark.browser
+def test_coverage_map_draws_offline(
+    region: psycopg.Connection[Any], leaflet: LeafletAssets, chromium: str, tmp_path: Path
+) -> None:
+    data = mapdata.coverage_data(region, STREET)
+    page = save_html(
+        coverage_map(data.grids, data.communities, data.legacy, assets=leaflet),
+        tmp_path / "coverage.html",
+    )
+    assert remote_refs(page.read_text(encoding="utf-8")) == []
+    dom = render(chromium, page, tmp_path)
+    paths = re.findall(r'<path class="leaflet-interactive"', dom)
+    # 3 grids + 2 communities; legacy overlays are off at first
+    assert len(paths) == 5, dom[-3000:]
+    for code in (GRID_A, GRID_B, GRID_C):
+        assert f"<span>{code[-3:]}</span>" in dom
+    assert "网格户数" in dom and "偏多（多于 500 户）：1 个" in dom
+    assert "旧党建网格" in dom and "旧民政网格" in dom  # layer control entries
+
+    render(chromium, page, tmp_path, screenshot=True)
+    width, height, pixels = png_pixels(tmp_path / "shot.png")
+    assert (width, height) == (1200, 800)
+    for load, colour in LOAD_COLOURS.items():
+        expected = blend(colour, 0.55)
+        hits = sum(1 for p in pixels if near(p, expected))
+        assert hits > 2000, f"{load} grids not drawn in {colour} (want ~{expected}, {hits} px)"
+
+
+@pytest.mark.postgis
+@pytest.mark.browser
+def test_zone_map_draws_offline(
+    region: psycopg.Connection[Any], leaflet: LeafletAssets, chromium: str, tmp_path: Path
+) -> None:
+    zone = mapdata.zone_data(region, GRID_A)
+    m = zone_map(zone.grid, zone.buildings, zone.chiefs, zone.neighbours, assets=leaflet)
+    page = save_html(m, tmp_path / "zone.html")
+    html = page.read_text(encoding="utf-8")
+    assert remote_refs(html) == []
+    for phone in (CHIEF_PHONE, FORMER_PHONE, BUILDING_CHIEF_PHONE, UNIT_CHIEF_PHONE):
+        assert phone not in html
+    dom = render(chromium, page, tmp_path)
+    # 2 neighbours + 3 buildings (2 footprints, 1 circle); the grid itself is not interactive
+    assert len(re.findall(r'<path class="leaflet-interactive"', dom)) == 5
+    assert "我的网格" in dom and "张三 138****5678" in dom and "钱七" not in dom
+    for label in ("1号楼", "2号楼", "3号楼", "002 南湖二网格", "001 东风网格"):
+        assert f"<span>{label}</span>" in dom
+    assert "<b>楼栋</b>：3 栋（已配楼栋长 1 栋）" in dom
+
+    render(chromium, page, tmp_path, screenshot=True)
+    _, _, pixels = png_pixels(tmp_path / "shot.png")
+    inside = blend("#c6dbef", 0.25)  # the grid's own light fill under its buildings
+    staffed = sum(1 for p in pixels if near(p, blend("#4292c6", 0.8, inside)))
+    vacant = sum(1 for p in pixels if near(p, blend("#fd8d3c", 0.8, inside)))
+    assert staffed > 200 and vacant > 200, (staffed, vacant)
