@@ -3,8 +3,8 @@
     python bench/address_speed.py [--n 20000] [--seed 7] [--repeat 3]
 
 Addresses are generated from the real Jilin divisions (``geodata.reference``): a random
-village or community with some or all of its ancestors, written in full, short or official
-form, followed by a road and house number, a compound and building/unit/room numbers in
+village or community with some or all of its ancestors, each written in its everyday,
+official (NBS) or, above the village, short form (宽城, 平湖), followed by a road and house number, a compound and building/unit/room numbers in
 one of several messy spellings (full-width digits, Chinese numerals, 号楼/幢/座, 12-3-402).
 
 Baselines, timed on the same addresses in the same process:
@@ -35,6 +35,7 @@ from gridmap.address import DivisionRecord, Gazetteer, normalize_address, parse_
 LOG = logging.getLogger("bench.address_speed")
 
 _FULLWIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
+_SHORT = re.compile(r"(?<=..)(?:街道|省|市|区|县|镇|乡)$")
 _COMPOUNDS = ("幸福小区", "阳光花园", "和谐家园", "鸿城公寓", "万科城", "金域蓝湾", "富民新村")
 _NAIVE = re.compile(
     r"(?P<prov>.+?省)?(?P<city>.+?市)?(?P<county>.+?[区县市])?(?P<town>.+?(?:街道|镇|乡))?"
@@ -78,8 +79,10 @@ def generate(n: int, seed: int) -> list[tuple[str, str]]:
             form = rng.random()
             if form < 0.15:
                 parts.append(d.official_name)
-            elif form < 0.3 and len(d.name) > 3:
-                parts.append(d.name[:-1])
+            elif (
+                form < 0.3 and d.level != "village" and (short := _SHORT.sub("", d.name)) != d.name
+            ):
+                parts.append(short)
             else:
                 parts.append(d.name)
         tail = rng.random()

@@ -13,7 +13,7 @@ the fewest levels are skipped; names that stay open keep all their readings.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz.distance import Hamming
 
@@ -51,8 +51,9 @@ _NOT_CITY = re.compile(r"(?:超|城|门|夜|菜|集|股|花|鸟|鱼|早|农贸)�
 _NOT_VILLAGE = re.compile(r"新村$")
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
+    """Division names read at ``text[start:end]``."""
+
     start: int
     end: int
     kind: str  # name | alias | short | fuzzy | generic
@@ -107,23 +108,6 @@ def _exact(
     return None
 
 
-def _context_children(gaz: Gazetteer, spans: list[Span]) -> list[Division]:
-    coded = [s for s in spans if s.candidates]
-    if not coded or len(coded[-1].candidates) > 3:
-        return []
-    out: list[Division] = []
-    frontier = list(coded[-1].candidates)
-    for _ in range(2):
-        nxt: list[Division] = []
-        for div in frontier:
-            nxt.extend(gaz.children(div.code))
-        out.extend(nxt)
-        frontier = nxt
-        if len(out) > 400:
-            break
-    return out
-
-
 # characters typed for a level suffix when the input method picks a homophone
 _HOMOPHONES: dict[str, str] = {
     "区": "去曲趋驱渠屈躯",
@@ -160,32 +144,41 @@ def _typo_ok(window: str, name: str, level: str) -> bool:
 
 def _fuzzy(text: str, pos: int, gaz: Gazetteer, spans: list[Span]) -> Span | None:
     """One mistyped character (宽城去, 红旗街到, 九圣词社区) in a child of what was found."""
+    coded = [s for s in spans if s.candidates]
+    if not coded or len(coded[-1].candidates) > 3:
+        return None
     best: list[Division] = []
     best_len = 0
-    for div in _context_children(gaz, spans):
-        name = gaz.key(div)
-        n = len(name)
-        if n < 3 or n < best_len or pos + n > len(text):
-            continue
-        window = text[pos : pos + n]
-        if Hamming.distance(window, name, score_cutoff=1) > 1 or not _CJK_ONLY.fullmatch(window):
-            continue
-        if not _typo_ok(window, name, div.level):
-            continue
-        if n > best_len:
-            best, best_len = [div], n
-        elif n == best_len:
-            best.append(div)
+    room = len(text) - pos
+    head = text[pos : pos + 2]
+    if len(head) < 2:
+        return None
+    for parent in coded[-1].candidates:
+        for name, div in gaz.descendant_keys(parent.code, head):
+            n = len(name)
+            if n > room or n < best_len:
+                continue
+            window = text[pos : pos + n]
+            if Hamming.distance(window, name, score_cutoff=1) > 1:
+                continue
+            if not _CJK_ONLY.fullmatch(window) or not _typo_ok(window, name, div.level):
+                continue
+            if n > best_len:
+                best, best_len = [div], n
+            elif n == best_len:
+                best.append(div)
     if not best:
         return None
-    floor = spans[-1].depth if spans else -1
+    floor = spans[-1].depth
     divs = tuple(d for d in best if d.depth > floor)
     if not divs:
         return None
     return Span(pos, pos + best_len, "fuzzy", divs, min(d.depth for d in divs))
 
 
-def _generic(text: str, pos: int, spans: list[Span]) -> Span | None:
+def _generic(
+    text: str, pos: int, spans: list[Span], by_start: dict[int, list[NameMatch]]
+) -> Span | None:
     floor = spans[-1].depth if spans else -1
     best: Span | None = None
     for depth, pattern in _GENERIC:
@@ -203,11 +196,43 @@ def _generic(text: str, pos: int, spans: list[Span]) -> Span | None:
             continue
         if depth == 1 and word.endswith("市") and floor >= 1:
             continue
+        # 人民大街九圣祠社区: a known name inside means the text before it is something else
+        if any(
+            m.kind != "short" and any(d.depth > floor for d in m.divisions)
+            for i in range(pos + 1, m.end())
+            for m in by_start.get(i, ())
+        ):
+            continue
         best = Span(pos, m.end(), "generic", (), depth)
     return best
 
 
-def read_admin(text: str, gaz: Gazetteer) -> tuple[list[Span], int]:
+def _late(text: str, pos: int, matches: list[NameMatch], spans: list[Span]) -> Span | None:
+    """A full division name after the street part (人民大街九圣祠社区) inside what was found."""
+    coded = [s for s in spans if s.candidates]
+    if not coded:
+        return None
+    floor = spans[-1].depth
+    for m in matches:
+        if m.start < pos or m.kind == "short":
+            continue
+        divs = tuple(
+            d
+            for d in m.divisions
+            if d.depth > floor and any(is_within(d, p) for p in coded[-1].candidates)
+        )
+        if divs:
+            return Span(m.start, m.end, m.kind, divs, min(d.depth for d in divs))
+    return None
+
+
+def read_admin(text: str, gaz: Gazetteer) -> tuple[list[Span], str]:
+    """The division names in ``text`` and the text left for the grammar.
+
+    Names are read from the start; when they stop, a full name of a division inside the
+    last one found may still follow the street part (人民大街九圣祠社区), and reading
+    resumes after it. Everything not read as a name is returned, in order, for the grammar.
+    """
     matches = gaz.find(text)
     by_start: dict[int, list[NameMatch]] = {}
     full_starts: set[int] = set()
@@ -216,7 +241,27 @@ def read_admin(text: str, gaz: Gazetteer) -> tuple[list[Span], int]:
         if m.kind != "short":
             full_starts.add(m.start)
     spans: list[Span] = []
+    left: list[str] = []
     pos = 0
+    while True:
+        pos = _read_from(text, pos, gaz, spans, by_start, full_starts)
+        late = _late(text, pos, matches, spans) if pos < len(text) else None
+        if late is None:
+            left.append(text[pos:])
+            return spans, "".join(left)
+        left.append(text[pos : late.start])
+        spans.append(late)
+        pos = late.end
+
+
+def _read_from(
+    text: str,
+    pos: int,
+    gaz: Gazetteer,
+    spans: list[Span],
+    by_start: dict[int, list[NameMatch]],
+    full_starts: set[int],
+) -> int:
     while pos < len(text) and (not spans or spans[-1].depth < 4):
         span = _exact(text, pos, by_start, spans, full_starts)
         if span is None or span.kind == "short":
@@ -224,7 +269,7 @@ def read_admin(text: str, gaz: Gazetteer) -> tuple[list[Span], int]:
             if typo is not None and (span is None or typo.end > span.end):
                 span = typo
         if span is None:
-            span = _generic(text, pos, spans)
+            span = _generic(text, pos, spans, by_start)
         if span is None:
             repeated = _repeated(text, pos, spans)
             if repeated:
@@ -233,7 +278,7 @@ def read_admin(text: str, gaz: Gazetteer) -> tuple[list[Span], int]:
             break
         spans.append(span)
         pos = span.end
-    return spans, pos
+    return pos
 
 
 def _repeated(text: str, pos: int, spans: list[Span]) -> int:

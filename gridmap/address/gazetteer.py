@@ -22,6 +22,7 @@ child, because stems such as 人民 or 幸福 are everywhere in street and compo
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
@@ -63,6 +64,10 @@ _SHORTENABLE: dict[str, tuple[str, ...]] = {
     "village": ("社区", "村"),
 }
 
+_ROAD_ENDINGS = ("路", "街", "道", "巷", "胡同")
+# 伊通满族自治县 → 伊通, 延边朝鲜族自治州 → 延边
+_ETHNIC = re.compile(r"^(.{2,}?)(?:[\u4e00-\u9fff]{1,5}族)+自治[县州旗]$")
+
 MatchKind = Literal["name", "alias", "short"]
 
 
@@ -85,21 +90,24 @@ class Division:
     level: Level
     parent_code: str | None
     aliases: tuple[str, ...] = ()
+    #: 0 for a province down to 4 for a village or community
+    depth: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def depth(self) -> int:
-        """0 for a province down to 4 for a village or community."""
-        return LEVELS.index(self.level)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "depth", LEVELS.index(self.level))
 
 
-@dataclass(frozen=True)
-class NameMatch:
+class NameMatch(NamedTuple):
     """Division names found at ``text[start:end]``; ``kind`` says how the text was written."""
 
     start: int
     end: int
     kind: MatchKind
-    divisions: tuple[Division, ...] = field(default=())
+    divisions: tuple[Division, ...] = ()
+
+
+def _span_key(m: NameMatch) -> tuple[int, int]:
+    return m.start, m.end
 
 
 def is_within(child: Division, parent: Division) -> bool:
@@ -162,6 +170,7 @@ class Gazetteer:
         self._keys: dict[str, str] = {
             d.code: normalize_address(d.name) for d in self._by_code.values()
         }
+        self._descendants: dict[str, dict[str, list[tuple[str, Division]]]] = {}
         surfaces: dict[str, dict[str, MatchKind]] = {}
         full_names: set[str] = set()
         for div in self._by_code.values():
@@ -173,14 +182,9 @@ class Gazetteer:
                     if kinds.get(div.code) != "name":
                         kinds[div.code] = "name" if how == "name" else "alias"
         for div in self._by_code.values():
-            stem = self.short_form(div)
-            if stem and stem not in full_names:
-                surfaces.setdefault(stem, {}).setdefault(div.code, "short")
-            # 新立街 for 新立街道: the parser wants a child name right after it
-            if stem and div.level == "township" and self._keys[div.code].endswith("街道"):
-                street = stem + "街"
-                if street not in full_names:
-                    surfaces.setdefault(street, {}).setdefault(div.code, "short")
+            for short in self.short_forms(div):
+                if short not in full_names:
+                    surfaces.setdefault(short, {}).setdefault(div.code, "short")
         self._automaton: Any = ahocorasick.Automaton()
         for key, kinds in surfaces.items():
             # one entry per surface; a surface that is a full name for anyone counts as a name
@@ -229,24 +233,37 @@ class Gazetteer:
         return cls(divisions)
 
     @staticmethod
-    def short_form(div: Division) -> str | None:
-        """The name without its level suffix, or None when too short to be safe.
+    def short_forms(div: Division) -> tuple[str, ...]:
+        """The names people shorten ``div`` to: without its level suffix or ethnic part.
 
-        >>> Gazetteer.short_form(Division("220103000000", "宽城区", "county", "220100000000"))
-        '宽城'
-        >>> Gazetteer.short_form(Division("220105000000", "二道区", "county", "220100000000")) is None
-        True
+        A stem must keep two characters and must not end like a street (凯旋路社区 stays
+        whole, or every 凯旋路 address would read as the community). 新立街道 is also
+        written 新立街, which the parser only trusts when a community of it follows.
+
+        >>> Gazetteer.short_forms(Division("220103000000", "宽城区", "county", "220100000000"))
+        ('宽城',)
+        >>> Gazetteer.short_forms(Division("220323000000", "伊通满族自治县", "county", "220300000000"))
+        ('伊通',)
+        >>> Gazetteer.short_forms(Division("220802007000", "新立街道", "township", "220802000000"))
+        ('新立', '新立街')
+        >>> Gazetteer.short_forms(Division("220103007001", "凯旋路社区", "village", "220103007000"))
+        ()
         """
         name = normalize_address(div.name)
-        for suffix in _SHORTENABLE[div.level]:
-            if name.endswith(suffix):
-                stem = name[: -len(suffix)]
-                # a stem of two characters that starts with a numeral (二道, 九台) reads as
-                # a number in too many addresses to trust on its own
-                if len(stem) < 2 or (len(stem) == 2 and stem[0] in "一二三四五六七八九十"):
-                    return None
-                return stem
-        return None
+        stems: list[str] = []
+        ethnic = _ETHNIC.match(name)
+        if ethnic:
+            stems.append(ethnic.group(1))
+        else:
+            for suffix in _SHORTENABLE[div.level]:
+                if name.endswith(suffix):
+                    stems.append(name[: -len(suffix)])
+                    if div.level == "township" and suffix == "街道":
+                        stems.append(name[: -len(suffix)] + "街")
+                    break
+        return tuple(
+            s for s in stems if len(s) >= 2 and (s.endswith("街") or not s.endswith(_ROAD_ENDINGS))
+        )
 
     def key(self, div: Division) -> str:
         """The normalised name of ``div`` as the automaton knows it."""
@@ -263,12 +280,31 @@ class Gazetteer:
         """Divisions whose parent is ``code``."""
         return self._children.get(code, ())
 
+    def descendant_keys(self, code: str, head: str) -> list[tuple[str, Division]]:
+        """Children and grandchildren of ``code`` whose normalised name (of 3 characters or
+        more) starts with ``head[0]`` or has ``head[1]`` second: the only ones a text starting
+        with ``head`` can match with one character mistyped."""
+        index = self._descendants.get(code)
+        if index is None:
+            index = {}
+            for child in self._children.get(code, ()):
+                for div in (child, *self._children.get(child.code, ())):
+                    key = self._keys[div.code]
+                    if len(key) >= 3:
+                        index.setdefault("0" + key[0], []).append((key, div))
+                        index.setdefault("1" + key[1], []).append((key, div))
+            self._descendants[code] = index
+        first = index.get("0" + head[0], [])
+        second = [kd for kd in index.get("1" + head[1], ()) if kd[0][0] != head[0]]
+        return first + second
+
     def find(self, text: str) -> list[NameMatch]:
         """Every division name in normalised ``text``, sorted by start then end."""
         if self._empty:
             return []
-        out: list[NameMatch] = []
-        for end, (length, kind, divs) in self._automaton.iter(text):
-            out.append(NameMatch(end + 1 - length, end + 1, kind, divs))
-        out.sort(key=lambda m: (m.start, m.end))
+        out = [
+            NameMatch(end + 1 - length, end + 1, kind, divs)
+            for end, (length, kind, divs) in self._automaton.iter(text)
+        ]
+        out.sort(key=_span_key)
         return out

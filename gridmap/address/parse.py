@@ -28,7 +28,7 @@ number, compound (小区), building (栋), unit (单元), floor (层) and room (
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from gridmap.address.admin import COMPONENT_OF_LEVEL, read_admin, resolve
@@ -123,7 +123,7 @@ def parse_address(text: str, gazetteer: Gazetteer) -> ParsedAddress:
             "'长春市南关区人民大街1234号'",
             value=text,
         )
-    spans, pos = read_admin(norm, gazetteer)
+    spans, tail = read_admin(norm, gazetteer)
     got: dict[str, Any] = {}
     codes: dict[str, str] = {}
     ambiguous: list[Ambiguity] = []
@@ -144,18 +144,14 @@ def parse_address(text: str, gazetteer: Gazetteer) -> ParsedAddress:
         names = {d.name for d in pool}
         first = min(pool, key=lambda d: d.depth)
         got.setdefault(COMPONENT_OF_LEVEL[first.level], first.name if len(names) == 1 else written)
-    rest = read_rest(norm, pos, got)
-    return replace(
-        _EMPTY,
+    rest = read_rest(tail, 0, got)
+    return ParsedAddress(
         **got,
         division_codes=codes,
         ambiguous=tuple(ambiguous),
         normalized=norm,
         rest=tuple(rest),
     )
-
-
-_EMPTY = ParsedAddress()
 
 
 def parse_many(texts: Iterable[str], gazetteer: Gazetteer) -> list[ParsedAddress]:
