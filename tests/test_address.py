@@ -440,6 +440,62 @@ def test_unknown_division_names_are_read_by_their_suffix(gazetteer: Gazetteer) -
     assert parsed.division_codes == {"city": "220100000000", "county": "220102000000"}
 
 
+def test_community_after_the_street_part(gazetteer: Gazetteer) -> None:
+    parsed = parse_address("南关区人民大街九圣祠社区3栋", gazetteer)
+    assert components(parsed) == {
+        "county": "南关区",
+        "community": "九圣祠社区",
+        "road": "人民大街",
+        "building": "3",
+    }
+    assert parsed.division_codes["village"] == "220102003002"
+
+
+def test_street_office_after_the_street_part(gazetteer: Gazetteer) -> None:
+    parsed = parse_address("长春市朝阳区湖西路1号红旗街道", gazetteer)
+    assert (parsed.road, parsed.house_number, parsed.township) == ("湖西路", "1", "红旗街道")
+    assert parsed.division_codes["township"] == "220104007000"
+
+
+@pytest.mark.parametrize(
+    ("raw", "county"),
+    [
+        ("伊通靠山镇九龙村", "220323000000"),
+        ("前郭查干湖镇", "220721000000"),
+        ("延边敦化", "222403000000"),
+    ],
+)
+def test_ethnic_autonomous_short_forms(gazetteer: Gazetteer, raw: str, county: str) -> None:
+    assert parse_address(raw, gazetteer).division_codes["county"] == county
+
+
+def test_community_named_after_a_road_does_not_swallow_the_road(gazetteer: Gazetteer) -> None:
+    parsed = parse_address("宽城区凯旋路88号", gazetteer)
+    assert (parsed.road, parsed.house_number, parsed.community) == ("凯旋路", "88", None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("幸福小区3门402", {"unit": "3", "room": "402"}),
+        ("幸福小区5楼3单元201", {"building": "5", "unit": "3", "room": "201"}),
+        ("幸福小区3栋5楼", {"building": "3", "floor": "5"}),
+        ("幸福小区3-502", {"building": "3", "room": "502"}),
+        ("幸福小区11-7", {"building": "11", "unit": "7"}),
+        ("幸福小区12号", {"building": "12"}),
+        ("幸福小区12栋7号", {"building": "12", "room": "7"}),
+        ("幸福大厦21F", {"floor": "21"}),
+    ],
+)
+def test_numbers_inside_a_compound(
+    gazetteer: Gazetteer, raw: str, expected: dict[str, str]
+) -> None:
+    parsed = parse_address(raw, gazetteer)
+    got = components(parsed)
+    got.pop("compound")
+    assert got == expected
+
+
 def test_leftovers_go_to_rest(gazetteer: Gazetteer) -> None:
     parsed = parse_address("宽城区人民大街1234号电联", gazetteer)
     assert parsed.rest == ("电联",)

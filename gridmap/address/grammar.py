@@ -36,6 +36,8 @@ _COMPOUND_END = re.compile(rf"(?:{_COMPOUND_SUFFIX})(?:[0-9]+期|[东南西北�
 _UNIT_NEXT = re.compile(r"[0-9A-Z]+(?:栋|单元|层|楼|室|号|-)|[0-9]+$")
 _BUILDING = re.compile(r"([0-9]+[A-Z]?|[A-Z][0-9]*)栋")
 _UNIT = re.compile(r"([0-9]+)单元")
+# 3门402: in the north-east an entrance (门) is a unit
+_DOOR_UNIT = re.compile(r"([0-9]+)门(?=[0-9]|$)")
 _FLOOR_AS_BUILDING = re.compile(r"([0-9]+)楼(?=[0-9]+单元)")
 _FLOOR = re.compile(r"(-?[0-9]+)(?:层|楼)")
 _FLOOR_F = re.compile(r"([0-9]+)F(?![0-9A-Z])")
@@ -124,7 +126,9 @@ def read_rest(text: str, pos: int, got: dict[str, Any]) -> list[str]:
             got["building"] = m.group(1)
         elif (m := _BUILDING.match(text, pos)) and "building" not in got:
             got["building"] = m.group(1)
-        elif (m := _UNIT.match(text, pos)) and "unit" not in got:
+        elif (
+            (m := _UNIT.match(text, pos)) or (m := _DOOR_UNIT.match(text, pos))
+        ) and "unit" not in got:
             got["unit"] = m.group(1)
         elif (
             (m := _FLOOR.match(text, pos)) or (m := _FLOOR_F.match(text, pos))
