@@ -21,7 +21,7 @@ from gridmap.db.provision import conninfo_to_url, ensure_extensions, find_server
 from gridmap.errors import DatabaseUnavailable
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-TEMPLATE = "gridmap_test_template"
+TEMPLATE = f"gridmap_test_template_{os.getpid()}"
 
 
 def unavailable(reason: str) -> None:
@@ -31,7 +31,7 @@ def unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> str:
+def pg_server() -> Iterator[str]:
     """A conninfo to the ``postgres`` database of a PostgreSQL server with PostGIS."""
     url = os.environ.get("GRIDMAP_TEST_SERVER_URL")
     try:
@@ -58,7 +58,8 @@ def pg_server() -> str:
         unavailable(str(exc))
     with psycopg.connect(tmpl, autocommit=True) as conn:
         migrate(conn)
-    return server
+    yield server
+    _drop_db(server, TEMPLATE)
 
 
 def _create_db(server: str, template: str) -> str:

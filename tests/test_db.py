@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 from typing import Any
@@ -254,13 +255,15 @@ def test_cli_honours_gridmap_database_url(empty_db_url: str) -> None:
 
 
 @pytest.mark.slow
-def test_private_cluster_is_initialised_and_started(tmp_path: Path) -> None:
+def test_private_cluster_is_initialised_and_started() -> None:
     """With no server to use, gridmap runs its own cluster under its data directory."""
     if shutil.which("initdb") is None and not list(
         Path("/usr/lib/postgresql").glob("*/bin/initdb")
     ):
         pytest.fail("initdb is not installed")
-    datadir = tmp_path / "pgdata"
+    # not pytest's tmp_path: other pytest runs may rotate those folders away meanwhile
+    base = Path(tempfile.mkdtemp(prefix="gridmap-cluster-test-"))
+    datadir = base / "pgdata"
     conninfo = start_private_cluster(datadir, port=54399)
     try:
         assert (datadir / "PG_VERSION").exists()
@@ -271,3 +274,4 @@ def test_private_cluster_is_initialised_and_started(tmp_path: Path) -> None:
             assert row and str(row[0]).startswith("3.")
     finally:
         stop_private_cluster(datadir)
+        shutil.rmtree(base, ignore_errors=True)
