@@ -281,6 +281,7 @@ def _assemble(
         for i in np.flatnonzero(outside_area > 0.01).tolist()
     ]
     hh_all = grids["households"].tolist()
+    stitched_geoms = np.asarray(stitched, dtype=object)
     report: dict[str, Any] = {
         "options": {
             "snap_tolerance_m": opt.snap_tolerance,
@@ -292,6 +293,7 @@ def _assemble(
         },
         "overall": {
             "communities": len(parts),
+            "province_coverage_valid": bool(shapely.coverage_is_valid(stitched_geoms)),
             "legacy_grids": {layer: int((leg["layer"] == layer).sum()) for layer in LAYERS},
             "grids": len(grids),
             "buildings": len(bld),
@@ -323,23 +325,41 @@ def _stitch(geoms: list[Any], community: list[str], grid_size: float) -> Any:
     """Give grids on a community line the vertices the grids across it have there.
 
     Each community is noded on its own, so a line meeting the frame from one side adds a
-    vertex the other side lacks. Snapping to the other side's vertices within less than
-    the rounding grid adds them, which makes the whole province one valid coverage.
+    vertex the other side lacks, and both sides round to the grid on their own. Across
+    each line the community with the higher code snaps to the lower one's vertices
+    (within two grid steps: moved or inserted), and the lower one takes in only the
+    higher one's vertices that are not near one of its own (inserted, nothing moves).
+    A community whose own coverage this would break keeps its unstitched grids; the
+    report's ``province_coverage_valid`` says whether the province is one coverage.
     """
     arr = np.asarray(geoms, dtype=object)
     if len(arr) < 2:
         return arr
-    tol = 0.9 * grid_size
+    tol = 2 * grid_size
     comm = np.asarray(community, dtype=object)
     i, j = shapely.STRtree(arr).query(arr, predicate="dwithin", distance=tol)
-    other = comm[i] != comm[j]
-    i, j = i[other], j[other]
+    keep = i != j
+    i, j = i[keep], j[keep]
     out = arr.copy()
-    for k in np.unique(i).tolist():
-        ref = shapely.multipoints(shapely.get_coordinates(arr[j[i == k]]))
-        out[k] = shapely.snap(arr[k], ref, tol)
-    bad = ~shapely.is_valid(out)
-    out[bad] = shapely.make_valid(out[bad])
+    for k in np.unique(i[comm[i] != comm[j]]).tolist():
+        nbrs = j[i == k]
+        lower = nbrs[comm[nbrs] < comm[k]]
+        higher = nbrs[comm[nbrs] > comm[k]]
+        same = nbrs[comm[nbrs] == comm[k]]
+        ref = [shapely.get_coordinates(arr[lower])]
+        if len(higher):
+            cand = np.unique(shapely.get_coordinates(arr[higher]), axis=0)
+            own = shapely.multipoints(shapely.get_coordinates(arr[[k, *same.tolist()]]))
+            fresh = ~shapely.dwithin(own, shapely.points(cand), tol)
+            ref.append(cand[fresh])
+        points = np.concatenate(ref)
+        if len(points):
+            out[k] = shapely.snap(arr[k], shapely.multipoints(points), tol)
+    for code in np.unique(comm[np.unique(i)]).tolist():
+        sel = comm == code
+        if not (shapely.is_valid(out[sel]).all() and shapely.coverage_is_valid(out[sel])):
+            LOG.warning("community %s: stitching to its neighbours skipped", code)
+            out[sel] = arr[sel]
     return out
 
 

@@ -66,8 +66,12 @@ def _line_parts(geoms: Iterable[Any]) -> Geoms:
     return np.asarray(parts[np.isin(shapely.get_type_id(parts), (1, 2))], dtype=object)
 
 
-def build_atoms(frame: Any, linework: Iterable[Any], grid_size: float) -> Atoms:
+def build_atoms(
+    frame: Any, linework: Iterable[Any], grid_size: float, adjacency: bool = True
+) -> Atoms:
     """Node ``linework`` with the frame boundary and return the faces inside ``frame``.
+
+    ``adjacency=False`` skips the shared-edge lengths when only the faces are needed.
 
     >>> from shapely import box
     >>> a = build_atoms(box(0, 0, 10, 10), [shapely.LineString([(5, -1), (5, 11)])], 0.001)
@@ -88,7 +92,7 @@ def build_atoms(frame: Any, linework: Iterable[Any], grid_size: float) -> Atoms:
     area = np.asarray(shapely.area(faces), dtype=np.float64)
     boundary = shapely.boundary(faces)
     perimeter = np.asarray(shapely.length(boundary), dtype=np.float64)
-    if len(faces) > 1:
+    if adjacency and len(faces) > 1:
         qi, qj = tree.query(faces, predicate="intersects")
         keep = qi < qj
         qi, qj = qi[keep], qj[keep]

@@ -146,10 +146,35 @@ def _rural_keys(hamlets: list[str | None], groups: list[str | None]) -> list[str
     return out
 
 
-def _unit_keys(task: CommunityTask, xy: Any) -> list[str]:
+def _clusters(geoms: Geoms, households: Ints) -> tuple[Ints, Ints]:
+    """Cluster id of each building and the main building of its cluster.
+
+    Footprints whose interiors overlap, and points inside a footprint or on one spot, can
+    only move together; the main building is the one with most households.
+
+    >>> from shapely import box, Point
+    >>> g = np.array([box(0, 0, 2, 2), box(1, 1, 3, 3), box(5, 5, 6, 6), Point(5.5, 5.5)])
+    >>> c, main = _clusters(g, np.array([1, 5, 2, 1]))
+    >>> c.tolist(), main.tolist()
+    ([0, 0, 1, 1], [1, 1, 2, 2])
+    """
+    n = len(geoms)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    inner = shapely.relate_pattern(geoms[i], geoms[j], "T********")
+    comp = components(n, i[inner], j[inner])
+    order = np.lexsort((np.arange(n), -households, comp))
+    first = order[np.unique(comp[order], return_index=True)[1]]
+    return comp, first[comp]
+
+
+def _unit_keys(task: CommunityTask, cluster: Ints, main: Ints) -> list[str]:
     return [
-        f"c:{comp}" if comp else f"p:{x:.1f},{y:.1f}"
-        for comp, (x, y) in zip(task.b_compound, xy.tolist(), strict=True)
+        f"c:{task.b_compound[m]}" if task.b_compound[m] else f"k:{c}"
+        for c, m in zip(cluster.tolist(), main.tolist(), strict=True)
     ]
 
 
@@ -303,6 +328,8 @@ def merge_community_arrays(task: CommunityTask) -> CommunityPart:
     nb = len(task.b_idx)
     loc = atoms.locate(task.b_rep) if nb else np.zeros(0, dtype=np.int64)
     base = label[loc] if na else np.zeros(nb, dtype=np.int64)
+    cluster, main = _clusters(task.b_geom, task.b_households)
+    base = base[main]
     xy = shapely.get_coordinates(task.b_rep) if nb else np.zeros((0, 2))
     hh = task.b_households
     reasons: dict[Any, str] = {}
@@ -330,7 +357,7 @@ def merge_community_arrays(task: CommunityTask) -> CommunityPart:
         root = merge_small(base_hh, pairs, opt.households_min, opt.households_max)
         label = np.array([root[x] for x in label.tolist()], dtype=np.int64)
         base = np.array([root[x] for x in base.tolist()], dtype=np.int64)
-        keys = _unit_keys(task, xy)
+        keys = _unit_keys(task, cluster, main)
         for lab in sorted(set(base.tolist())):
             sel = np.flatnonzero(base == lab)
             total = int(hh[sel].sum())
@@ -363,7 +390,7 @@ def merge_community_arrays(task: CommunityTask) -> CommunityPart:
                 for i, n in enumerate(near.tolist())
             ]
             _, group_arr = np.unique(np.array(rural_keys), return_inverse=True)
-            group = group_arr.astype(np.int64)
+            group = group_arr.astype(np.int64)[main]
             territory += _territory_lines(frame, xy, group)
         else:
             reasons["rural"] = "no hamlet or villager group on any building; legacy grids kept"
@@ -384,9 +411,13 @@ def merge_community_arrays(task: CommunityTask) -> CommunityPart:
             [*shapely.boundary(np.asarray(base_polys, dtype=object)), *territory]
         )
         hit = shapely.STRtree(task.b_geom[fp_idx]).query(probe, predicate="intersects")[1]
-        fp_idx = fp_idx[np.unique(hit)]
+        shared = np.bincount(cluster, minlength=nb)[cluster] > 1
+        fp_idx = np.union1d(fp_idx[np.unique(hit)], fp_idx[shared[fp_idx]])
     atoms2 = build_atoms(
-        frame, [atoms.lines, *territory, *shapely.boundary(task.b_geom[fp_idx])], opt.grid_size
+        frame,
+        [atoms.lines, *territory, *shapely.boundary(task.b_geom[fp_idx])],
+        opt.grid_size,
+        adjacency=False,
     )
     a1 = atoms.locate(atoms2.reps)
     lab2 = label[a1]
