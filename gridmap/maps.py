@@ -153,6 +153,7 @@ _PAGE_CSS = f"""
 .gridmap-label {{ background: none; border: none; }}
 .gridmap-label span {{ position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
   font-size: 12px; font-weight: 600; color: #222; text-shadow: 0 0 3px #fff, 0 0 3px #fff; }}
+.gridmap-label.above span {{ transform: translate(-50%, -140%); }}
 .gridmap-label.small span {{ font-size: 11px; font-weight: 400; color: #444; }}
 """
 
@@ -166,7 +167,7 @@ class _LabelLayer(folium.FeatureGroup):
         var {{ this.get_name() }} = L.featureGroup();
         {{ this.labels|tojson }}.forEach(function (d) {
             L.marker([d[0], d[1]], {
-                icon: L.divIcon({className: {{ this.class_name|tojson }},
+                icon: L.divIcon({className: {{ this.class_name|tojson }} + d[3],
                                  html: "<span>" + d[2] + "</span>", iconSize: [0, 0]}),
                 interactive: false, keyboard: false
             }).addTo({{ this.get_name() }});
@@ -180,9 +181,10 @@ class _LabelLayer(folium.FeatureGroup):
         super().__init__(name=name, overlay=True, control=True, **kw)
         self.class_name = class_name
         points = gdf.geometry.representative_point()
+        kinds = gdf.geometry.geom_type
         self.labels = [
-            [round(p.y, 7), round(p.x, 7), html.escape(t)]
-            for p, t in zip(points, texts, strict=True)
+            [round(p.y, 7), round(p.x, 7), html.escape(t), " above" if k == "Point" else ""]
+            for p, t, k in zip(points, texts, kinds, strict=True)
             if p is not None and not p.is_empty
         ]
 
@@ -401,7 +403,11 @@ def coverage_map(
         ).add_to(m)
 
     if labels or (labels is None and len(g) <= AUTO_LABEL_LIMIT):
-        _LabelLayer(g, [c[-3:] if len(c) == 15 else c for c in codes], name="网格编号").add_to(m)
+        texts = [
+            f"{c[-3:] if len(c) == 15 else c} {nm}".strip()
+            for c, nm in zip(codes, _column(g, "name"), strict=True)
+        ]
+        _LabelLayer(g, texts, name="网格编号").add_to(m)
 
     counts = {k: loads.count(k) for k in LOAD_COLOURS}
     rows = {

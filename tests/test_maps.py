@@ -34,15 +34,18 @@ import pandas as pd
 import psycopg
 import pytest
 from shapely import Point, box
+from typer.testing import CliRunner
 
 from gridmap.assets import (
     FILES,
     LeafletAssets,
     MapAssetsInstallError,
     MapAssetsMissing,
+    default_assets_dir,
     install_leaflet,
     load_leaflet,
 )
+from gridmap.cli import app
 from gridmap.db import mapdata
 from gridmap.errors import InvalidInput, UnknownDivision, UnknownGridCode
 from gridmap.maps import (
@@ -77,10 +80,11 @@ def poly(minx: float, miny: float, maxx: float, maxy: float) -> str:
 
 
 @pytest.fixture(scope="session")
-def leaflet(tmp_path_factory: pytest.TempPathFactory) -> LeafletAssets:
-    """The installed Leaflet; fetched with npm into a temporary folder if not installed."""
+def assets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The installed assets folder; Leaflet fetched with npm into a temporary one if absent."""
     try:
-        return load_leaflet()
+        load_leaflet()
+        return default_assets_dir()
     except MapAssetsMissing:
         pass
     folder = tmp_path_factory.mktemp("assets")
@@ -88,7 +92,12 @@ def leaflet(tmp_path_factory: pytest.TempPathFactory) -> LeafletAssets:
         install_leaflet(folder)
     except MapAssetsInstallError as exc:
         unavailable(f"Leaflet is not installed and npm could not fetch it: {exc}")
-    return load_leaflet(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def leaflet(assets_dir: Path) -> LeafletAssets:
+    return load_leaflet(assets_dir)
 
 
 @pytest.fixture(scope="session")
@@ -504,8 +513,8 @@ def test_coverage_map_draws_offline(
     paths = re.findall(r'<path class="leaflet-interactive"', dom)
     # 3 grids + 2 communities; legacy overlays are off at first
     assert len(paths) == 5, dom[-3000:]
-    for code in (GRID_A, GRID_B, GRID_C):
-        assert f"<span>{code[-3:]}</span>" in dom
+    for label in ("001 南湖一网格", "002 南湖二网格", "001 东风网格"):
+        assert f"<span>{label}</span>" in dom
     assert "网格户数" in dom and "偏多（多于 500 户）：1 个" in dom
     assert "旧党建网格" in dom and "旧民政网格" in dom  # layer control entries
 
@@ -544,3 +553,33 @@ def test_zone_map_draws_offline(
     staffed = sum(1 for p in pixels if near(p, blend("#4292c6", 0.8, inside)))
     vacant = sum(1 for p in pixels if near(p, blend("#fd8d3c", 0.8, inside)))
     assert staffed > 200 and vacant > 200, (staffed, vacant)
+
+
+@pytest.mark.postgis
+def test_cli_writes_both_maps(
+    region: psycopg.Connection[Any],
+    db_url: str,
+    assets_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GRIDMAP_ASSETS_DIR", str(assets_dir))
+    runner = CliRunner()
+    cov, zone = tmp_path / "coverage.html", tmp_path / "zone.html"
+    tiles = "http://10.0.0.5/tiles/{z}/{x}/{y}.png"
+    args = ["map", "--database-url", db_url, "--within", STREET, "--out", str(cov)]
+    result = runner.invoke(app, [*args, "--tiles-url", tiles])
+    assert result.exit_code == 0, result.output
+    html = cov.read_text(encoding="utf-8")
+    assert remote_refs(html) == [] and json.dumps(tiles) in html and GRID_D not in html
+    args = ["map", "--database-url", db_url, "--grid", GRID_A, "--out", str(zone)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    html = zone.read_text(encoding="utf-8")
+    assert "138****5678" in html and CHIEF_PHONE not in html
+    assert runner.invoke(app, [*args, "--show-phones"]).exit_code == 0
+    assert CHIEF_PHONE in zone.read_text(encoding="utf-8")
+    monkeypatch.setenv("GRIDMAP_ASSETS_DIR", str(tmp_path / "empty"))
+    result = runner.invoke(app, args)
+    assert isinstance(result.exception, MapAssetsMissing)
+    assert "gridmap assets install" in str(result.exception)
