@@ -59,6 +59,6 @@ if ! .venv/bin/python -c "import gridmap, pytest, fastapi, shapely" >/dev/null 2
   touch .venv/.installed
 fi
 
-# offline map assets (Leaflet) from the npm registry, into the package's asset folder
-.venv/bin/gridmap assets install >/dev/null 2>&1 || .venv/bin/python -m gridmap assets install || true
+# offline map assets (Leaflet, from the npm registry) into gridmap's asset cache
+.venv/bin/gridmap -q assets install
 log "ready"
