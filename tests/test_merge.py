@@ -484,3 +484,19 @@ def test_footprint_across_a_community_line_stays_whole_on_its_own_side() -> None
     assert a["buildings_crossing_frame"] == ["wall"]
     assert "wall" in render_report_markdown(r.report)
     check_invariants(r, comm, bld)
+
+
+def test_overlapping_footprints_and_a_point_inside_one_move_together() -> None:
+    """Dirty data: two footprints overlap across the G1|G2 line, a point sits in one."""
+    comm = communities((A, B(0, 0, 400, 200)))
+    leg = legacy(("governance", "G1", B(0, 0, 200, 200)), ("governance", "G2", B(200, 0, 400, 200)))
+    bld = buildings(
+        {"building_id": "big", "households": 50, "geometry": B(150, 90, 195, 110)},
+        {"building_id": "small", "households": 5, "geometry": B(190, 95, 230, 105)},
+        {"building_id": "shop", "households": 1, "geometry": P(220, 100)},
+    )
+    r = merge_layers(comm, leg, bld, GEOMETRY)
+    g1 = by_name(r, "G1")["code"]
+    assert {grid_of(r, b) for b in ("big", "small", "shop")} == {g1}
+    assert same_shape(by_name(r, "G1").geometry, B(0, 0, 200, 200) | B(200, 95, 230, 105))
+    check_invariants(r, comm, bld)
