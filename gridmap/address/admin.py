@@ -198,9 +198,9 @@ def _generic(
             continue
         # 人民大街九圣祠社区: a known name inside means the text before it is something else
         if any(
-            m.kind != "short" and any(d.depth > floor for d in m.divisions)
+            hit.kind != "short" and any(d.depth > floor for d in hit.divisions)
             for i in range(pos + 1, m.end())
-            for m in by_start.get(i, ())
+            for hit in by_start.get(i, ())
         ):
             continue
         best = Span(pos, m.end(), "generic", (), depth)

@@ -15,7 +15,7 @@ from gridmap.address.admin import CJK, COMPONENT_OF_LEVEL, STEM_CLS
 __all__ = ["read_rest"]
 
 
-_HAMLET = re.compile(rf"[{CJK}]{{1,6}}?屯(?!路|街|大街|大路|镇|乡)")
+_HAMLET = re.compile(rf"[{CJK}]{{1,6}}?屯(?!路|街|大街|大路|镇|乡|小区|花园|家园|新村|公寓|大厦)")
 _GROUP = re.compile(r"第?([0-9]+)(?:村民小组|小组|组|社(?!区|会))")
 # a township or community written after a development zone or other leftover
 _LATE_ADMIN = re.compile(rf"(?P<t>{STEM_CLS}{{2,6}}?(?:街道|镇|乡))|(?P<v>{STEM_CLS}{{2,6}}?社区)")
@@ -50,6 +50,7 @@ _JUNK_RUN = re.compile(rf"[{CJK}]+|[0-9A-Z\-]+|.")
 
 
 def read_rest(text: str, pos: int, got: dict[str, Any]) -> list[str]:
+    """Fill ``got`` (component name → value) from ``text[pos:]``; return the leftovers."""
     rest: list[str] = []
     after_road = False
     while pos < len(text):
