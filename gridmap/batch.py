@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gridmap.errors import GridmapError
 from gridmap.resolve import resolve_addresses, resolve_points
@@ -64,18 +64,20 @@ class BatchQuery(BaseModel):
     y: float | None = None
     crs: str = Field(default="EPSG:4490", description="EPSG:NNNN, or GCJ02.")
 
-    @model_validator(mode="after")
-    def _one_kind(self) -> BatchQuery:
+    def missing(self) -> tuple[str, str] | None:
+        """(field, reason) when the row is neither an address nor a whole point."""
         x = self.lon if self.lon is not None else self.x
         y = self.lat if self.lat is not None else self.y
         if self.address is not None and self.address.strip():
             if x is not None or y is not None:
-                raise ValueError("give either address or lon/lat, not both")
-            return self
+                return "address", "give either an address or lon/lat, not both"
+            return None
+        if x is None and y is None:
+            return "address", "give an address, or lon and lat"
         if x is None or y is None:
             missing = "lon" if x is None else "lat"
-            raise ValueError(f"{missing} is missing: give an address, or both lon and lat")
-        return self
+            return missing, f"{missing} is missing: give both lon and lat"
+        return None
 
     @property
     def point(self) -> tuple[float, float, str] | None:
@@ -116,9 +118,14 @@ def queries_from_records(records: Iterable[Any]) -> list[BatchQuery | RowError]:
         if not isinstance(record, dict):
             out.append(RowError(code="invalid_input", detail="a row must be a JSON object"))
             continue
-        clean = {k: (None if v == "" else v) for k, v in record.items() if isinstance(k, str)}
+        # an empty cell is an absent value (CSV has no null)
+        clean = {
+            k: v for k, v in record.items() if isinstance(k, str) and v is not None and v != ""
+        }
+        rid = clean.get("id")
+        rid = rid if isinstance(rid, str | int) and not isinstance(rid, bool) else None
         try:
-            out.append(BatchQuery.model_validate(clean))
+            query = BatchQuery.model_validate(clean)
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or None
@@ -127,9 +134,15 @@ def queries_from_records(records: Iterable[Any]) -> list[BatchQuery | RowError]:
                 + e["msg"].removeprefix("Value error, ")
                 for e in exc.errors()
             )
-            rid = clean.get("id")
-            rid = rid if isinstance(rid, str | int) and not isinstance(rid, bool) else None
             out.append(RowError(code="invalid_input", detail=msg, field=field, row_id=rid))
+            continue
+        problem = query.missing()
+        if problem is not None:
+            out.append(
+                RowError(code="invalid_input", detail=problem[1], field=problem[0], row_id=rid)
+            )
+        else:
+            out.append(query)
     return out
 
 

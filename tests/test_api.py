@@ -1,0 +1,238 @@
+"""The HTTP API, through the real ASGI app (starlette TestClient) on a real PostGIS region."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+
+from api.app import create_app
+from api.settings import Settings
+from tests.region import GRID_A, GRID_B, STREET, Region, region
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.postgis
+__all__ = ["region"]
+
+KEY = "s3cret-key"
+ADDRESS = "长春市宽城区新发街道明珠花园3栋1单元"
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def client(region: Region, db_url: str) -> Iterator[TestClient]:
+    settings = Settings(database_url=db_url, api_keys=f"other,{KEY}", max_batch_rows=50)
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def assert_problem(resp: Any, status: int, code: str) -> dict[str, Any]:
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith(PROBLEM)
+    body: dict[str, Any] = resp.json()
+    assert {"type", "title", "status", "detail", "instance", "code"} <= body.keys()
+    assert body["status"] == status and body["code"] == code
+    return body
+
+
+def test_resolve_address_masks_phones_without_key(client: TestClient) -> None:
+    body = client.get("/v1/resolve", params={"address": ADDRESS}).json()
+    assert body["match_level"] == "unit" and body["grid"]["code"] == GRID_A
+    assert body["grid"]["street"] == {"code": STREET, "name": "新发街道"}
+    phones = [body[r]["phone"] for r in ("grid_chief", "building_chief", "unit_chief")]
+    assert phones == ["139****5678", "137****4321", "136****2222"]
+
+
+@pytest.mark.parametrize(
+    "headers", [{"Authorization": f"Bearer {KEY}"}, {"X-API-Key": KEY}, {"x-api-key": "other"}]
+)
+def test_api_key_unmasks_phones(client: TestClient, headers: dict[str, str]) -> None:
+    body = client.get("/v1/resolve", params={"address": ADDRESS}, headers=headers).json()
+    assert body["unit_chief"]["phone"] == "13611112222"
+    assert body["grid_chief"]["phone"] == "13912345678"
+
+
+def test_wrong_api_key_is_refused(client: TestClient) -> None:
+    resp = client.get("/v1/resolve", params={"address": ADDRESS}, headers={"X-API-Key": "nope"})
+    assert_problem(resp, 401, "invalid_api_key")
+
+
+def test_resolve_point_and_crs(client: TestClient) -> None:
+    body = client.get("/v1/resolve/point", params={"lon": 125.31, "lat": 43.885}).json()
+    assert body["grid"]["code"] == GRID_A and body["on_boundary"] is True
+    body = client.get(
+        "/v1/resolve/point", params={"x": 125.315, "y": 43.885, "crs": "EPSG:4326"}
+    ).json()
+    assert body["grid"]["code"] == GRID_B
+    body = client.get("/v1/resolve/point", params={"lon": 125.325, "lat": 43.885}).json()
+    assert body["status"] == "not_found" and body["nearest"]["grid"]["code"] == GRID_B
+    assert body["nearest"]["distance_m"] > 300
+
+
+def test_422_names_the_field(client: TestClient) -> None:
+    body = assert_problem(
+        client.get("/v1/resolve/point", params={"lon": "east", "lat": 43.8}), 422, "invalid_input"
+    )
+    assert [e["field"] for e in body["errors"]] == ["query.lon"]
+    assert "query.lon" in body["detail"]
+    body = assert_problem(
+        client.get("/v1/resolve/point", params={"lon": 125.3}), 422, "invalid_input"
+    )
+    assert body["errors"][0]["field"] == "query.lat"
+    body = assert_problem(
+        client.get("/v1/resolve/point", params={"lon": 43.8, "lat": 125.3}),
+        422,
+        "invalid_coordinate",
+    )
+    assert body["errors"][0]["field"] == "lat" and "swapped" in body["detail"]
+    body = assert_problem(
+        client.get("/v1/resolve/point", params={"lon": 1, "lat": 2, "crs": "Mars"}),
+        422,
+        "invalid_crs",
+    )
+    body = assert_problem(client.get("/v1/resolve"), 422, "invalid_input")
+    assert body["errors"][0]["field"] == "query.address"
+    body = assert_problem(client.get("/v1/grids/22010300100100X"), 422, "invalid_code")
+
+
+def test_404_problems(client: TestClient) -> None:
+    body = assert_problem(client.get("/v1/grids/220103001001999"), 404, "unknown_grid")
+    assert body["instance"] == "/v1/grids/220103001001999"
+    assert "220103001001999" in body["detail"]
+    assert_problem(client.get("/v1/divisions/220103009000"), 404, "unknown_division")
+    assert_problem(client.get("/v1/buildings/B-NOPE"), 404, "unknown_building")
+    assert_problem(client.get("/v1/nothing-here"), 404, "not_found")
+
+
+def test_grid_feature_and_collection(client: TestClient) -> None:
+    feature = client.get(f"/v1/grids/{GRID_A}").json()
+    assert feature["type"] == "Feature" and feature["id"] == GRID_A
+    assert feature["geometry"]["type"] == "MultiPolygon" and "crs" not in feature["geometry"]
+    ring = feature["geometry"]["coordinates"][0][0]
+    assert ring[0] == [125.3, 43.88]  # lon, lat
+    props = feature["properties"]
+    assert props["households"] == 300
+    assert props["buildings"] == 3 and props["building_households"] == 36 + 24 * 2
+    assert props["grid_chief"]["phone"] == "139****5678"
+    assert props["community"]["name"] == "新发社区" and props["county"]["name"] == "宽城区"
+    page = client.get("/v1/grids", params={"within": STREET, "limit": 2, "offset": 1}).json()
+    assert page["type"] == "FeatureCollection" and page["total"] == 3
+    assert [f["id"] for f in page["features"]] == [GRID_B, "220103001002001"]
+    assert_problem(
+        client.get("/v1/grids", params={"within": STREET, "limit": 0}), 422, "invalid_input"
+    )
+
+
+def test_divisions_and_buildings(client: TestClient) -> None:
+    div = client.get(f"/v1/divisions/{STREET}").json()
+    assert div["level"] == "township" and div["parent"]["name"] == "宽城区" and div["children"] == 2
+    kids = client.get(f"/v1/divisions/{STREET}/children").json()
+    assert [k["name"] for k in kids] == ["新发社区", "春华社区"]
+    b = client.get("/v1/buildings/B-MZ-3", headers={"X-API-Key": KEY}).json()
+    assert b["grid"]["code"] == GRID_A and b["building_chief"]["phone"] == "13787654321"
+    assert [(u["unit_no"], (u["unit_chief"] or {}).get("name")) for u in b["units"]] == [
+        ("1", "张单元"),
+        ("2", None),
+    ]
+
+
+def test_batch_json_with_a_bad_row(client: TestClient) -> None:
+    rows = [
+        {"id": "a", "address": ADDRESS},
+        {"id": "p", "lon": 125.305, "lat": 43.885},
+        {"id": "bad", "lon": "oops", "lat": 43.885},
+        {"id": "amb", "address": "宽城区明珠佳园3栋"},
+    ]
+    resp = client.post("/v1/resolve/batch", json=rows)
+    assert resp.status_code == 200
+    body = resp.json()
+    assert [(r["id"], r["status"]) for r in body["rows"]] == [
+        ("a", "ok"),
+        ("p", "ok"),
+        ("bad", "error"),
+        ("amb", "ambiguous"),
+    ]
+    assert body["rows"][2]["error"]["field"] == "lon"
+    assert body["rows"][0]["result"]["unit_chief"]["phone"] == "136****2222"
+    assert body["counts"] == {"ok": 2, "not_found": 0, "ambiguous": 1, "error": 1}
+
+
+def test_batch_csv_text_and_multipart(client: TestClient) -> None:
+    csv_text = f"id,address,lon,lat,crs\n1,{ADDRESS},,,\n2,,125.315,43.885,EPSG:4326\n3,,,,\n"
+    resp = client.post(
+        "/v1/resolve/batch",
+        content=csv_text.encode(),
+        headers={"content-type": "text/csv; charset=utf-8"},
+    )
+    assert [(r["id"], r["status"]) for r in resp.json()["rows"]] == [
+        ("1", "ok"),
+        ("2", "ok"),
+        ("3", "error"),
+    ]
+    resp = client.post(
+        "/v1/resolve/batch", files={"file": ("rows.csv", csv_text.encode("gb18030"), "text/csv")}
+    )
+    assert resp.json()["counts"] == {"ok": 2, "not_found": 0, "ambiguous": 0, "error": 1}
+
+
+def test_batch_limits(client: TestClient) -> None:
+    too_many = [{"id": i, "lon": 125.305, "lat": 43.885} for i in range(51)]
+    body = assert_problem(client.post("/v1/resolve/batch", json=too_many), 413, "limit_exceeded")
+    assert "50" in body["detail"]
+    assert_problem(client.post("/v1/resolve/batch", json={"id": 1}), 422, "invalid_input")
+    assert_problem(
+        client.post(
+            "/v1/resolve/batch", content=b"<xml/>", headers={"content-type": "application/xml"}
+        ),
+        415,
+        "http_415",
+    )
+
+
+def test_body_too_large(region: Region, db_url: str) -> None:
+    settings = Settings(database_url=db_url, max_body_bytes=1024)
+    with TestClient(create_app(settings)) as c:
+        big = [{"id": i, "address": ADDRESS} for i in range(100)]
+        assert_problem(c.post("/v1/resolve/batch", json=big), 413, "limit_exceeded")
+        assert c.get("/healthz").json() == {"status": "ok", "database": "ok"}
+
+
+def test_openapi_is_valid_and_honest(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    validate(spec)
+    paths = spec["paths"]
+    for path in (
+        "/v1/resolve",
+        "/v1/resolve/point",
+        "/v1/grids/{code}",
+        "/v1/buildings/{building_id}",
+    ):
+        responses = paths[path]["get"]["responses"]
+        assert "422" in responses or "404" in responses
+        assert responses["200"]["content"]["application/json"]["schema"]
+    assert "404" in paths["/v1/grids/{code}"]["get"]["responses"]
+    batch = paths["/v1/resolve/batch"]["post"]
+    assert {"application/json", "text/csv", "multipart/form-data"} <= batch["requestBody"][
+        "content"
+    ].keys()
+    assert "413" in batch["responses"]
+    assert "Problem" in spec["components"]["schemas"]
+    assert "Resolution" in spec["components"]["schemas"]
+
+
+def test_docs_use_only_local_assets(client: TestClient) -> None:
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        refs = re.findall(r'(?:src|href)=["\']([^"\']+)["\']', html)
+        assert refs, page
+        for ref in refs:
+            assert ref.startswith("/"), f"{page} references {ref}"
+            assert client.get(ref).status_code == 200, ref
+        assert "http://" not in html and "https://" not in html

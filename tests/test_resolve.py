@@ -1,0 +1,289 @@
+"""Resolution of points and addresses against a small real PostGIS region (tests/region.py)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from gridmap.batch import queries_from_records, resolve_batch, resolve_csv
+from gridmap.crs import METRIC, transformer, wgs84_to_gcj02
+from gridmap.errors import InvalidCoordinate, InvalidCRS
+from gridmap.resolve import (
+    clear_gazetteer_cache,
+    load_gazetteer,
+    name_score,
+    number_key,
+    resolve_address,
+    resolve_point,
+    resolve_points,
+)
+from tests.region import GRID_A, GRID_B, GRID_C, XINFA, Region, region
+
+pytestmark = pytest.mark.postgis
+__all__ = ["region"]
+
+INSIDE_A = (125.305, 43.885)
+
+
+# ---------------------------------------------------------------------------- pure matching
+
+
+def test_name_score_typos_but_never_numbers() -> None:
+    assert name_score("明珠花园", "明珠花园小区") == 1.0
+    assert name_score("明珠花圆", "明珠花园") == 0.85
+    assert name_score("明珠佳园", "明珠家园") == 0.85
+    assert name_score("幸福小区2期", "幸福小区3期") == 0.0
+    assert name_score("一汽8街区", "一汽9街区") == 0.0
+    assert name_score("一汽三街区", "一汽五街区") == 0.0
+    assert name_score("A区花园", "B区花园") == 0.0
+    assert name_score("金域", "金玉") == 0.0  # too short to forgive a typo
+
+
+def test_number_key_spellings() -> None:
+    assert number_key("3") == number_key("3栋") == number_key("3号楼") == number_key("三栋")
+    assert number_key("3") != number_key("8")
+
+
+# ---------------------------------------------------------------------------- points
+
+
+def test_point_in_grid(region: Region) -> None:
+    res = resolve_point(region.conn, *INSIDE_A)
+    assert res.status == "ok" and res.match_level == "grid"
+    assert res.grid is not None and res.grid.code == GRID_A
+    assert res.grid.community is not None and res.grid.community.code == XINFA
+    assert res.grid.street is not None and res.grid.street.name == "新发街道"
+    assert res.grid.county is not None and res.grid.county.name == "宽城区"
+    assert res.grid_chief is not None and res.grid_chief.name == "王网格"
+    assert not res.on_boundary
+
+
+def test_point_in_building_footprint(region: Region) -> None:
+    res = resolve_point(region.conn, 125.3026, 43.8851)
+    assert res.match_level == "building"
+    assert res.building is not None and res.building.id == "B-MZ-3"
+    assert res.building_chief is not None and res.building_chief.name == "李楼栋"
+
+
+def test_point_on_shared_edge_takes_lowest_code(region: Region) -> None:
+    for _ in range(3):
+        res = resolve_point(region.conn, 125.310, 43.885)
+        assert res.grid is not None and res.grid.code == GRID_A
+        assert res.on_boundary
+    corner = resolve_point(region.conn, 125.310, 43.880)
+    assert corner.grid is not None and corner.grid.code == GRID_A
+
+
+def test_point_outside_gives_nearest_grid_and_distance(region: Region) -> None:
+    res = resolve_point(region.conn, 125.325, 43.885)
+    assert res.status == "not_found" and res.grid is None and res.match_level == "none"
+    assert res.nearest is not None and res.nearest.grid.code == GRID_B
+    # 0.005° of longitude at 43.885°N is about 401 m
+    assert res.nearest.distance_m == pytest.approx(401.5, abs=2)
+
+
+def test_gcj02_and_projected_inputs_land_in_the_same_grid(region: Region) -> None:
+    for lon, lat in (INSIDE_A, (125.3152, 43.8811), (125.3099, 43.8899)):
+        wgs = resolve_point(region.conn, lon, lat, "EPSG:4326")
+        gx, gy = wgs84_to_gcj02(lon, lat)
+        gcj = resolve_point(region.conn, float(gx), float(gy), "GCJ02")
+        ex, ny = transformer(4490, METRIC).transform(lon, lat)
+        gk = resolve_point(region.conn, ex, ny, "EPSG:4551")
+        assert wgs.grid is not None
+        assert gcj.grid == wgs.grid == gk.grid
+        assert gcj.location is not None
+        assert gcj.location.lon == pytest.approx(lon, abs=1e-8)
+    # the raw GCJ-02 numbers, misread as WGS84, are hundreds of metres off
+    gx, gy = wgs84_to_gcj02(125.3085, 43.885)
+    misread = resolve_point(region.conn, float(gx), float(gy), "EPSG:4326")
+    assert misread.grid is not None and misread.grid.code == GRID_B
+
+
+def test_bad_points_are_errors_in_place(region: Region) -> None:
+    out = resolve_points(
+        region.conn,
+        [
+            (*INSIDE_A, "EPSG:4490"),
+            (43.9, 125.3, "EPSG:4326"),
+            (1.0, 2.0, "EPSG:0"),
+            (*INSIDE_A, 4326),
+        ],
+    )
+    assert [type(r).__name__ for r in out] == [
+        "Resolution",
+        "InvalidCoordinate",
+        "InvalidCRS",
+        "Resolution",
+    ]
+    with pytest.raises(InvalidCoordinate, match="swapped"):
+        resolve_point(region.conn, 43.9, 125.3)
+    with pytest.raises(InvalidCRS):
+        resolve_point(region.conn, 1, 2, "Mars")
+
+
+# ---------------------------------------------------------------------------- addresses
+
+FULL = "吉林省长春市宽城区新发街道新发社区明珠花园3栋1单元402室"
+
+
+def test_exact_address_resolves_to_unit_with_all_three_chiefs(region: Region) -> None:
+    res = resolve_address(region.conn, FULL)
+    assert res.status == "ok" and res.match_level == "unit"
+    assert res.confidence >= 0.95
+    assert res.grid is not None and res.grid.code == GRID_A
+    assert res.building is not None and res.building.id == "B-MZ-3"
+    assert res.unit is not None and res.unit.unit_no == "1"
+    assert res.grid_chief is not None and res.grid_chief.name == "王网格"
+    assert res.building_chief is not None and res.building_chief.name == "李楼栋"
+    assert res.unit_chief is not None and res.unit_chief.name == "张单元"
+    assert res.unit_chief.phone == "136****2222"
+    unmasked = resolve_address(region.conn, FULL, authorised=True)
+    assert unmasked.unit_chief is not None and unmasked.unit_chief.phone == "13611112222"
+
+
+def test_vacant_post_is_null_and_past_terms_ignored(region: Region) -> None:
+    res = resolve_address(region.conn, "长春市宽城区明珠花园三栋二单元")
+    assert res.match_level == "unit" and res.unit is not None and res.unit.unit_no == "2"
+    assert res.unit_chief is None  # 刘离任's term ended
+    in_b = resolve_address(region.conn, "宽城区长城小区7栋")
+    assert in_b.grid is not None and in_b.grid.code == GRID_B
+    assert in_b.grid_chief is None  # 赵离任's term ended
+
+
+def test_road_and_house_number(region: Region) -> None:
+    res = resolve_address(region.conn, "长春市宽城区人民大街1234号")
+    assert res.match_level == "building" and res.building is not None
+    assert res.building.id == "B-MZ-3"
+    typo_in_number = resolve_address(region.conn, "长春市宽城区人民大街1235号")
+    assert typo_in_number.grid is None and typo_in_number.building is None
+    assert any("1235" in n for n in typo_in_number.notes)
+
+
+def test_unknown_building_in_compound_within_one_grid_gives_compound_level(
+    region: Region,
+) -> None:
+    res = resolve_address(region.conn, "宽城区长城小区9栋")
+    assert res.match_level == "compound" and res.building is None
+    assert res.grid is not None and res.grid.code == GRID_B
+    assert res.confidence < 0.9
+
+
+def test_unknown_building_in_compound_across_grids_never_guesses(region: Region) -> None:
+    res = resolve_address(region.conn, "宽城区新发街道幸福小区9栋")
+    assert res.match_level == "compound"
+    assert res.grid is None and res.building is None and res.status == "ambiguous"
+    assert sorted(c.grid.code for c in res.candidates if c.grid) == [GRID_A, GRID_B]
+
+
+def test_number_typo_is_not_matched_to_a_neighbour(region: Region) -> None:
+    res = resolve_address(region.conn, "宽城区明珠花园8栋")
+    assert res.building is None
+    assert res.match_level == "compound"
+
+
+def test_one_character_typo_in_compound_name_is_matched(region: Region) -> None:
+    res = resolve_address(region.conn, "宽城区明珠花圆3栋")
+    assert res.status == "ok" and res.match_level == "building"
+    assert res.building is not None and res.building.id == "B-MZ-3"
+    assert res.confidence < resolve_address(region.conn, "宽城区明珠花园3栋").confidence
+
+
+def test_equally_good_matches_are_ambiguous(region: Region) -> None:
+    # 明珠佳园 is one typo from both 明珠花园 (grid A) and 明珠家园 (grid C), both with a 3栋
+    res = resolve_address(region.conn, "宽城区明珠佳园3栋")
+    assert res.status == "ambiguous" and res.grid is None and res.grid_chief is None
+    found = {
+        (c.building.id if c.building else None, c.grid.code if c.grid else None)
+        for c in res.candidates
+    }
+    assert found == {("B-MZ-3", GRID_A), ("B-JY-3", GRID_C)}
+    assert res.confidence <= 0.5
+    # the exact name wins over the typo reading
+    exact = resolve_address(region.conn, "宽城区明珠家园3栋")
+    assert exact.grid is not None and exact.grid.code == GRID_C
+
+
+def test_same_building_in_two_communities_without_division_is_ambiguous(region: Region) -> None:
+    region.add_building(
+        "B-MZ2-3",
+        125.3390,
+        43.8860,
+        community_code="220103001002",
+        compound="明珠花园",
+        building_no="3",
+    )
+    res = resolve_address(region.conn, "明珠花园3栋")
+    assert res.status == "ambiguous" and res.grid is None
+    narrowed = resolve_address(region.conn, "宽城区新发街道春华社区明珠花园3栋")
+    assert narrowed.building is not None and narrowed.building.id == "B-MZ2-3"
+
+
+def test_division_only_addresses(region: Region) -> None:
+    res = resolve_address(region.conn, "长春市宽城区新发街道春华社区")
+    assert res.match_level == "community"
+    assert res.grid is not None and res.grid.code == GRID_C
+    township = resolve_address(region.conn, "长春市宽城区新发街道")
+    assert township.match_level == "township" and township.grid is None
+    assert township.division is not None and township.division.name == "新发街道"
+    nothing = resolve_address(region.conn, "火星大道9号")
+    assert nothing.status == "not_found" and nothing.match_level == "none"
+
+
+def test_gazetteer_is_cached_and_reloadable(region: Region) -> None:
+    clear_gazetteer_cache()
+    first = load_gazetteer(region.conn)
+    assert load_gazetteer(region.conn) is first
+    region.conn.execute(
+        "INSERT INTO division (code, name, level, parent_code) VALUES "
+        "('220103001003', '新村社区', 'village', '220103001000')"
+    )
+    assert load_gazetteer(region.conn).get("220103001003") is None
+    assert load_gazetteer(region.conn, reload=True).get("220103001003") is not None
+
+
+# ---------------------------------------------------------------------------- batch
+
+
+def test_batch_mixes_rows_and_keeps_bad_rows_apart(region: Region) -> None:
+    records: list[Any] = [
+        {"id": "a", "address": FULL},
+        {"id": "p", "lon": 125.315, "lat": 43.885},
+        {"id": "bad", "lon": 125.3},
+        {"id": "swap", "lon": 43.885, "lat": 125.3},
+        {"id": "far", "lon": 125.5, "lat": 43.885},
+        "not an object",
+    ]
+    rows = resolve_batch(region.conn, queries_from_records(records))
+    assert [(r.id, r.status) for r in rows] == [
+        ("a", "ok"),
+        ("p", "ok"),
+        ("bad", "error"),
+        ("swap", "error"),
+        ("far", "not_found"),
+        (None, "error"),
+    ]
+    assert rows[2].error is not None and rows[2].error.field is not None
+    assert rows[3].error is not None and rows[3].error.code == "invalid_coordinate"
+
+
+def test_resolve_csv_streams_in_chunks(region: Region) -> None:
+    lines = ["id,address"] + [f"r{i},宽城区明珠花园3栋1单元" for i in range(7)] + ["r7,"]
+    sink = io.StringIO()
+    chunks: list[int] = []
+    counts = resolve_csv(
+        region.conn, io.StringIO("\n".join(lines)), sink, chunk_size=3, on_chunk=chunks.append
+    )
+    assert counts == {"ok": 7, "not_found": 0, "ambiguous": 0, "error": 1}
+    assert chunks == [3, 3, 2]
+    out = sink.getvalue().splitlines()
+    assert out[0].startswith("id,status,grid_code")
+    assert out[1].startswith(f"r0,ok,{GRID_A},")
+    assert out[-1].startswith("r7,error")
+    points = io.StringIO("id,x,y\n1,125.305,43.885\n")
+    sink = io.StringIO()
+    counts = resolve_csv(
+        region.conn, points, sink, address_column=None, lon_column="x", lat_column="y"
+    )
+    assert counts["ok"] == 1 and GRID_A in sink.getvalue()
