@@ -485,7 +485,9 @@ def load_interchange(
             _record(report, "assignment", n, (inserted, updated))
         if len(data.grids) or len(data.buildings):
             refresh_grid_households(conn)
-    conn.execute("ANALYZE")
+    for table in ("division", "legacy_grid", "grid", "building", "unit", "person", "assignment"):
+        if report.inserted.get(table) or report.updated.get(table):
+            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
     LOG.info("import done: %s", report.summary())
     return report
 

@@ -194,6 +194,7 @@ CREATE TABLE assignment (
 CREATE INDEX assignment_grid_idx ON assignment (grid_code) WHERE grid_code IS NOT NULL;
 CREATE INDEX assignment_building_idx ON assignment (building_id) WHERE building_id IS NOT NULL;
 CREATE INDEX assignment_unit_idx ON assignment (unit_id) WHERE unit_id IS NOT NULL;
+CREATE INDEX assignment_person_idx ON assignment (person_id, role, since);
 -- at most one current chief per post
 CREATE UNIQUE INDEX assignment_one_current_grid_chief ON assignment (grid_code)
     WHERE role = 'grid_chief' AND until IS NULL;
