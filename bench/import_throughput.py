@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gridmap.db.load import known_division_codes, load_interchange  # noqa: E402
-from gridmap.db.provision import ensure_extensions, find_server  # noqa: E402
 from gridmap.db.migrate import migrate  # noqa: E402
+from gridmap.db.provision import ensure_extensions, find_server  # noqa: E402
 from gridmap.io import read_interchange  # noqa: E402
 from gridmap.io.validate import validate_or_raise  # noqa: E402
 
