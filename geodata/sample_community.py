@@ -22,7 +22,7 @@ from pyproj import CRS
 from shapely import affinity
 
 from geodata.reference import road_names
-from geodata.sample_divisions import to_metric, to_storage
+from geodata.sample_divisions import clean_coverage, dissolve, to_metric, to_storage
 from geodata.sample_names import (
     chinese_number,
     compound_names,
@@ -87,13 +87,13 @@ def _voronoi_dissolve(
     clipped = shapely.intersection(cells, poly)
     clipped = np.array([_polygonal(g) for g in shapely.make_valid(clipped)], dtype=object)
     keep = ~shapely.is_empty(clipped)
-    cleaned = shapely.coverage_clean(clipped[keep])
+    cleaned = clean_coverage(clipped[keep], 0.001)
     lab = np.asarray(labels)[keep]
     out = {}
     for k in uniq:
         parts = [g for g in cleaned[lab == k] if not g.is_empty]
         if parts:
-            out[k] = shapely.coverage_union_all(parts) if len(parts) > 1 else parts[0]
+            out[k] = dissolve(parts)
     return out
 
 
@@ -536,7 +536,7 @@ def _legacy(
         if shape.is_empty:
             continue
         text = f"{c.name}第{chinese_number(n)}网格"
-        add("party", text, f"{text}(党支部)", None, shape)
+        add("party", text, f"{text}(党支部)", c.code, shape)
     for n, k in enumerate(sorted(civil, key=lambda k: (-shapely.centroid(civil[k]).y, k)), start=1):
         if rng.random() < 0.05:
             continue

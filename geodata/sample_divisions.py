@@ -251,7 +251,7 @@ def partition(county_codes: list[str], seed: int, synthetic: bool) -> DivisionSh
         ll[idx] = to_storage(np.array([leaves[i][1] for i in idx], dtype=object), crs)
     ll = shapely.make_valid(ll)
     ll = np.array([_polygonal(g) for g in ll], dtype=object)
-    cleaned = shapely.coverage_clean(ll)
+    cleaned = clean_coverage(ll, 1e-8)
     by_town: dict[str, list[shapely.Geometry]] = {}
     for code, g in zip(codes, cleaned, strict=True):
         if code.endswith("000"):
@@ -260,8 +260,54 @@ def partition(county_codes: list[str], seed: int, synthetic: bool) -> DivisionSh
             geometry[code] = g
             by_town.setdefault(code[:9] + "000", []).append(g)
     for town, parts in by_town.items():
-        geometry[town] = shapely.coverage_union_all(parts) if len(parts) > 1 else parts[0]
+        geometry[town] = dissolve(parts)
     return DivisionShapes(geometry, metric)
+
+
+def dissolve(parts: list[shapely.Geometry]) -> shapely.Geometry:
+    """Union of edge-matched polygons (fast coverage union, plain union if GEOS refuses)."""
+    if len(parts) == 1:
+        return parts[0]
+    try:
+        return shapely.coverage_union_all(parts)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(parts)
+
+
+def clean_coverage(geoms: np.ndarray, grid_size: float) -> np.ndarray:
+    """:func:`shapely.coverage_clean`, with fallbacks for the inputs GEOS rejects.
+
+    ``grid_size`` is a precision in the geometries' units (1 mm, or about 1e-8 degrees)
+    used to snap before retrying; the last resort nodes all edges and rebuilds each polygon
+    from the faces it mostly covers.
+    """
+    try:
+        return np.asarray(shapely.coverage_clean(geoms))
+    except shapely.errors.GEOSException:
+        LOG.debug("coverage_clean failed on %d polygons; snapping to %g", len(geoms), grid_size)
+    for size in (grid_size, grid_size * 10):
+        try:
+            snapped = shapely.make_valid(shapely.set_precision(geoms, size))
+            snapped = np.array([_polygonal(g) for g in snapped], dtype=object)
+            return np.asarray(shapely.coverage_clean(snapped))
+        except shapely.errors.GEOSException:
+            continue
+    LOG.warning("coverage_clean failed on %d polygons; rebuilding from noded faces", len(geoms))
+    faces = shapely.get_parts(
+        shapely.polygonize(shapely.get_parts(shapely.union_all(shapely.boundary(geoms))))
+    )
+    tree = shapely.STRtree(geoms)
+    owner = np.full(len(faces), -1)
+    for i, face in enumerate(faces):
+        cands = tree.query(face)
+        if len(cands):
+            areas = shapely.area(shapely.intersection(face, geoms[cands]))
+            owner[i] = cands[int(np.argmax(areas))]
+    out = np.empty(len(geoms), dtype=object)
+    for k in range(len(geoms)):
+        mine = faces[owner == k]
+        out[k] = dissolve(list(mine)) if len(mine) else shapely.Polygon()
+    return out
 
 
 def _polygonal(g: shapely.Geometry) -> shapely.Geometry:

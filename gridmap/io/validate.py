@@ -79,7 +79,9 @@ def _values(frame: pd.DataFrame, col: str) -> Iterator[tuple[int, Any]]:
 
 
 def _text_set(frame: pd.DataFrame, col: str) -> set[str]:
-    return {str(v) for _, v in _values(frame, col)}
+    if col not in frame.columns:
+        return set()
+    return set(frame[col].dropna().astype(str).tolist())
 
 
 def validate(
@@ -178,11 +180,21 @@ def _check_text(data: Interchange) -> list[Problem]:
         for col in frame.columns:
             if isinstance(frame, gpd.GeoDataFrame) and col == frame.geometry.name:
                 continue
-            for i, v in _values(frame, col):
-                if isinstance(v, str):
+            series = frame[col]
+            if pd.api.types.is_numeric_dtype(series.dtype):
+                continue
+            bad: dict[str, str] = {}
+            for v in pd.unique(series.dropna()):
+                if isinstance(v, str) and not v.isascii():
                     why = mojibake(v)
                     if why:
-                        out.append(Problem(name, i, col, v, f"text-encoding error: {why}"))
+                        bad[v] = why
+            if not bad:
+                continue
+            hit = series.isin(list(bad)).to_numpy(dtype=bool)
+            for i in map(int, np.flatnonzero(hit)):
+                v = series.iloc[i]
+                out.append(Problem(name, i, col, v, f"text-encoding error: {bad[v]}"))
     return out
 
 
@@ -385,6 +397,15 @@ def _whole(v: Any) -> int | None:
 
 
 def _counts(layer: str, frame: pd.DataFrame, col: str) -> list[Problem]:
+    if col not in frame.columns:
+        return []
+    series = frame[col]
+    if pd.api.types.is_integer_dtype(series.dtype):
+        rows = np.flatnonzero((series < 0).fillna(False).to_numpy(dtype=bool))
+        return [
+            Problem(layer, int(i), col, int(series.iloc[i]), "is negative; expected 0 or more")
+            for i in rows
+        ]
     out = []
     for i, v in _values(frame, col):
         n = _whole(v)
@@ -395,16 +416,25 @@ def _counts(layer: str, frame: pd.DataFrame, col: str) -> list[Problem]:
     return out
 
 
+def _unknown(
+    layer: str, frame: pd.DataFrame, col: str, known: set[str], what: str
+) -> list[Problem]:
+    """A row per value of ``col`` (when set) that is not in ``known``."""
+    if col not in frame.columns or not len(frame):
+        return []
+    series = frame[col]
+    miss = (series.notna() & ~series.astype(object).isin(known)).to_numpy(dtype=bool)
+    return [Problem(layer, int(i), col, series.iloc[i], what) for i in np.flatnonzero(miss)]
+
+
 def _check_buildings(data: Interchange, div_codes: set[str], tolerance_m: float) -> list[Problem]:
     b = data.buildings
     out = _duplicates("buildings", b, ["building_id"])
     out += _counts("buildings", b, "households") + _counts("buildings", b, "floors")
     comm = b["community_code"]
-    for i, c in _values(b, "community_code"):
-        if c not in div_codes:
-            out.append(
-                Problem("buildings", i, "community_code", c, "is not a known community or village")
-            )
+    out += _unknown(
+        "buildings", b, "community_code", div_codes, "is not a known community or village"
+    )
     divs = data.divisions
     if not len(b) or not len(divs) or b.crs is None:
         return out
@@ -434,29 +464,26 @@ def _check_units(data: Interchange) -> list[Problem]:
     out = _duplicates("units", u, ["building_id", "unit_no"])
     out += _counts("units", u, "households")
     ids = _text_set(data.buildings, "building_id")
-    for i, bid in _values(u, "building_id"):
-        if bid not in ids:
-            out.append(
-                Problem("units", i, "building_id", bid, "is not a building in the buildings layer")
-            )
+    out += _unknown("units", u, "building_id", ids, "is not a building in the buildings layer")
     if len(u) and len(data.buildings):
         hh = pd.to_numeric(u["households"], errors="coerce")
         per = hh.groupby(u["building_id"].astype(object)).sum()
-        bh = pd.to_numeric(data.buildings["households"], errors="coerce")
-        bids = data.buildings["building_id"].astype(object)
-        for i in range(len(bids)):
-            bid = bids.iloc[i]
-            if bid in per.index and pd.notna(bh.iloc[i]) and per[bid] != bh.iloc[i]:
-                out.append(
-                    Problem(
-                        "buildings",
-                        i,
-                        "households",
-                        int(bh.iloc[i]),
-                        f"differs from the sum over its units ({int(per[bid])})",
-                        "warning",
-                    )
+        bh = pd.to_numeric(data.buildings["households"], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        sums = per.reindex(data.buildings["building_id"].astype(object)).to_numpy(dtype=float)
+        differ = ~np.isnan(sums) & ~np.isnan(bh) & (sums != bh)
+        for i in map(int, np.flatnonzero(differ)):
+            out.append(
+                Problem(
+                    "buildings",
+                    i,
+                    "households",
+                    int(bh[i]),
+                    f"differs from the sum over its units ({int(sums[i])})",
+                    "warning",
                 )
+            )
     return out
 
 
