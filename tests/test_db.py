@@ -275,3 +275,18 @@ def test_private_cluster_is_initialised_and_started() -> None:
     finally:
         stop_private_cluster(datadir)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_local_default_finds_the_server_and_creates_the_database(pg_server: str) -> None:
+    """Without a URL, gridmap uses the server listening here and sets the database up."""
+    name = f"gridmap_test_default_{os.getpid()}"
+    try:
+        res = provision(url=None, dbname=name)
+        assert res.how == "local-server"
+        st = status(res.url)
+        assert st.migration_level == latest_version()
+        assert st.ctype == "C.UTF-8"
+        assert st.postgis is not None
+    finally:
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
