@@ -58,10 +58,13 @@ _STRAY_DASH = re.compile(r"(?<![0-9A-Z])-|-(?![0-9A-Z])")
 # a numeral run right before a counting marker; the marker must not start a name (二号路, 三门县)
 _MARKERS = r"(?:村民小组|小组|单元|号|栋|幢|座|楼|门|室|层|组|户|社(?!区|会))"
 _NAME_AFTER = r"(?!路|街|大街|大路|道|巷|胡同|线|桥|村|屯|县|市|区|镇|乡|峡|口|沟|河|山|岭)"
-_CN_BEFORE_MARKER = re.compile(rf"([{CN_DIGITS}]+)(?={_MARKERS}{_NAME_AFTER})")
+# (whole runs only, and at most 12 long, so a long run of numerals costs linear time)
+_CN_BEFORE_MARKER = re.compile(
+    rf"(?<![{CN_DIGITS}])([{CN_DIGITS}]{{1,12}}+)(?={_MARKERS}{_NAME_AFTER})"
+)
 # a numeral run right after a building/unit/floor marker, ending the text or before 室/号
-_CN_AFTER_MARKER = re.compile(rf"(?<=栋|元|层)([{CN_DIGITS}]+)(?=室|号|$)")
-_ORDINAL = re.compile(rf"第([{CN_DIGITS}]+)")
+_CN_AFTER_MARKER = re.compile(rf"(?<=栋|元|层)([{CN_DIGITS}]{{1,12}}+)(?=室|号|$)")
+_ORDINAL = re.compile(rf"第([{CN_DIGITS}]{{1,12}}+)(?![{CN_DIGITS}])")
 
 _BUILDING = re.compile(r"(?<![0-9A-Z])([0-9]+[A-Z]?|[A-Z][0-9]*)(?:号楼|号栋|幢|座)")
 _SHORT3 = re.compile(
