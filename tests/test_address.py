@@ -513,6 +513,13 @@ def test_bad_input_raises_invalid_address(gazetteer: Gazetteer, bad: Any) -> Non
     assert repr(bad) in str(err.value) or str(bad) in str(err.value)
 
 
+def test_long_runs_cost_linear_time(gazetteer: Gazetteer) -> None:
+    start = time.perf_counter()
+    for text in ("一" * 20000, "第一" * 10000, "1-" * 10000, "长春" * 10000):
+        parse_address(text, gazetteer)
+    assert time.perf_counter() - start < 5
+
+
 def test_gazetteer_rejects_bad_records() -> None:
     with pytest.raises(InvalidInput, match="level 'state'"):
         Gazetteer.from_records([("220000000000", "吉林省", "state", None, ())])

@@ -56,10 +56,17 @@ class Ambiguity:
 class ParsedAddress:
     """The components of one address. Every component is ``None`` when absent.
 
-    Numbers are given without their markers: ``building='12'`` for 12栋, ``unit='3'`` for
-    3单元, ``house_number='1234'`` for 1234号, ``group='2'`` for 第二村民小组.
-    ``division_codes`` maps each administrative level that was matched without doubt
-    (province, city, county, township, village) to its 12-digit code.
+    Division names are given as the gazetteer spells them (宽城 → 宽城区); a name the
+    gazetteer does not know is given as written. ``community`` is the village-level
+    division, a 社区 or a 村. Numbers are given without their markers: ``building='12'``
+    for 12栋/12号楼/12幢, ``unit='3'`` for 3单元/3门, ``floor='5'`` for 5层/5楼/5F,
+    ``room='402'``, ``house_number='1234'`` for 1234号, ``group='2'`` for 第二村民小组.
+
+    ``division_codes`` maps each level matched without doubt (province, city, county,
+    township, village) to its 12-digit code. ``ambiguous`` lists the names that fit several
+    divisions, or none consistently with the rest; their level has no code.
+    ``normalized`` is the text as :func:`normalize_address` spells it, and ``rest`` holds
+    the pieces of it that no rule understood, in order.
     """
 
     province: str | None = None
@@ -110,7 +117,7 @@ def parse_address(text: str, gazetteer: Gazetteer) -> ParsedAddress:
     >>> parse_address("  ", gaz)
     Traceback (most recent call last):
     ...
-    gridmap.errors.InvalidAddress: address '  ' is empty; expected a non-empty string such as '长春市南关区人民大街1234号'
+    gridmap.errors.InvalidAddress: address '  ' has no letters, digits or Chinese characters; expected an address such as '长春市南关区人民大街1234号'
     """
     if not isinstance(text, str):
         raise InvalidAddress(
@@ -119,8 +126,8 @@ def parse_address(text: str, gazetteer: Gazetteer) -> ParsedAddress:
     norm = normalize_address(text)
     if not norm:
         raise InvalidAddress(
-            f"address {text!r} is empty; expected a non-empty string such as "
-            "'长春市南关区人民大街1234号'",
+            f"address {text!r} has no letters, digits or Chinese characters; "
+            "expected an address such as '长春市南关区人民大街1234号'",
             value=text,
         )
     spans, tail = read_admin(norm, gazetteer)
