@@ -229,8 +229,14 @@ def _wgs84(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
 
 
 def _collection(gdf: gpd.GeoDataFrame, props: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection with exactly the given properties (no NaN, no numpy)."""
-    frame = gpd.GeoDataFrame(dict(props), geometry=list(gdf.geometry), crs=gdf.crs)
+    """A GeoJSON FeatureCollection with exactly the given properties (no NaN, no numpy).
+
+    Text is HTML-escaped: folium's tooltips and popups put property values into innerHTML.
+    """
+    escaped = {
+        k: [html.escape(v) if isinstance(v, str) else v for v in vs] for k, vs in props.items()
+    }
+    frame = gpd.GeoDataFrame(escaped, geometry=list(gdf.geometry), crs=gdf.crs)
     result: dict[str, Any] = json.loads(frame.to_json(drop_id=True, na="null"))
     return result
 

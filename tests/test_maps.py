@@ -366,9 +366,11 @@ def test_mask_phone() -> None:
 
 def test_coverage_html_is_self_contained(leaflet: LeafletAssets, tmp_path: Path) -> None:
     f = frames()
+    f["grids"].loc[1, "name"] = '<img src=x onerror="alert(1)">'
     page = save_html(coverage_map(f["grids"], assets=leaflet), tmp_path / "c.html")
     html = page.read_text(encoding="utf-8")
     assert remote_refs(html) == []
+    assert 'onerror="alert' not in html and "lt;img src=x onerror=" in html
     assert "charset=UTF-8" in html
     assert "网格户数" in html and "适中（300–500 户）" in html
     assert f"Leaflet {leaflet.version}" in html
