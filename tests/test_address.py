@@ -89,7 +89,18 @@ def test_normalize(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["二道区", "九圣祠社区", "一匡街", "一汽三十八街", "三马路", "二道江区", "九台区", "四平市"],
+    [
+        "二道区",
+        "九圣祠社区",
+        "一匡街",
+        "一汽三十八街",
+        "三马路",
+        "二道江区",
+        "九台区",
+        "四平市",
+        "第一中学",
+        "十二道沟",
+    ],
 )
 def test_numerals_inside_names_stay(name: str) -> None:
     assert normalize_address(name) == name

@@ -64,7 +64,6 @@ _CN_BEFORE_MARKER = re.compile(
 )
 # a numeral run right after a building/unit/floor marker, ending the text or before 室/号
 _CN_AFTER_MARKER = re.compile(rf"(?<=栋|元|层)([{CN_DIGITS}]{{1,12}}+)(?=室|号|$)")
-_ORDINAL = re.compile(rf"第([{CN_DIGITS}]{{1,12}}+)(?![{CN_DIGITS}])")
 
 _BUILDING = re.compile(r"(?<![0-9A-Z])([0-9]+[A-Z]?|[A-Z][0-9]*)(?:号楼|号栋|幢|座)")
 _SHORT3 = re.compile(
@@ -125,7 +124,6 @@ def _once(text: str) -> str:
     text = _STRAY_HASH.sub("", text)
     text = _NBS_RE.sub(lambda m: _NBS_MAP[m.group(0)], text)
     text = text.replace("社区社区", "社区").replace("村村", "村")
-    text = _ORDINAL.sub(_numeral_sub, text)
     text = _CN_BEFORE_MARKER.sub(_numeral_sub, text)
     text = _CN_AFTER_MARKER.sub(_numeral_sub, text)
     text = _BUILDING.sub(r"\1栋", text)
