@@ -94,22 +94,29 @@ def phone_numbers(rng: np.random.Generator, n: int) -> list[str]:
 
 
 def compound_names(rng: np.random.Generator, n: int, pinned: tuple[str, ...] = ()) -> list[str]:
-    """``n`` distinct compound (小区) names, about a fifth in confusable pairs (明珠花园/明珠家园)."""
+    """``n`` distinct compound (小区) names, a few in confusable pairs (明珠花园/明珠家园).
+
+    >>> compound_names(np.random.default_rng(1), 3, pinned=("明珠花园", "明珠家园"))[:2]
+    ['明珠花园', '明珠家园']
+    """
     out: list[str] = list(dict.fromkeys(pinned))[:n]
     seen = set(out)
+    stems = [COMPOUND_STEMS[int(k)] for k in rng.permutation(len(COMPOUND_STEMS))]
+    used = {name[:2] for name in out}
+    stems = [s for s in stems if s not in used]
+    lap = 0
     while len(out) < n:
-        stem = COMPOUND_STEMS[int(rng.integers(len(COMPOUND_STEMS)))]
-        suffixes = rng.permutation(len(COMPOUND_SUFFIXES))
-        take = 2 if rng.random() < 0.2 else 1
-        for k in suffixes[:take]:
-            name = stem + COMPOUND_SUFFIXES[int(k)]
-            if name not in seen and len(out) < n:
-                out.append(name)
-                seen.add(name)
-        if len(seen) > len(COMPOUND_STEMS) * len(COMPOUND_SUFFIXES) - 5:
-            break
-    while len(out) < n:
-        out.append(f"{out[len(out) % max(len(seen), 1)]}{len(out)}期")
+        for stem in stems:
+            if len(out) >= n:
+                break
+            suffixes = rng.permutation(len(COMPOUND_SUFFIXES))
+            take = 2 if rng.random() < 0.12 else 1
+            for k in suffixes[:take]:
+                name = stem + COMPOUND_SUFFIXES[int(k)] + (f"{lap + 1}期" if lap else "")
+                if name not in seen and len(out) < n:
+                    out.append(name)
+                    seen.add(name)
+        lap += 1
     return out
 
 
