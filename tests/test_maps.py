@@ -269,6 +269,7 @@ def render(chromium: str, html: Path, tmp: Path, screenshot: bool = False) -> st
         "--no-first-run",
         "--disable-dev-shm-usage",
         f"--user-data-dir={tmp / 'profile'}",
+        f"--log-net-log={tmp / 'net.json'}",
         "--host-resolver-rules=MAP * ~NOTFOUND",
         "--proxy-server=http://127.0.0.1:9",
         "--window-size=1200,800",
@@ -283,6 +284,26 @@ def render(chromium: str, html: Path, tmp: Path, screenshot: bool = False) -> st
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
+
+
+def page_requests(tmp: Path) -> list[str]:
+    """URLs the page asked the network for in the last :func:`render`, from Chromium's net log.
+
+    A file:// page has the opaque origin "null"; the browser's own background requests (all
+    failing here too) have no origin and are not counted.
+    """
+    text = (tmp / "net.json").read_text(encoding="utf-8")
+    try:
+        log = json.loads(text)
+    except ValueError:  # cut short: close the event list
+        log = json.loads(text.rstrip().rstrip(",") + "]}")
+    return sorted(
+        {
+            str(e["params"]["url"])
+            for e in log["events"]
+            if e.get("params", {}).get("initiator") == "null" and "url" in e["params"]
+        }
+    )
 
 
 def png_pixels(path: Path) -> tuple[int, int, list[tuple[int, int, int]]]:
@@ -498,6 +519,17 @@ def test_plain_folium_draws_nothing_offline(chromium: str, tmp_path: Path) -> No
     m.save(tmp_path / "plain.html")
     dom = render(chromium, tmp_path / "plain.html", tmp_path)
     assert "leaflet-interactive" not in dom
+    assert len(page_requests(tmp_path)) >= 5  # the CDN scripts it tried to load
+
+
+@pytest.mark.browser
+def test_tiles_are_the_only_requests(leaflet: LeafletAssets, chromium: str, tmp_path: Path) -> None:
+    tiles = "http://tiles.intranet.invalid/base/{z}/{x}/{y}.png"
+    m = coverage_map(frames()["grids"], tiles_url=tiles, assets=leaflet)
+    dom = render(chromium, save_html(m, tmp_path / "tiles.html"), tmp_path)
+    assert len(re.findall(r'<path class="leaflet-interactive"', dom)) == 3
+    requested = page_requests(tmp_path)
+    assert requested and all(u.startswith("http://tiles.intranet.invalid/base/") for u in requested)
 
 
 @pytest.mark.postgis
@@ -512,6 +544,7 @@ def test_coverage_map_draws_offline(
     )
     assert remote_refs(page.read_text(encoding="utf-8")) == []
     dom = render(chromium, page, tmp_path)
+    assert page_requests(tmp_path) == []
     paths = re.findall(r'<path class="leaflet-interactive"', dom)
     # 3 grids + 2 communities; legacy overlays are off at first
     assert len(paths) == 5, dom[-3000:]
@@ -542,6 +575,7 @@ def test_zone_map_draws_offline(
     for phone in (CHIEF_PHONE, FORMER_PHONE, BUILDING_CHIEF_PHONE, UNIT_CHIEF_PHONE):
         assert phone not in html
     dom = render(chromium, page, tmp_path)
+    assert page_requests(tmp_path) == []
     # 2 neighbours + 3 buildings (2 footprints, 1 circle); the grid itself is not interactive
     assert len(re.findall(r'<path class="leaflet-interactive"', dom)) == 5
     assert "我的网格" in dom and "张三 138****5678" in dom and "钱七" not in dom
