@@ -6,8 +6,8 @@ Builds the seeded synthetic layout of ``gridmap.merge.synthetic`` (square 900 m
 communities; governance 3x3, civil 3x2 and party 2x2 grids per community, misaligned by
 5-30 m, with dropped, grown and community-crossing grids; ~280 buildings each) at N
 communities (rows x cols) and 2N (rows x 2*cols), and merges each in a fresh process so
-that peak memory (``ru_maxrss`` of that process, minus what it held before the merge) is
-the merge's own.
+that peak memory (``ru_maxrss`` of that process, or of its largest worker with
+``--workers 2``, minus what the process held before the merge) is the merge's own.
 
 Baseline, on the N layout in its own fresh process: ``geopandas.overlay`` union of the
 three layers, the first thing one would try; it only intersects polygons (no snapping, no
@@ -28,7 +28,10 @@ from typing import Any
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process or of any worker it waited for, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, workers) / 1024
 
 
 def _run(job: tuple[str, int, int, int, int]) -> dict[str, Any]:
@@ -65,9 +68,18 @@ def _run(job: tuple[str, int, int, int, int]) -> dict[str, Any]:
 LAYERS = ("governance", "civil", "party")
 
 
+def _child(job: tuple[str, int, int, int, int], queue: Any) -> None:
+    queue.put(_run(job))
+
+
 def _fresh(job: tuple[str, int, int, int, int]) -> dict[str, Any]:
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_run, (job,))
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(job, queue))
+    proc.start()
+    result: dict[str, Any] = queue.get()
+    proc.join()
+    return result
 
 
 def _line(r: dict[str, Any]) -> str:

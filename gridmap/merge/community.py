@@ -14,18 +14,11 @@ import numpy as np
 import shapely
 
 from gridmap.codes import compose_grid_code, next_serials, reading_order
-from gridmap.merge.atoms import (
-    Atoms,
-    Geoms,
-    Ints,
-    build_atoms,
-    components,
-    dissolve,
-    label_components,
-    shared_lengths,
-)
+from gridmap.merge.atoms import Geoms, Ints, build_atoms, dissolve
 from gridmap.merge.households import bisect, merge_small, parts_needed
-from gridmap.merge.model import MergeOptions
+from gridmap.merge.labels import base_labels, layer_claims, layer_defects, snap_layers
+from gridmap.merge.model import Feature, MergeOptions
+from gridmap.merge.territory import clusters, hamlet_keys, territory_lines, unit_keys
 
 
 @dataclass
@@ -52,14 +45,6 @@ class CommunityTask:
 
 
 @dataclass
-class Feature:
-    kind: str
-    layer: str | None
-    geometry: Any
-    area_m2: float
-
-
-@dataclass
 class CommunityPart:
     """What one community's merge gives back for the province-wide assembly."""
 
@@ -82,124 +67,6 @@ class CommunityPart:
     b_outside_frame: list[int] = field(default_factory=list)
 
 
-def _polygonal(geoms: Geoms) -> Geoms:
-    """Keep the polygonal part of each geometry (snapping can leave lines behind)."""
-    out = np.asarray(shapely.make_valid(geoms), dtype=object)
-    types = shapely.get_type_id(out)
-    for i in np.flatnonzero(~np.isin(types, (3, 6))):
-        parts = shapely.get_parts(out[i])
-        polys = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
-        out[i] = shapely.union_all(polys) if len(polys) else shapely.Polygon()
-    return out
-
-
-def _snap(geoms: Geoms, ref_parts: list[Any], tol: float) -> Geoms:
-    """Snap ``geoms`` onto the reference lines within ``tol``.
-
-    ``shapely.snap`` only moves vertices onto reference *vertices*, so the reference is
-    given the feet of the perpendiculars from nearby vertices too: a grid corner 6 m short
-    of a frame edge lands on the edge, not on the frame's next corner.
-    """
-    lines = shapely.multilinestrings(shapely.get_parts(np.asarray(ref_parts, dtype=object)))
-    pts = shapely.points(shapely.get_coordinates(geoms))
-    feet: Any = shapely.get_point(shapely.shortest_line(pts, lines), 1)
-    near = shapely.distance(pts, feet) <= tol
-    anchors = np.concatenate([shapely.get_coordinates(lines), shapely.get_coordinates(feet[near])])
-    ref = shapely.multipoints(anchors)
-    return _polygonal(shapely.snap(geoms, ref, tol))
-
-
-def _is_sliver(area: Any, perimeter: Any, opt: MergeOptions) -> Any:
-    width = np.where(perimeter > 0, 2 * area / np.maximum(perimeter, 1e-9), 0.0)
-    return (area < opt.sliver_area) | (width < opt.sliver_width)
-
-
-def _in_set_components(atoms: Atoms, member: Any) -> tuple[Ints, int]:
-    """Component ids (-1 outside ``member``) of the atoms where ``member`` is true."""
-    both = member[atoms.adj_i] & member[atoms.adj_j]
-    comp = components(len(atoms), atoms.adj_i[both], atoms.adj_j[both])
-    comp = np.where(member, comp, -1)
-    ids = np.unique(comp[comp >= 0])
-    remap = {int(c): k for k, c in enumerate(ids.tolist())}
-    return np.array([remap.get(int(c), -1) for c in comp], dtype=np.int64), len(ids)
-
-
-def _rural_keys(hamlets: list[str | None], groups: list[str | None]) -> list[str | None]:
-    """Hamlet of each building; without one, the hamlet most of its group lives in, else
-    the villager group itself.
-
-    >>> _rural_keys(["王家屯", None, None, "李家屯"], ["1", "1", "2", None])
-    ['王家屯', '王家屯', '2组', '李家屯']
-    """
-    votes: dict[str, dict[str, int]] = {}
-    for h, g in zip(hamlets, groups, strict=True):
-        if h and g:
-            votes.setdefault(g, {})[h] = votes.setdefault(g, {}).get(h, 0) + 1
-    out: list[str | None] = []
-    for h, g in zip(hamlets, groups, strict=True):
-        if h:
-            out.append(h)
-        elif g and g in votes:
-            out.append(max(votes[g], key=lambda x: (votes[g][x], x)))
-        else:
-            out.append(f"{g}组" if g else None)
-    return out
-
-
-def _clusters(geoms: Geoms, households: Ints) -> tuple[Ints, Ints]:
-    """Cluster id of each building and the main building of its cluster.
-
-    Footprints whose interiors overlap, and points inside a footprint or on one spot, can
-    only move together; the main building is the one with most households.
-
-    >>> from shapely import box, Point
-    >>> g = np.array([box(0, 0, 2, 2), box(1, 1, 3, 3), box(5, 5, 6, 6), Point(5.5, 5.5)])
-    >>> c, main = _clusters(g, np.array([1, 5, 2, 1]))
-    >>> c.tolist(), main.tolist()
-    ([0, 0, 1, 1], [1, 1, 2, 2])
-    """
-    n = len(geoms)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    keep = i < j
-    i, j = i[keep], j[keep]
-    inner = shapely.relate_pattern(geoms[i], geoms[j], "T********")
-    comp = components(n, i[inner], j[inner])
-    order = np.lexsort((np.arange(n), -households, comp))
-    first = order[np.unique(comp[order], return_index=True)[1]]
-    return comp, first[comp]
-
-
-def _unit_keys(task: CommunityTask, cluster: Ints, main: Ints) -> list[str]:
-    return [
-        f"c:{task.b_compound[m]}" if task.b_compound[m] else f"k:{c}"
-        for c, m in zip(cluster.tolist(), main.tolist(), strict=True)
-    ]
-
-
-def _territory_lines(region: Any, xy: Any, group: Ints) -> list[Any]:
-    """Boundaries between the nearest-building territories of different groups."""
-    uniq, first = np.unique(np.round(xy, 1), axis=0, return_index=True)
-    if len(uniq) < 2 or len(np.unique(group)) < 2:
-        return []
-    cells = np.asarray(
-        shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(uniq), extend_to=region)),
-        dtype=object,
-    )
-    tree = shapely.STRtree(np.asarray(shapely.points(uniq), dtype=object))
-    _, near = tree.query_nearest(shapely.point_on_surface(cells), all_matches=False)
-    cell_group = group[first[near]]
-    lines = []
-    for g in np.unique(cell_group).tolist():
-        try:
-            poly = shapely.coverage_union_all(cells[cell_group == g])
-        except shapely.errors.GEOSException:
-            poly = shapely.union_all(cells[cell_group == g])
-        lines.append(shapely.intersection(shapely.boundary(poly), region))
-    return lines
-
-
 def merge_community_arrays(task: CommunityTask) -> CommunityPart:
     """Merge the legacy grids of one community into unified grids (see docs/merge.md)."""
     opt = task.options
@@ -209,126 +76,22 @@ def merge_community_arrays(task: CommunityTask) -> CommunityPart:
     nl = len(task.legacy_gidx)
     leg_rank = np.array([rank[x] for x in task.legacy_layer], dtype=np.int64)
 
-    # 1. snap: the frame first, then each layer to the frame and the layers above it
-    snapped = np.empty(nl, dtype=object)
-    ref_parts: list[Any] = list(shapely.get_parts(shapely.boundary(frame)))
-    for r in range(len(order_layers)):
-        sel = np.flatnonzero(leg_rank == r)
-        if len(sel) == 0:
-            continue
-        snapped[sel] = _snap(task.legacy_geom[sel], ref_parts, opt.snap_tolerance)
-        ref_parts.extend(shapely.get_parts(shapely.boundary(snapped[sel])))
-
-    # 2. atoms of the frame and every legacy boundary
+    # 1-4. snap, atoms, layer defects, owner by priority, gaps, slivers
+    snapped = snap_layers(task.legacy_geom, leg_rank, len(order_layers), frame, opt.snap_tolerance)
     atoms = build_atoms(frame, shapely.boundary(snapped) if nl else [], opt.grid_size)
     na = len(atoms)
-    if nl and na:
-        p_atom, p_leg = shapely.STRtree(snapped).query(atoms.reps, predicate="within")
-    else:
-        p_atom = p_leg = np.zeros(0, dtype=np.int64)
-    claims: list[list[list[int]]] = [[[] for _ in order_layers] for _ in range(na)]
-    for a, g in sorted(zip(p_atom.tolist(), p_leg.tolist(), strict=True)):
-        claims[a][leg_rank[g]].append(g)
-
+    claims, p_atom, p_leg = layer_claims(atoms, snapped, leg_rank, len(order_layers))
     report: dict[str, Any] = {"code": task.code, "name": task.name, "kind": task.kind}
-    features: list[Feature] = []
-    legacy_stats: dict[str, Any] = {}
-    for layer in order_layers:
-        r = rank[layer]
-        count = np.array([len(c[r]) for c in claims], dtype=np.int64)
-        entry: dict[str, Any] = {"grids": int(np.sum(leg_rank == r))}
-        for what, member in (("gaps", count == 0), ("overlaps", count >= 2)):
-            comp, ncomp = _in_set_components(atoms, member)
-            entry[what] = {"count": ncomp, "area_m2": round(float(atoms.area[member].sum()), 1)}
-            for c in range(ncomp):
-                m = comp == c
-                features.append(
-                    Feature(what[:-1], layer, dissolve(atoms.faces[m]), float(atoms.area[m].sum()))
-                )
-        legacy_stats[layer] = entry
-    report["legacy"] = legacy_stats
-
-    # 3. owner by layer priority; overlaps inside the owning layer and gaps wait
-    label = np.full(na, -1, dtype=np.int64)
-    overlap_cands: dict[int, list[int]] = {}
-    for a in range(na):
-        for cands in claims[a]:
-            if len(cands) == 1:
-                label[a] = cands[0]
-                break
-            if cands:
-                overlap_cands[a] = cands
-                break
-    pending = np.zeros(na, dtype=bool)
-    pending[list(overlap_cands)] = True
-    comp, ncomp = _in_set_components(atoms, pending)
-    resolved_area = 0.0
-    for c in range(ncomp):
-        members = np.flatnonzero(comp == c)
-        cands = sorted({g for a in members.tolist() for g in overlap_cands[a]})
-        lengths = shared_lengths(atoms, members, label)
-        label[members] = max(cands, key=lambda g: (lengths.get(g, 0.0), -g))
-        resolved_area += float(atoms.area[members].sum())
-    report["overlaps_resolved"] = {"count": ncomp, "area_m2": round(resolved_area, 1)}
-
-    new_labels = nl
-    comp, ncomp = _in_set_components(atoms, label < 0)
-    gap_area = 0.0
-    for c in range(ncomp):
-        members = np.flatnonzero(comp == c)
-        lengths = {k: v for k, v in shared_lengths(atoms, members, label).items() if k >= 0}
-        if lengths:
-            label[members] = max(lengths, key=lambda g: (lengths[g], -g))
-        else:
-            label[members] = new_labels
-            new_labels += 1
-        gap_area += float(atoms.area[members].sum())
-    report["gaps_filled"] = {"count": ncomp, "area_m2": round(gap_area, 1)}
-
-    # 4. slivers merge into the neighbour with the longest shared edge
-    sliver_count, sliver_area = 0, 0.0
-    for _ in range(8):
-        comp = label_components(atoms, label)
-        ncomp = int(comp.max()) + 1 if na else 0
-        c_area = np.bincount(comp, atoms.area, minlength=ncomp)
-        same = comp[atoms.adj_i] == comp[atoms.adj_j]
-        inner = np.bincount(comp[atoms.adj_i[same]], atoms.adj_len[same], minlength=ncomp)
-        c_perim = np.bincount(comp, atoms.perimeter, minlength=ncomp) - 2 * inner
-        slivers = np.flatnonzero(_is_sliver(c_area, c_perim, opt))
-        touched = np.zeros(na, dtype=bool)
-        changed = False
-        for c in slivers[np.argsort(c_area[slivers], kind="stable")].tolist():
-            members = np.flatnonzero(comp == c)
-            lengths = shared_lengths(atoms, members, label)
-            lengths.pop(int(label[members[0]]), None)
-            if not lengths:
-                continue
-            near = np.concatenate(
-                [
-                    atoms.adj_j[np.isin(atoms.adj_i, members)],
-                    atoms.adj_i[np.isin(atoms.adj_j, members)],
-                ]
-            )
-            if touched[near].any():
-                continue
-            into = max(lengths, key=lambda g: (lengths[g], -g))
-            label[members] = into
-            touched[members] = True
-            sliver_count += 1
-            sliver_area += float(c_area[c])
-            features.append(
-                Feature("sliver", None, dissolve(atoms.faces[members]), float(c_area[c]))
-            )
-            changed = True
-        if not changed:
-            break
-    report["slivers_removed"] = {"count": sliver_count, "area_m2": round(sliver_area, 1)}
+    report["legacy"], features = layer_defects(atoms, claims, order_layers, leg_rank)
+    label, steps, more = base_labels(atoms, claims, nl, opt)
+    report.update(steps)
+    features += more
 
     # 5. buildings onto base grids, then household rules (urban) or hamlets (rural)
     nb = len(task.b_idx)
     loc = atoms.locate(task.b_rep) if nb else np.zeros(0, dtype=np.int64)
     base = label[loc] if na else np.zeros(nb, dtype=np.int64)
-    cluster, main = _clusters(task.b_geom, task.b_households)
+    cluster, main = clusters(task.b_geom, task.b_households)
     base = base[main]
     xy = shapely.get_coordinates(task.b_rep) if nb else np.zeros((0, 2))
     hh = task.b_households
@@ -357,7 +120,7 @@ def merge_community_arrays(task: CommunityTask) -> CommunityPart:
         root = merge_small(base_hh, pairs, opt.households_min, opt.households_max)
         label = np.array([root[x] for x in label.tolist()], dtype=np.int64)
         base = np.array([root[x] for x in base.tolist()], dtype=np.int64)
-        keys = _unit_keys(task, cluster, main)
+        keys = unit_keys(task.b_compound, cluster, main)
         for lab in sorted(set(base.tolist())):
             sel = np.flatnonzero(base == lab)
             total = int(hh[sel].sum())
@@ -378,9 +141,9 @@ def merge_community_arrays(task: CommunityTask) -> CommunityPart:
             group[sel] = bisect(uxy, uhh, k)[uinv]
             split_labels.add(lab)
             region = dissolve(atoms.faces[label == lab])
-            territory += _territory_lines(region, xy[sel], group[sel])
+            territory += territory_lines(region, xy[sel], group[sel])
     elif task.kind == "rural" and nb:
-        raw = _rural_keys(task.b_hamlet, task.b_group)
+        raw = hamlet_keys(task.b_hamlet, task.b_group)
         known = np.array([k is not None for k in raw])
         if known.any():
             kidx = np.flatnonzero(known)
@@ -391,7 +154,7 @@ def merge_community_arrays(task: CommunityTask) -> CommunityPart:
             ]
             _, group_arr = np.unique(np.array(rural_keys), return_inverse=True)
             group = group_arr.astype(np.int64)[main]
-            territory += _territory_lines(frame, xy, group)
+            territory += territory_lines(frame, xy, group)
         else:
             reasons["rural"] = "no hamlet or villager group on any building; legacy grids kept"
 

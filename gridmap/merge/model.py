@@ -87,3 +87,13 @@ class MergeResult:
     assignment: pd.DataFrame
     crosswalk: pd.DataFrame
     report: dict[str, Any]
+
+
+@dataclass
+class Feature:
+    """A gap, overlap or sliver for the report's map, in EPSG:4551."""
+
+    kind: str
+    layer: str | None
+    geometry: Any
+    area_m2: float

@@ -1,0 +1,266 @@
+"""Province-wide assembly of the per-community results: grids, assignment, crosswalk, report."""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridmap.merge.community import CommunityPart
+from gridmap.merge.model import LAYERS, MEASURE_CRS, MergeOptions, MergeResult
+from gridmap.merge.report import features_geojson
+
+LOG = logging.getLogger(__name__)
+
+
+def text_or_none(value: Any) -> str | None:
+    """The stripped text of a cell, None for null, NaN or blank."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def assemble(
+    parts: list[CommunityPart],
+    comm: gpd.GeoDataFrame,
+    leg: gpd.GeoDataFrame,
+    bld: gpd.GeoDataFrame,
+    out_crs: Any,
+    opt: MergeOptions,
+    outside_share: Any,
+    outside_area: Any,
+    li: Any,
+    ci: Any,
+    inter_area: Any,
+    inter_perim: Any,
+) -> MergeResult:
+    kinds = {p.code: p.report["kind"] for p in parts}
+    grid_rows = [
+        (code, name, p.code, kinds[p.code], h, geom)
+        for p in parts
+        for code, name, h, geom in zip(
+            p.grid_code, p.grid_name, p.grid_households, p.grid_geom, strict=True
+        )
+    ]
+    stitched = _stitch([r[5] for r in grid_rows], [r[2] for r in grid_rows], opt.grid_size)
+    grids = gpd.GeoDataFrame(
+        pd.DataFrame(
+            [r[:5] for r in grid_rows],
+            columns=["code", "name", "community_code", "kind", "households"],
+        ).astype({"households": "int64"}),
+        geometry=stitched,
+        crs=MEASURE_CRS,
+    ).to_crs(out_crs)
+
+    final = np.empty(len(bld), dtype=object)
+    for p in parts:
+        final[p.assign_idx] = p.assign_code
+    assignment = pd.DataFrame({"building_id": bld["building_id"].to_numpy(), "grid_code": final})
+
+    area_df = pd.DataFrame(
+        [r for p in parts for r in p.xwalk_area], columns=["gidx", "grid_code", "area"]
+    )
+    hh_df = pd.DataFrame(
+        [r for p in parts for r in p.xwalk_households], columns=["gidx", "grid_code", "hh"]
+    )
+    xw = area_df.merge(hh_df, on=["gidx", "grid_code"], how="outer").fillna({"area": 0.0, "hh": 0})
+    tot_area = xw.groupby("gidx")["area"].transform("sum")
+    tot_hh = xw.groupby("gidx")["hh"].transform("sum")
+    inside_share = 1.0 - outside_share[xw["gidx"].to_numpy(dtype=np.int64)]
+    xw["area_share"] = np.where(
+        tot_area > 0, xw["area"] / tot_area.where(tot_area > 0, 1) * inside_share, 0.0
+    )
+    xw["household_share"] = np.where(tot_hh > 0, xw["hh"] / tot_hh.where(tot_hh > 0, 1), np.nan)
+    gidx = xw["gidx"].to_numpy(dtype=np.int64)
+    xw["layer"] = leg["layer"].astype(str).to_numpy()[gidx]
+    xw["source_code"] = leg["source_code"].astype(str).to_numpy()[gidx]
+    xw = xw.sort_values(["layer", "source_code", "grid_code"], kind="stable")
+    crosswalk = xw[
+        ["layer", "source_code", "grid_code", "area_share", "household_share"]
+    ].reset_index(drop=True)
+    successor: dict[Any, Any] = (
+        xw.sort_values(["gidx", "area", "grid_code"], ascending=[True, False, True])
+        .drop_duplicates("gidx")
+        .set_index("gidx")["grid_code"]
+        .to_dict()
+    )
+
+    bids = bld["building_id"].astype(str).to_numpy()
+    src = leg["source_code"].astype(str).tolist()
+    layer_of = leg["layer"].astype(str).tolist()
+    overall_changed: dict[str, int] = {}
+    for p in parts:
+        changed: dict[str, Any] = {}
+        for layer, gl in p.building_legacy.items():
+            succ = np.array([successor.get(int(g), "") if g >= 0 else "" for g in gl], dtype=object)
+            moved = np.flatnonzero(succ != np.asarray(p.assign_code, dtype=object))
+            ids = sorted(bids[p.assign_idx[moved]].tolist())
+            changed[layer] = {"count": len(ids), "building_ids": ids}
+            overall_changed[layer] = overall_changed.get(layer, 0) + len(ids)
+        p.report["buildings_changed"] = changed
+        p.report["buildings_crossing_frame"] = sorted(bids[p.b_cross_frame].tolist())
+        p.report["buildings_outside_frame"] = sorted(bids[p.b_outside_frame].tolist())
+
+    crossing = _crossing(leg, comm, li, ci, inter_area, inter_perim, xw, opt)
+    for p, collection in zip(parts, features_geojson([p.features for p in parts]), strict=True):
+        p.report["crossing"] = [
+            c for c in crossing if p.code in {q["community_code"] for q in c["parts"]}
+        ]
+        p.report["features"] = collection
+    legacy_outside = [
+        {
+            "layer": layer_of[i],
+            "source_code": src[i],
+            "outside_share": round(float(outside_share[i]), 6),
+            "outside_area_m2": round(float(outside_area[i]), 1),
+        }
+        for i in np.flatnonzero(outside_area > 0.01).tolist()
+    ]
+    hh_all = grids["households"].tolist()
+    stitched_geoms = np.asarray(stitched, dtype=object)
+    report: dict[str, Any] = {
+        "options": {
+            "snap_tolerance_m": opt.snap_tolerance,
+            "sliver_area_m2": opt.sliver_area,
+            "sliver_width_m": opt.sliver_width,
+            "households_min": opt.households_min,
+            "households_max": opt.households_max,
+            "layer_priority": list(opt.layer_priority),
+        },
+        "overall": {
+            "communities": len(parts),
+            "province_coverage_valid": bool(shapely.coverage_is_valid(stitched_geoms)),
+            "legacy_grids": {layer: int((leg["layer"] == layer).sum()) for layer in LAYERS},
+            "grids": len(grids),
+            "buildings": len(bld),
+            "households": {
+                "total": int(sum(hh_all)),
+                "min": int(min(hh_all)) if hh_all else 0,
+                "median": float(statistics.median(hh_all)) if hh_all else 0.0,
+                "max": int(max(hh_all)) if hh_all else 0,
+            },
+            "gaps": _sum_legacy(parts, "gaps"),
+            "overlaps": _sum_legacy(parts, "overlaps"),
+            "slivers_removed": {
+                "count": sum(p.report["slivers_removed"]["count"] for p in parts),
+                "area_m2": round(sum(p.report["slivers_removed"]["area_m2"] for p in parts), 1),
+            },
+            "out_of_range": sum(len(p.report["out_of_range"]) for p in parts),
+            "crossing": len(crossing),
+            "buildings_changed": overall_changed,
+        },
+        "crossing": crossing,
+        "legacy_outside": legacy_outside,
+        "communities": [p.report for p in parts],
+    }
+    LOG.info("merged into %d grids", len(grids))
+    return MergeResult(grids=grids, assignment=assignment, crosswalk=crosswalk, report=report)
+
+
+def _stitch(geoms: list[Any], community: list[str], grid_size: float) -> Any:
+    """Give grids on a community line the vertices the grids across it have there.
+
+    Each community is noded on its own, so a line meeting the frame from one side adds a
+    vertex the other side lacks, and both sides round to the grid on their own. Across
+    each line the community with the higher code snaps to the lower one's vertices
+    (within two grid steps: moved or inserted), and the lower one takes in only the
+    higher one's vertices that are not near one of its own (inserted, nothing moves).
+    A community whose own coverage this would break keeps its unstitched grids; the
+    report's ``province_coverage_valid`` says whether the province is one coverage.
+    """
+    arr = np.asarray(geoms, dtype=object)
+    if len(arr) < 2:
+        return arr
+    tol = 2 * grid_size
+    comm = np.asarray(community, dtype=object)
+    i, j = shapely.STRtree(arr).query(arr, predicate="dwithin", distance=tol)
+    keep = i != j
+    i, j = i[keep], j[keep]
+    out = arr.copy()
+    for k in np.unique(i[comm[i] != comm[j]]).tolist():
+        nbrs = j[i == k]
+        lower = nbrs[comm[nbrs] < comm[k]]
+        higher = nbrs[comm[nbrs] > comm[k]]
+        same = nbrs[comm[nbrs] == comm[k]]
+        ref = [shapely.get_coordinates(arr[lower])]
+        if len(higher):
+            cand = np.unique(shapely.get_coordinates(arr[higher]), axis=0)
+            own = shapely.multipoints(shapely.get_coordinates(arr[[k, *same.tolist()]]))
+            fresh = ~shapely.dwithin(own, shapely.points(cand), tol)
+            ref.append(cand[fresh])
+        points = np.concatenate(ref)
+        if len(points):
+            out[k] = shapely.snap(arr[k], shapely.multipoints(points), tol)
+    for code in np.unique(comm[np.unique(i)]).tolist():
+        sel = comm == code
+        if not (shapely.is_valid(out[sel]).all() and shapely.coverage_is_valid(out[sel])):
+            LOG.warning("community %s: stitching to its neighbours skipped", code)
+            out[sel] = arr[sel]
+    return out
+
+
+def _sum_legacy(parts: list[CommunityPart], what: str) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for p in parts:
+        for layer, entry in p.report["legacy"].items():
+            acc = out.setdefault(layer, {"count": 0, "area_m2": 0.0})
+            acc["count"] += entry[what]["count"]
+            acc["area_m2"] = round(acc["area_m2"] + entry[what]["area_m2"], 1)
+    return out
+
+
+def _crossing(
+    leg: gpd.GeoDataFrame,
+    comm: gpd.GeoDataFrame,
+    li: Any,
+    ci: Any,
+    inter_area: Any,
+    inter_perim: Any,
+    xw: pd.DataFrame,
+    opt: MergeOptions,
+) -> list[dict[str, Any]]:
+    """Legacy grids with a real (non-sliver) part in more than one community."""
+    width = np.where(inter_perim > 0, 2 * inter_area / np.maximum(inter_perim, 1e-9), 0.0)
+    real = (inter_area >= opt.sliver_area) & (width >= opt.sliver_width)
+    n_real = np.bincount(li[real], minlength=len(leg))
+    codes = comm["code"].astype(str).to_numpy()
+    out = []
+    by_g = xw.groupby("gidx")
+    for g in np.flatnonzero(n_real >= 2).tolist():
+        rows = by_g.get_group(g) if g in by_g.groups else xw.iloc[0:0]
+        parts: list[dict[str, Any]] = []
+        for k in np.flatnonzero(li == g).tolist():
+            code = str(codes[ci[k]])
+            mine = rows[rows["grid_code"].str.startswith(code)]
+            parts.append(
+                {
+                    "community_code": code,
+                    "area_m2": round(float(inter_area[k]), 1),
+                    "kept": bool(real[k]),
+                    "grids": {
+                        str(c): round(float(s), 4)
+                        for c, s in zip(mine["grid_code"], mine["area_share"], strict=True)
+                    },
+                }
+            )
+        declared = text_or_none(leg["community_code"].iloc[g])
+        main = max(parts, key=lambda q: q["area_m2"])["community_code"]
+        out.append(
+            {
+                "layer": str(leg["layer"].iloc[g]),
+                "source_code": str(leg["source_code"].iloc[g]),
+                "name": str(leg["name"].iloc[g]),
+                "declared_community": declared,
+                "main_community": main,
+                "parts": parts,
+                "resolution": "split at the community line; each part went to the grids of "
+                "its own community (parts below the sliver limits merged as slivers)",
+            }
+        )
+    return out
