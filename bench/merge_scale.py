@@ -24,6 +24,7 @@ import multiprocessing
 import resource
 import sys
 import time
+from queue import Empty
 from typing import Any
 
 
@@ -77,7 +78,13 @@ def _fresh(job: tuple[str, int, int, int, int]) -> dict[str, Any]:
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(job, queue))
     proc.start()
-    result: dict[str, Any] = queue.get()
+    while True:
+        try:
+            result: dict[str, Any] = queue.get(timeout=1.0)
+            break
+        except Empty:
+            if not proc.is_alive():
+                raise RuntimeError(f"benchmark process for {job} died") from None
     proc.join()
     return result
 
