@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pyproj import CRS
 from rapidfuzz.distance import Levenshtein
 
 from gridmap.address.gazetteer import PREFIX_LEN, Gazetteer
@@ -186,26 +187,37 @@ def to_storage_xy(
     gridmap.errors.InvalidCoordinate: latitude 125.3 is outside -90..90 (EPSG:4326); are lon and lat swapped?
     """
     parsed = parse_crs(crs)
+    # compare GCJ-02 by type: ``CRS == "GCJ02"`` makes pyproj search its database (~0.3 s)
     x = np.asarray(xs, dtype=np.float64)
     y = np.asarray(ys, dtype=np.float64)
-    label = "GCJ02" if parsed == GCJ02 else f"EPSG:{parsed.to_epsg()}"
+    label = GCJ02 if isinstance(parsed, str) else f"EPSG:{parsed.to_epsg()}"
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise InvalidCoordinate(f"coordinates must be finite numbers ({label})", crs=label)
-    if parsed == GCJ02 or parsed.is_geographic:
+    if isinstance(parsed, str):
         _check_lonlat(x, y, label)
-    if parsed == GCJ02:
         lon, lat = gcj02_to_wgs84(x, y)
-    elif parsed.equals(STORAGE) or parsed.equals(WGS84):
-        lon, lat = x, y
+    elif parsed.is_geographic:
+        _check_lonlat(x, y, label)
+        if parsed.equals(STORAGE) or parsed.equals(WGS84):
+            lon, lat = x, y
+        else:
+            lon, lat = _transform(parsed, x, y, label)
     else:
-        lon, lat = transformer(parsed, STORAGE).transform(x, y)
-        lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-        if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
-            raise InvalidCoordinate(
-                f"coordinates cannot be transformed from {label}: outside its area of use?",
-                crs=label,
-            )
+        lon, lat = _transform(parsed, x, y, label)
     _check_lonlat(lon, lat, label)
+    return lon, lat
+
+
+def _transform(
+    crs: CRS, x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], label: str
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    lon, lat = transformer(crs, STORAGE).transform(x, y)
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
+        raise InvalidCoordinate(
+            f"coordinates cannot be transformed from {label}: outside its area of use?",
+            crs=label,
+        )
     return lon, lat
 
 
@@ -288,7 +300,8 @@ def resolve_points(
                     out[i] = exc
     todo = [i for i in range(len(points)) if out[i] is None]
     if todo:
-        rows = lookup.points(conn, lon[todo].tolist(), lat[todo].tolist())
+        with lookup.session(conn):
+            rows = lookup.points(conn, lon[todo].tolist(), lat[todo].tolist())
         for i, row in zip(todo, rows, strict=True):
             out[i] = _point_resolution(row, authorised, float(lon[i]), float(lat[i]))
     return [r for r in out if r is not None]
@@ -459,6 +472,11 @@ def resolve_address(
     """
     gaz = gazetteer if gazetteer is not None else load_gazetteer(conn)
     parsed = parse_address(text, gaz)
+    with lookup.session(conn):
+        return _resolve_parsed(conn, parsed, authorised)
+
+
+def _resolve_parsed(conn: Conn, parsed: ParsedAddress, authorised: bool) -> Resolution:
     scopes = _scopes(parsed)
     notes: list[str] = []
 
