@@ -129,9 +129,9 @@ def check_invariants(result: MergeResult, comm: gpd.GeoDataFrame, bld: gpd.GeoDa
         assert pd.isna(ccode) or code.startswith(ccode)
     # crosswalk shares + outside share = 1 per legacy grid
     outside: dict[Any, float] = {
-        (r["layer"], r["source_code"]): r["outside_share"] for r in result.report["legacy_outside"]
+        r["legacy_index"]: r["outside_share"] for r in result.report["legacy_outside"]
     }
-    sums = result.crosswalk.groupby(["layer", "source_code"])["area_share"].sum()
+    sums = result.crosswalk.groupby("legacy_index")["area_share"].sum()
     for key, total in sums.items():
         assert math.isclose(total + outside.get(key, 0.0), 1.0, abs_tol=1e-5), key
     json.dumps(result.report)

@@ -76,7 +76,9 @@ def merge_layers(
     out_crs = communities.crs
 
     comm = communities.to_crs(MEASURE_CRS).reset_index(drop=True)
-    leg = legacy.to_crs(MEASURE_CRS).reset_index(drop=True)
+    leg = legacy.to_crs(MEASURE_CRS)
+    leg["legacy_index"] = [x.item() if isinstance(x, np.generic) else x for x in legacy.index]
+    leg = leg.reset_index(drop=True)
     leg = leg[~(leg.geometry.isna() | leg.geometry.is_empty)].reset_index(drop=True)
     bld = buildings.to_crs(MEASURE_CRS).reset_index(drop=True)
     codes = [str(c) for c in comm["code"]]

@@ -80,9 +80,10 @@ def assemble(
     gidx = xw["gidx"].to_numpy(dtype=np.int64)
     xw["layer"] = leg["layer"].astype(str).to_numpy()[gidx]
     xw["source_code"] = leg["source_code"].astype(str).to_numpy()[gidx]
-    xw = xw.sort_values(["layer", "source_code", "grid_code"], kind="stable")
+    xw["legacy_index"] = leg["legacy_index"].to_numpy()[gidx]
+    xw = xw.sort_values(["layer", "source_code", "gidx", "grid_code"], kind="stable")
     crosswalk = xw[
-        ["layer", "source_code", "grid_code", "area_share", "household_share"]
+        ["layer", "source_code", "legacy_index", "grid_code", "area_share", "household_share"]
     ].reset_index(drop=True)
     successor: dict[Any, Any] = (
         xw.sort_values(["gidx", "area", "grid_code"], ascending=[True, False, True])
@@ -113,10 +114,12 @@ def assemble(
             c for c in crossing if p.code in {q["community_code"] for q in c["parts"]}
         ]
         p.report["features"] = collection
+    legacy_index = leg["legacy_index"].tolist()
     legacy_outside = [
         {
             "layer": layer_of[i],
             "source_code": src[i],
+            "legacy_index": legacy_index[i],
             "outside_share": round(float(outside_share[i]), 6),
             "outside_area_m2": round(float(outside_area[i]), 1),
         }
@@ -230,6 +233,7 @@ def _crossing(
     real = (inter_area >= opt.sliver_area) & (width >= opt.sliver_width)
     n_real = np.bincount(li[real], minlength=len(leg))
     codes = comm["code"].astype(str).to_numpy()
+    legacy_index = leg["legacy_index"].tolist()
     out = []
     by_g = xw.groupby("gidx")
     for g in np.flatnonzero(n_real >= 2).tolist():
@@ -255,6 +259,7 @@ def _crossing(
             {
                 "layer": str(leg["layer"].iloc[g]),
                 "source_code": str(leg["source_code"].iloc[g]),
+                "legacy_index": legacy_index[g],
                 "name": str(leg["name"].iloc[g]),
                 "declared_community": declared,
                 "main_community": main,
