@@ -109,10 +109,12 @@ def assemble(
         p.report["buildings_outside_frame"] = sorted(bids[p.b_outside_frame].tolist())
 
     crossing = _crossing(leg, comm, li, ci, inter_area, inter_perim, xw, opt)
+    crossing_of: dict[str, list[dict[str, Any]]] = {}
+    for c in crossing:
+        for code in dict.fromkeys(q["community_code"] for q in c["parts"]):
+            crossing_of.setdefault(code, []).append(c)
     for p, collection in zip(parts, features_geojson([p.features for p in parts]), strict=True):
-        p.report["crossing"] = [
-            c for c in crossing if p.code in {q["community_code"] for q in c["parts"]}
-        ]
+        p.report["crossing"] = crossing_of.get(p.code, [])
         p.report["features"] = collection
     legacy_index = leg["legacy_index"].tolist()
     legacy_outside = [
@@ -184,10 +186,13 @@ def _stitch(geoms: list[Any], community: list[str], grid_size: float) -> Any:
     comm = np.asarray(community, dtype=object)
     i, j = shapely.STRtree(arr).query(arr, predicate="dwithin", distance=tol)
     keep = i != j
+    order = np.argsort(i, kind="stable")
+    i, j, keep = i[order], j[order], keep[order]
     i, j = i[keep], j[keep]
+    starts = np.searchsorted(i, np.arange(len(arr) + 1))
     out = arr.copy()
     for k in np.unique(i[comm[i] != comm[j]]).tolist():
-        nbrs = j[i == k]
+        nbrs = j[starts[k] : starts[k + 1]]
         lower = nbrs[comm[nbrs] < comm[k]]
         higher = nbrs[comm[nbrs] > comm[k]]
         same = nbrs[comm[nbrs] == comm[k]]
@@ -200,8 +205,10 @@ def _stitch(geoms: list[Any], community: list[str], grid_size: float) -> Any:
         points = np.concatenate(ref)
         if len(points):
             out[k] = shapely.snap(arr[k], shapely.multipoints(points), tol)
-    for code in np.unique(comm[np.unique(i)]).tolist():
-        sel = comm == code
+    touched = np.flatnonzero(np.asarray([a is not b for a, b in zip(out, arr, strict=True)]))
+    members = pd.Series(np.arange(len(arr))).groupby(comm).groups
+    for code in np.unique(comm[touched]).tolist():
+        sel = np.asarray(members[code], dtype=np.int64)
         if not (shapely.is_valid(out[sel]).all() and shapely.coverage_is_valid(out[sel])):
             LOG.warning("community %s: stitching to its neighbours skipped", code)
             out[sel] = arr[sel]
