@@ -77,9 +77,10 @@ class MergeResult:
     ``grids``: ``code`` (15 digits), ``name``, ``community_code``, ``kind``
     (urban|rural|special), ``households``, geometry, in the input CRS.
     ``assignment``: ``building_id`` -> ``grid_code``, one row per building.
-    ``crosswalk``: ``layer``, ``source_code``, ``grid_code``, ``area_share``,
-    ``household_share``; per legacy grid the area shares plus the share outside every
-    community (``report["legacy_outside"]``) sum to 1.
+    ``crosswalk``: ``layer``, ``source_code``, ``legacy_index`` (the legacy grid's row
+    label in the input), ``grid_code``, ``area_share``, ``household_share``; per legacy
+    grid the area shares plus the share outside every community
+    (``report["legacy_outside"]``) sum to 1.
     ``report``: JSON-serialisable, see :func:`gridmap.merge.render_report_markdown`.
     """
 
