@@ -174,7 +174,13 @@ def iter_sample(
             urban=1 <= int(code[9:12]) <= 199,
             pinned=PINNED.get(code, Pinned()),
         )
-        part = generate_community(comm, seed)
+        try:
+            part = generate_community(comm, seed)
+        except shapely.errors.GEOSException as exc:
+            # GEOS robustness failures are rare; a millimetre snap of the boundary avoids them
+            LOG.warning("community %s: %s; retrying on a snapped boundary", code, exc)
+            comm.polygon_ll = shapely.make_valid(shapely.set_precision(geom, 1e-8))
+            part = generate_community(comm, seed)
         parts.append(part)
         pending += len(part["buildings"])
         if pending >= batch_buildings:

@@ -84,7 +84,10 @@ def _voronoi_dissolve(
     cells = shapely.get_parts(
         shapely.voronoi_polygons(shapely.multipoints(points), extend_to=env, ordered=True)
     )
-    clipped = shapely.intersection(cells, poly)
+    try:
+        clipped = shapely.intersection(cells, poly)
+    except shapely.errors.GEOSException:
+        clipped = shapely.intersection(cells, poly, grid_size=0.001)  # snap-rounding overlay
     clipped = np.array([_polygonal(g) for g in shapely.make_valid(clipped)], dtype=object)
     keep = ~shapely.is_empty(clipped)
     cleaned = clean_coverage(clipped[keep], 0.001)
