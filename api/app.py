@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import gridmap
-from api.errors import PROBLEM_JSON, Problem, register
+from api.errors import PROBLEM_JSON, Problem, honest_openapi, register
 from api.routes import docs, health, places, resolve
 from api.settings import Settings
 
@@ -156,6 +156,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     static = importlib.resources.files("fastapi_standalone_docs") / "static"
     app.mount(docs.STATIC, StaticFiles(directory=str(static)), name="docs-static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = honest_openapi(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -144,6 +144,31 @@ def register(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
+def honest_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """Serve every documented error as problem+json with the Problem schema.
+
+    FastAPI files a response ``model`` under ``application/json`` and documents its own
+    validation error shape for 422; both are replaced by what the handlers above send.
+    """
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                if not status.startswith(("4", "5")):
+                    continue
+                content = response.setdefault("content", {})
+                content.pop("application/json", None)
+                content.setdefault(PROBLEM_JSON, {})["schema"] = problem_ref
+    components = schema.get("components", {}).get("schemas", {})
+    if "Problem" not in components:
+        components["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return schema
+
+
 def _example(status: int, code: str, detail: str) -> dict[str, Any]:
     return {
         "model": Problem,
@@ -151,7 +176,7 @@ def _example(status: int, code: str, detail: str) -> dict[str, Any]:
             PROBLEM_JSON: {
                 "example": {
                     "type": f"urn:gridmap:problem:{code}",
-                    "title": {404: "Not Found", 413: "Content Too Large"}.get(
+                    "title": {401: "Unauthorized", 404: "Not Found", 413: "Content Too Large"}.get(
                         status, "Unprocessable Content"
                     ),
                     "status": status,
@@ -166,7 +191,15 @@ def _example(status: int, code: str, detail: str) -> dict[str, Any]:
 #: ``responses=`` entries for route decorators, so OpenAPI documents the error shapes
 Responses = dict[int | str, dict[str, Any]]
 
-NOT_FOUND: Responses = {404: _example(404, "unknown_grid", "no grid with code '220103001001999'")}
+
+def not_found(code: str, detail: str) -> Responses:
+    """A documented 404 with an example of its problem."""
+    return {404: _example(404, code, detail)}
+
+
+UNAUTHORISED: Responses = {
+    401: _example(401, "invalid_api_key", "the API key presented is not valid")
+}
 INVALID: Responses = {
     422: _example(422, "invalid_input", "query.lat: Input should be a valid number")
 }

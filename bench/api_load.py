@@ -101,7 +101,12 @@ def populate(conn: psycopg.Connection[Any], n_town: int, n_comm: int, seed: int)
             for s, (dx, dy) in enumerate(((0, 0), (1, 0), (0, 1), (1, 1)), start=1):
                 gx, gy = x + dx * half, y + dy * half
                 grids.append(
-                    (f"{ccode}{s:03d}", ccode, f"{cname}第{s}网格", _box(gx, gy, gx + half, gy + half))
+                    (
+                        f"{ccode}{s:03d}",
+                        ccode,
+                        f"{cname}第{s}网格",
+                        _box(gx, gy, gx + half, gy + half),
+                    )
                 )
             for k, compound in enumerate(COMPOUNDS):
                 for b in range(1, BUILDINGS_PER_COMPOUND + 1):
@@ -167,7 +172,9 @@ def populate(conn: psycopg.Connection[Any], n_town: int, n_comm: int, seed: int)
 
 def fresh_database(server: str, name: str) -> str:
     with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
         conn.execute(
             sql.SQL(
                 "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
@@ -269,7 +276,9 @@ ADDRESS_SQL = (
 )
 
 
-async def measure(args: argparse.Namespace, url: str, region: Region) -> list[tuple[Run, Run]]:
+async def measure(
+    args: argparse.Namespace, url: str, region: Region
+) -> tuple[list[tuple[Run, Run]], Run]:
     rng = random.Random(args.seed)
     span_x, span_y = args.communities * CELL, args.townships * CELL
     pts = [(X0 + rng.random() * span_x, Y0 + rng.random() * span_y) for _ in range(args.requests)]
@@ -277,7 +286,9 @@ async def measure(args: argparse.Namespace, url: str, region: Region) -> list[tu
     port = free_port()
     proc = start_server(url, port, args.workers)
     try:
-        limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+        limits = httpx.Limits(
+            max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+        )
         async with (
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30) as client,
             AsyncConnectionPool(
@@ -306,6 +317,9 @@ async def measure(args: argparse.Namespace, url: str, region: Region) -> list[tu
                     cur = await conn.execute(ADDRESS_SQL, addrs[i][1:])
                     return await cur.fetchone() is not None
 
+            async def api_health(i: int) -> bool:
+                return (await client.get("/healthz")).status_code == 200
+
             warm = min(200, args.requests)
             await drive("warm-up", api_point, warm, args.seconds, args.concurrency)
             await drive("warm-up", api_address, warm, args.seconds, args.concurrency)
@@ -315,15 +329,23 @@ async def measure(args: argparse.Namespace, url: str, region: Region) -> list[tu
                 ("address resolutions", api_address, sql_address),
             ):
                 a = await drive(f"API {label}", api, args.requests, args.seconds, args.concurrency)
-                b = await drive(f"bare SQL {label}", bare, args.requests, args.seconds, args.concurrency)
+                b = await drive(
+                    f"bare SQL {label}", bare, args.requests, args.seconds, args.concurrency
+                )
                 out.append((a, b))
-            return out
+            ceiling = await drive(
+                "API GET /healthz (HTTP stack + SELECT 1)",
+                api_health, args.requests, args.seconds, args.concurrency,
+            )  # fmt: skip
+            return out, ceiling
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def report(args: argparse.Namespace, region: Region, pairs: Sequence[tuple[Run, Run]]) -> str:
+def report(
+    args: argparse.Namespace, region: Region, pairs: Sequence[tuple[Run, Run]], ceiling: Run
+) -> str:
     lines = [
         f"### API load ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
         "",
@@ -346,12 +368,17 @@ def report(args: argparse.Namespace, region: Region, pairs: Sequence[tuple[Run, 
                 f"| {run.name} | {run.done:,} | {run.errors} | {run.rate:,.0f} | "
                 f"{run.pct(0.50):.1f} | {run.pct(0.99):.1f} | {ratio} |"
             )
+    lines.append(
+        f"| {ceiling.name} | {ceiling.done:,} | {ceiling.errors} | {ceiling.rate:,.0f} | "
+        f"{ceiling.pct(0.50):.1f} | {ceiling.pct(0.99):.1f} | |"
+    )
     lines.append("")
     lines.append(
         "Bare SQL = the point-in-grid query, and the exact building + grid query by community, "
         "compound and building number, over an async psycopg pool at the same concurrency. "
         "The API adds HTTP, JSON, the address parse, candidate matching, division context "
-        "and the three chiefs."
+        "and the three chiefs. The /healthz row is the ceiling of the HTTP stack itself "
+        "(uvicorn + FastAPI + the httpx client, all on this machine's CPUs)."
     )
     return "\n".join(lines) + "\n"
 
@@ -371,16 +398,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    server = make_conninfo(args.server_url, dbname="postgres") if args.server_url else find_server()[0]
+    server = (
+        make_conninfo(args.server_url, dbname="postgres") if args.server_url else find_server()[0]
+    )
     url = fresh_database(server, args.database)
     t0 = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
         region = populate(conn, args.townships, args.communities, args.seed)
     LOG.info(
-        "region: %d grids, %d buildings in %.1f s", region.grids, region.buildings, time.perf_counter() - t0
+        "region: %d grids, %d buildings in %.1f s",
+        region.grids,
+        region.buildings,
+        time.perf_counter() - t0,
     )
-    pairs = asyncio.run(measure(args, url, region))
-    text = report(args, region, pairs)
+    pairs, ceiling = asyncio.run(measure(args, url, region))
+    text = report(args, region, pairs, ceiling)
     sys.stdout.write(text)
     for api, _ in pairs:
         if api.errors:
@@ -388,7 +420,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.append:
         with args.append.open("a", encoding="utf-8") as fh:
             fh.write("\n" + text)
-    LOG.info("median API address latency %.1f ms", statistics.median(pairs[1][0].latencies_ms or [0]))
+    LOG.info(
+        "median API address latency %.1f ms", statistics.median(pairs[1][0].latencies_ms or [0])
+    )
 
 
 if __name__ == "__main__":

@@ -217,7 +217,10 @@ def test_openapi_is_valid_and_honest(client: TestClient) -> None:
         responses = paths[path]["get"]["responses"]
         assert "422" in responses or "404" in responses
         assert responses["200"]["content"]["application/json"]["schema"]
-    assert "404" in paths["/v1/grids/{code}"]["get"]["responses"]
+    not_found = paths["/v1/grids/{code}"]["get"]["responses"]["404"]["content"]
+    assert not_found[PROBLEM]["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert "application/json" not in not_found
+    assert "401" in paths["/v1/resolve"]["get"]["responses"]
     batch = paths["/v1/resolve/batch"]["post"]
     assert {"application/json", "text/csv", "multipart/form-data"} <= batch["requestBody"][
         "content"

@@ -7,11 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from api.deps import AuthorisedDep, ConnDep
-from api.errors import INVALID, NOT_FOUND
+from api.errors import INVALID, UNAUTHORISED, not_found
 from gridmap import places
 from gridmap.results import BuildingDetail, Division, GridCollection, GridFeature
 
 router = APIRouter(prefix="/v1")
+
+GRID_404 = not_found("unknown_grid", "no grid with code '220103001001999'")
+DIVISION_404 = not_found("unknown_division", "no division with code '220103099000'")
+BUILDING_404 = not_found("unknown_building", "no building with id 'B-000999'")
 
 GridCode = Annotated[str, Path(examples=["220103001001001"], description="15-digit grid code.")]
 DivisionCode = Annotated[
@@ -22,7 +26,7 @@ DivisionCode = Annotated[
 @router.get(
     "/grids/{code}",
     response_model=GridFeature,
-    responses={**NOT_FOUND, **INVALID},
+    responses={**GRID_404, **INVALID, **UNAUTHORISED},
     tags=["grids"],
     summary="A grid as a GeoJSON Feature",
 )
@@ -35,7 +39,7 @@ def grid(code: GridCode, conn: ConnDep, authorised: AuthorisedDep) -> GridFeatur
 @router.get(
     "/grids",
     response_model=GridCollection,
-    responses={**NOT_FOUND, **INVALID},
+    responses={**DIVISION_404, **INVALID, **UNAUTHORISED},
     tags=["grids"],
     summary="The grids inside a division, one page at a time",
 )
@@ -53,7 +57,7 @@ def grids(
 @router.get(
     "/divisions/{code}",
     response_model=Division,
-    responses={**NOT_FOUND, **INVALID},
+    responses={**DIVISION_404, **INVALID},
     tags=["divisions"],
     summary="A division",
 )
@@ -64,7 +68,7 @@ def division(code: DivisionCode, conn: ConnDep) -> Division:
 @router.get(
     "/divisions/{code}/children",
     response_model=list[Division],
-    responses={**NOT_FOUND, **INVALID},
+    responses={**DIVISION_404, **INVALID},
     tags=["divisions"],
     summary="The divisions directly under a division",
 )
@@ -75,7 +79,7 @@ def division_children(code: DivisionCode, conn: ConnDep) -> list[Division]:
 @router.get(
     "/buildings/{building_id}",
     response_model=BuildingDetail,
-    responses={**NOT_FOUND},
+    responses={**BUILDING_404, **UNAUTHORISED},
     tags=["buildings"],
     summary="A building with its units and chiefs",
 )

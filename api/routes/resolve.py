@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import AuthorisedDep, ConnDep, SettingsDep
-from api.errors import INVALID, TOO_LARGE, UNAVAILABLE
+from api.errors import INVALID, TOO_LARGE, UNAUTHORISED, UNAVAILABLE
+from api.responses import ModelResponse
 from gridmap import resolve
 from gridmap.batch import (
     BatchQuery,
@@ -30,24 +31,24 @@ _ADDRESS_EXAMPLE = "长春市宽城区新发街道明珠花园3栋1单元"
 @router.get(
     "",
     response_model=Resolution,
-    responses={**INVALID, **UNAVAILABLE},
+    responses={**INVALID, **UNAUTHORISED, **UNAVAILABLE},
     summary="Resolve an address to its grid and chiefs",
 )
 def resolve_address(
     conn: ConnDep,
     authorised: AuthorisedDep,
     address: Annotated[str, Query(min_length=1, max_length=500, examples=[_ADDRESS_EXAMPLE])],
-) -> Resolution:
+) -> Response:
     """Parse the address, match it exactly on numbers and with at most one typo on compound
     and road names, and return the grid with its grid, building and unit chiefs. When
     several answers fit equally well, ``status`` is ``ambiguous`` and no grid is given."""
-    return resolve.resolve_address(conn, address, authorised=authorised)
+    return ModelResponse(resolve.resolve_address(conn, address, authorised=authorised))
 
 
 @router.get(
     "/point",
     response_model=Resolution,
-    responses={**INVALID, **UNAVAILABLE},
+    responses={**INVALID, **UNAUTHORISED, **UNAVAILABLE},
     summary="Resolve a point to its grid, building and chiefs",
 )
 def resolve_point(
@@ -69,7 +70,7 @@ def resolve_point(
             description="EPSG:4490 (default), EPSG:4326, any EPSG:NNNN, or GCJ02 (Amap/Tencent)."
         ),
     ] = "EPSG:4490",
-) -> Resolution:
+) -> Response:
     """The current grid containing the point (the lowest code on a shared edge), the building
     whose footprint contains it, and their chiefs; outside every grid, the nearest grid and
     its distance in metres."""
@@ -79,7 +80,7 @@ def resolve_point(
         raise InvalidInput("lon (or x) is required", field="query.lon")
     if py is None:
         raise InvalidInput("lat (or y) is required", field="query.lat")
-    return resolve.resolve_point(conn, px, py, crs, authorised=authorised)
+    return ModelResponse(resolve.resolve_point(conn, px, py, crs, authorised=authorised))
 
 
 class BatchResponse(BaseModel):
@@ -149,13 +150,13 @@ async def _records(request: Request) -> list[Any]:
 @router.post(
     "/batch",
     response_model=BatchResponse,
-    responses={**INVALID, **TOO_LARGE, **UNAVAILABLE},
+    responses={**INVALID, **TOO_LARGE, **UNAUTHORISED, **UNAVAILABLE},
     openapi_extra=_BATCH_BODY,
     summary="Resolve many addresses and points at once",
 )
 async def resolve_many(
     request: Request, conn: ConnDep, authorised: AuthorisedDep, settings: SettingsDep
-) -> BatchResponse:
+) -> Response:
     """A JSON list of rows, or a CSV file (``text/csv`` or a multipart upload in ``file``), each
     row with an ``id`` and either an ``address`` or ``lon``/``lat`` (and ``crs``). Each row
     comes back with its id, a status (ok, not_found, ambiguous or error) and its result or
@@ -171,4 +172,4 @@ async def resolve_many(
     counts = {"ok": 0, "not_found": 0, "ambiguous": 0, "error": 0}
     for r in rows:
         counts[r.status] += 1
-    return BatchResponse(rows=rows, counts=counts)
+    return ModelResponse(BatchResponse(rows=rows, counts=counts))
