@@ -19,7 +19,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GRIDMAP_", extra="ignore")
 
-    database_url: str | None = None
+    database_url: str | None = Field(default=None, repr=False)
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
     max_batch_rows: int = Field(default=10_000, ge=1)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)

@@ -527,6 +527,21 @@ class Decision:
     notes: list[str] = field(default_factory=list)
 
 
+def common_level(community_codes: Sequence[str], compounds: set[Any]) -> MatchLevel:
+    """The finest level that several candidates share: one compound, community, township,
+    county, or none.
+
+    >>> common_level(["220103001001", "220103001002"], {1, 2})
+    'township'
+    """
+    if len(compounds) == 1:
+        return "compound"
+    for level, n in (("community", 12), ("township", 9), ("county", 6)):
+        if len({c[:n] for c in community_codes}) == 1:
+            return level  # type: ignore[return-value]
+    return "none"
+
+
 def _same_building_no(b: dict[str, Any], wanted: str | None) -> bool:
     return (
         wanted is not None
@@ -575,11 +590,26 @@ def decide(
             level="building", confidence=0.95 * score, building_pk=int(b["building_pk"])
         )
     if chosen:
+        level = common_level(
+            [b["community_code"] for b in chosen],
+            {(b["community_code"], b["compound"]) for b in chosen},
+        )
+        chosen_grids = {b["grid_code"] for b in chosen}
+        notes = [f"{len(chosen)} buildings fit equally well"]
+        if len(chosen_grids) == 1 and None not in chosen_grids:
+            # which building is unsure, but not which grid
+            notes.append("all of them lie in one grid")
+            return Decision(
+                level=level,
+                confidence=round(0.8 * score, 3),
+                grid_codes=sorted(chosen_grids),
+                notes=notes,
+            )
         return Decision(
-            level="none",
+            level=level,
             confidence=round(0.9 * score / len(chosen), 3),
             candidates=[{**b, "score": score} for b in chosen],
-            notes=[f"{len(chosen)} buildings fit equally well"],
+            notes=notes,
         )
 
     if compound.buildings:
@@ -619,7 +649,7 @@ def decide(
             cands.extend({"grid_code": g, "compound": name, "score": compound.score} for g in grids)
         notes.append(f"{len(keys)} compounds fit equally well")
         return Decision(
-            level="none",
+            level=common_level([k[0] for k in keys], set(keys)),
             confidence=round(0.5 * compound.score / len(keys), 3),
             candidates=cands,
             notes=notes,

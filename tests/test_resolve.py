@@ -200,6 +200,7 @@ def test_equally_good_matches_are_ambiguous(region: Region) -> None:
     }
     assert found == {("B-MZ-3", GRID_A), ("B-JY-3", GRID_C)}
     assert res.confidence <= 0.5
+    assert res.match_level == "township"  # the finest level the two readings share
     # the exact name wins over the typo reading
     exact = resolve_address(region.conn, "宽城区明珠家园3栋")
     assert exact.grid is not None and exact.grid.code == GRID_C
@@ -218,6 +219,14 @@ def test_same_building_in_two_communities_without_division_is_ambiguous(region: 
     assert res.status == "ambiguous" and res.grid is None
     narrowed = resolve_address(region.conn, "宽城区新发街道春华社区明珠花园3栋")
     assert narrowed.building is not None and narrowed.building.id == "B-MZ2-3"
+
+
+def test_duplicate_buildings_in_one_grid_give_the_grid_not_a_building(region: Region) -> None:
+    region.add_building("B-MZ-5b", 125.3045, 43.8865, compound="明珠花园", building_no="5")
+    res = resolve_address(region.conn, "宽城区明珠花园5栋")
+    assert res.status == "ok" and res.building is None
+    assert res.match_level == "compound"
+    assert res.grid is not None and res.grid.code == GRID_A
 
 
 def test_division_only_addresses(region: Region) -> None:
@@ -287,3 +296,20 @@ def test_resolve_csv_streams_in_chunks(region: Region) -> None:
         region.conn, points, sink, address_column=None, lon_column="x", lat_column="y"
     )
     assert counts["ok"] == 1 and GRID_A in sink.getvalue()
+
+
+def test_cli_resolve(region: Region, db_url: str, tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from gridmap.cli import app
+
+    src = tmp_path / "in.csv"
+    src.write_text("id,address\n1,宽城区明珠花园3栋1单元\n2,宽城区明珠佳园3栋\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(
+        app, ["resolve", str(src), "--out", str(out), "--database-url", db_url, "--show-phones"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[1].startswith(f"1,ok,{GRID_A},新发社区第一网格,王网格,13912345678,")
+    assert lines[2].startswith("2,ambiguous,,")
