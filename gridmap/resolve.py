@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ EXACT = 1.0
 FUZZY = 0.85
 #: a scope at least this deep (township) lists all its names; wider ones ask the trigram index
 NARROW_PREFIX = 9
+_ROAD_KIND = re.compile(r"大?(?:街|路|道|巷|弄|胡同|线)$")
 _NUMERALS = frozenset("0123456789" + CN_DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 # ----------------------------------------------------------------------------- gazetteer
@@ -345,11 +347,15 @@ def number_key(number: str) -> str:
     return key
 
 
-def name_score(query: str, name: str) -> float:
+def name_score(query: str, name: str, road: bool = False) -> float:
     """How well a written compound or road name fits a known one: 1, 0.85 or 0.
 
     One substituted, missing or extra character counts as a typo in names of three or more
     characters, unless the edit touches a numeral or a letter: those name different places.
+    For roads an edit may not touch the road's kind either (人民大街 is not 人民大路).
+
+    >>> name_score("人民大路", "人民大街", road=True), name_score("人明大街", "人民大街", road=True)
+    (0.0, 0.85)
     """
     q, n = name_key(query), name_key(name)
     if not q or not n:
@@ -366,6 +372,8 @@ def name_score(query: str, name: str) -> float:
             touched += n[op.dest_pos]
         if any(c in _NUMERALS for c in touched):
             return 0.0
+    if road and (kind := _ROAD_KIND.search(n)) and not q.endswith(kind.group(0)):
+        return 0.0
     return FUZZY
 
 
@@ -377,12 +385,14 @@ class _Match:
     buildings: list[dict[str, Any]] = field(default_factory=list)
 
 
-def best_names(query: str, rows: Iterable[dict[str, Any]]) -> tuple[float, list[tuple[str, str]]]:
+def best_names(
+    query: str, rows: Iterable[dict[str, Any]], road: bool = False
+) -> tuple[float, list[tuple[str, str]]]:
     """The (community_code, name) keys that fit ``query`` best, and their score."""
     best = 0.0
     keys: list[tuple[str, str]] = []
     for r in rows:
-        s = name_score(query, r["name"])
+        s = name_score(query, r["name"], road)
         if s <= 0 or s < best:
             continue
         if s > best:
@@ -395,7 +405,7 @@ def _contained_names(text: str, rows: Iterable[dict[str, Any]]) -> list[tuple[st
     """Known names written whole inside ``text`` and not followed by a numeral or 期."""
     out = []
     for r in rows:
-        key = name_key(r["name"])
+        key = normalize_address(r["name"])
         pos = text.find(key)
         if len(key) >= 3 and pos >= 0:
             after = text[pos + len(key) : pos + len(key) + 1]
@@ -500,7 +510,7 @@ def _resolve_parsed(conn: Conn, parsed: ParsedAddress, authorised: bool) -> Reso
     road = _Match(0.0)
     if parsed.road and parsed.house_number:
         names = _names(conn, "road", scopes, parsed.road)
-        score, road_keys = best_names(parsed.road, names)
+        score, road_keys = best_names(parsed.road, names, road=True)
         if road_keys:
             hn = parsed.house_number
             road.score = score

@@ -39,6 +39,8 @@ def test_name_score_typos_but_never_numbers() -> None:
     assert name_score("一汽三街区", "一汽五街区") == 0.0
     assert name_score("A区花园", "B区花园") == 0.0
     assert name_score("金域", "金玉") == 0.0  # too short to forgive a typo
+    assert name_score("人民大路", "人民大街", road=True) == 0.0  # another road
+    assert name_score("人明大街", "人民大街", road=True) == 0.85
 
 
 def test_number_key_spellings() -> None:
@@ -159,6 +161,8 @@ def test_road_and_house_number(region: Region) -> None:
     typo_in_number = resolve_address(region.conn, "长春市宽城区人民大街1235号")
     assert typo_in_number.grid is None and typo_in_number.building is None
     assert any("1235" in n for n in typo_in_number.notes)
+    other_road = resolve_address(region.conn, "长春市宽城区人民大路1234号")
+    assert other_road.building is None and other_road.grid is None
 
 
 def test_unknown_building_in_compound_within_one_grid_gives_compound_level(
