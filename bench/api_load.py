@@ -356,7 +356,8 @@ def report(
         f"Synthetic region: {region.communities} communities in {region.townships} townships, "
         f"{region.grids:,} grids, {region.buildings:,} buildings, {region.buildings * UNITS:,} units, "
         f"a chief on every post. uvicorn workers: {args.workers}; concurrency {args.concurrency} "
-        f"over loopback; {os.cpu_count()} CPUs, Python {platform.python_version()}.",
+        f"over loopback; {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at the "
+        f"end: other jobs share them), Python {platform.python_version()}.",
         "",
         "| what | requests | errors | req/s | p50 ms | p99 ms | API / bare SQL (req/s) |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
