@@ -21,7 +21,7 @@ def _to_store() -> Transformer:
 
 def _lonlat(xy: Any) -> Any:
     x, y = _to_store().transform(xy[:, 0], xy[:, 1])
-    return np.column_stack([x, y])
+    return np.round(np.column_stack([x, y]), 7)
 
 
 def features_geojson(groups: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
@@ -34,7 +34,7 @@ def features_geojson(groups: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
     flat = [f for group in groups for f in group]
     geoms = np.asarray([f.geometry for f in flat], dtype=object)
     texts: Any = (
-        shapely.to_geojson(shapely.set_precision(shapely.transform(geoms, _lonlat), 1e-7))
+        shapely.to_geojson(shapely.transform(geoms, _lonlat))
         if len(flat)
         else []
     )
