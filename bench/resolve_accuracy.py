@@ -1,0 +1,129 @@
+"""Address resolution accuracy: labelled messy addresses of a sample region, resolved for real.
+
+The sample region is generated and imported into a fresh database; ``--n`` labelled cases
+(:mod:`gridmap.accuracy`) are resolved through the library's batch path
+(:func:`gridmap.resolve.resolve_addresses`) and scored. The goal (from the issue) is at least
+99% correct or correctly flagged and no confident wrong answer; a confident answer is one that
+names a grid (``status == "ok"``), or, with ``--min-confidence``, one at least that confident.
+
+    python bench/resolve_accuracy.py --scale street --n 10000
+    python bench/resolve_accuracy.py --scale district --n 10000 --failures out/failures.csv
+
+Prints the table (Markdown, for docs/benchmarks.md) and a few failing cases per variant;
+``--failures`` writes all of them as CSV (text, variant, outcome, expected, got).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import sys
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from geodata.sample import SCALES, generate_sample  # noqa: E402
+from gridmap.accuracy import generate_cases, score  # noqa: E402
+from gridmap.db.load import load_interchange  # noqa: E402
+from gridmap.db.migrate import migrate  # noqa: E402
+from gridmap.db.provision import ensure_extensions, find_server  # noqa: E402
+from gridmap.resolve import clear_gazetteer_cache, resolve_addresses  # noqa: E402
+
+LOG = logging.getLogger("bench.resolve_accuracy")
+
+
+def fresh_db(server: str) -> tuple[str, str]:
+    name = f"gridmap_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL(
+                "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
+                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+            ).format(sql.Identifier(name))
+        )
+    conninfo = make_conninfo(server, dbname=name)
+    ensure_extensions(conninfo, install=True)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        migrate(conn)
+    return name, conninfo
+
+
+def drop_db(server: str, name: str) -> None:
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--scale", default="street", choices=SCALES)
+    ap.add_argument("--n", type=int, default=10_000, help="labelled cases (default 10000)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the sample and of the cases")
+    ap.add_argument("--min-confidence", type=float, default=0.0)
+    ap.add_argument("--failures", type=Path, help="write every failing case to this CSV")
+    ap.add_argument("--show", type=int, default=3, help="failing cases printed per variant")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    t0 = time.perf_counter()
+    data = generate_sample(args.scale, seed=args.seed)
+    cases = generate_cases(data, n=args.n, seed=args.seed)
+    t_cases = time.perf_counter() - t0
+    server, _ = find_server(allow_private=True)
+    name, conninfo = fresh_db(server)
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            load_interchange(conn, data, source="bench")
+            clear_gazetteer_cache()
+            t1 = time.perf_counter()
+            results = resolve_addresses(conn, [c.text for c in cases])
+            t_resolve = time.perf_counter() - t1
+    finally:
+        drop_db(server, name)
+
+    s = score(cases, results, min_confidence=args.min_confidence)
+    t = s.total()
+    print(
+        f"scale {args.scale}, seed {args.seed}: {len(data.buildings):,} buildings, "
+        f"{len(cases):,} cases (generated in {t_cases:.1f} s), resolved in {t_resolve:.1f} s "
+        f"({len(cases) / t_resolve:,.0f} addresses/s)"
+    )
+    print(
+        f"correct or correctly flagged: {100 * s.ok_rate():.2f}% (goal 99%); "
+        f"confident wrong: {t['confident_wrong']} (goal 0)\n"
+    )
+    print(s.table())
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for case, got, outcome in s.failures:
+        by_kind[case.kind].append(
+            f"  [{outcome}] {case.text} | expected {case.expected} | got {got}"
+        )
+    if by_kind:
+        print("\nfailing cases (first few per variant):")
+    for kind, rows in sorted(by_kind.items()):
+        print(f"{kind}: {len(rows)}")
+        print("\n".join(rows[: args.show]))
+    if args.failures:
+        args.failures.parent.mkdir(parents=True, exist_ok=True)
+        with args.failures.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["text", "variant", "outcome", "expected", "got"])
+            for case, got, outcome in s.failures:
+                w.writerow([case.text, case.kind, outcome, str(case.expected), str(got)])
+        print(f"\n{len(s.failures)} failing cases written to {args.failures}")
+
+
+if __name__ == "__main__":
+    main()
