@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import gridmap
 from api.errors import PROBLEM_JSON, Problem, honest_openapi, register
-from api.routes import docs, health, places, resolve
+from api.routes import admin, docs, health, places, resolve
 from api.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     register(app)
-    for module in (resolve, places, health, docs):
+    for module in (resolve, places, admin, health, docs):
         app.include_router(module.router)
     static = importlib.resources.files("fastapi_standalone_docs") / "static"
     app.mount(docs.STATIC, StaticFiles(directory=str(static)), name="docs-static")

@@ -57,3 +57,12 @@ def is_authorised(
 
 
 AuthorisedDep = Annotated[bool, Depends(is_authorised)]
+
+
+def require_key(authorised: AuthorisedDep) -> None:
+    """Refuse (401) a caller without a valid API key."""
+    if not authorised:
+        raise InvalidApiKey("this endpoint needs an API key (Authorization: Bearer or X-API-Key)")
+
+
+RequireKey = Depends(require_key)

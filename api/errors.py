@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -130,6 +132,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, code, str(exc.detail), request.url.path)
 
 
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    LOG.error("database unavailable on %s: %s", request.url.path, exc)
+    return problem_response(
+        503, DatabaseUnavailable.code, "the database is unavailable; try again later",
+        request.url.path,
+    )  # fmt: skip
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     LOG.exception("unexpected error on %s", request.url.path)
     return problem_response(500, "internal_error", "internal error", request.url.path)
@@ -141,6 +151,8 @@ def register(app: FastAPI) -> None:
         app.add_exception_handler(cls, _gridmap_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for down in (psycopg.OperationalError, PoolTimeout):
+        app.add_exception_handler(down, _database_down)
     app.add_exception_handler(Exception, _unexpected)
 
 

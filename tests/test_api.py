@@ -64,6 +64,18 @@ def test_wrong_api_key_is_refused(client: TestClient) -> None:
     assert_problem(resp, 401, "invalid_api_key")
 
 
+def test_gazetteer_reload_needs_a_key(client: TestClient, region: Region) -> None:
+    assert_problem(client.post("/v1/admin/gazetteer/reload"), 401, "invalid_api_key")
+    region.conn.execute(
+        "INSERT INTO division (code, name, level, parent_code) VALUES "
+        "('220103001003', '兴华社区', 'village', '220103001000')"
+    )
+    resp = client.post("/v1/admin/gazetteer/reload", headers={"X-API-Key": KEY})
+    assert resp.status_code == 200 and resp.json() == {"divisions": 7}
+    body = client.get("/v1/resolve", params={"address": "宽城区新发街道兴华社区"}).json()
+    assert body["division"] == {"code": "220103001003", "name": "兴华社区"}
+
+
 def test_resolve_point_and_crs(client: TestClient) -> None:
     body = client.get("/v1/resolve/point", params={"lon": 125.31, "lat": 43.885}).json()
     assert body["grid"]["code"] == GRID_A and body["on_boundary"] is True
@@ -202,6 +214,17 @@ def test_body_too_large(region: Region, db_url: str) -> None:
         big = [{"id": i, "address": ADDRESS} for i in range(100)]
         assert_problem(c.post("/v1/resolve/batch", json=big), 413, "limit_exceeded")
         assert c.get("/healthz").json() == {"status": "ok", "database": "ok"}
+
+
+def test_database_down_is_503(region: Region, db_url: str) -> None:
+    with TestClient(create_app(Settings(database_url=db_url))) as c:
+        c.app.state.pool.close()  # type: ignore[attr-defined]
+        assert_problem(c.get("/healthz"), 503, "database_unavailable")
+        assert_problem(
+            c.get("/v1/resolve/point", params={"lon": 125.3, "lat": 43.8}),
+            503,
+            "database_unavailable",
+        )
 
 
 def test_openapi_is_valid_and_honest(client: TestClient) -> None:
