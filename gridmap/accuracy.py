@@ -309,29 +309,46 @@ class _Index:
                     cur = self.div[cur]["parent"] or ""
                 self.chain[code] = chain
         self.by_comm: dict[str, list[_Building]] = {}
+        self.by_name: dict[str, dict[str, list[_Building]]] = {"compound": {}, "hamlet": {}}
+        self.by_road: dict[tuple[str | None, str | None], list[_Building]] = {}
         for b in self.buildings:
             self.by_comm.setdefault(b.community, []).append(b)
+            for attr in ("compound", "hamlet"):
+                if (name := getattr(b, attr)) is not None:
+                    self.by_name[attr].setdefault(_stem(name), []).append(b)
+            if b.road is not None:
+                self.by_road.setdefault((b.road, b.house), []).append(b)
+        self.urban = [b for b in self.buildings if b.compound and not b.hamlet and b.grid]
+        self.rural = [b for b in self.buildings if b.hamlet and b.house and b.grid]
+        self._scopes: dict[frozenset[tuple[str, str]], frozenset[str]] = {}
+        self.memo: dict[str, Any] = {}
 
-    def scope(self, written: Mapping[str, str]) -> list[str]:
+    def scope(self, written: Mapping[str, str]) -> frozenset[str]:
         """Villages whose divisions carry every written name."""
-        return [
-            v
-            for v, chain in self.chain.items()
-            if all(lvl in chain and self.div[chain[lvl]]["name"] == n for lvl, n in written.items())
-        ]
+        key = frozenset(written.items())
+        if key not in self._scopes:
+            self._scopes[key] = frozenset(
+                v
+                for v, chain in self.chain.items()
+                if all(
+                    lvl in chain and self.div[chain[lvl]]["name"] == n for lvl, n in written.items()
+                )
+            )
+        return self._scopes[key]
 
-    def compounds(
-        self, written: str, comms: Iterable[str], attr: str = "compound"
-    ) -> set[tuple[str, str]]:
-        """(community, name) of the places a written name means: exact, else one typo away."""
-        known = {
-            (b.community, name)
-            for c in comms
-            for b in self.by_comm.get(c, ())
-            if (name := getattr(b, attr)) is not None
-        }
-        exact = {k for k in known if _stem(k[1]) == _stem(written)}
-        return exact or {k for k in known if _typo_of(written, k[1])}
+    def named(self, written: str, comms: frozenset[str], attr: str = "compound") -> list[_Building]:
+        """Buildings of the places in ``comms`` a written name means: exact, else one typo away."""
+        names = self.by_name[attr]
+        exact = [b for b in names.get(_stem(written), ()) if b.community in comms]
+        if exact:
+            return exact
+        return [
+            b
+            for key, bs in names.items()
+            if _typo_of(written, key)
+            for b in bs
+            if b.community in comms
+        ]
 
 
 @dataclass
@@ -353,24 +370,34 @@ def _common_grid(buildings: Iterable[_Building]) -> str | None:
     return grids.pop() if len(grids) == 1 else None
 
 
+def _both(a: list[_Building] | None, b: list[_Building]) -> list[_Building]:
+    if a is None:
+        return b
+    ids = {x.id for x in b}
+    return [x for x in a if x.id in ids]
+
+
 def label(m: _Meaning, idx: _Index) -> Expected:
     """The answer ``m`` supports in the data (see the module docstring)."""
     comms = idx.scope(m.divisions)
-    pool = [b for c in comms for b in idx.by_comm.get(c, ())]
     named: list[_Building] | None = None
     if m.compound is not None:
-        keys = idx.compounds(m.compound, comms)
-        named = [b for b in pool if (b.community, b.compound) in keys]
+        named = idx.named(m.compound, comms)
     if m.hamlet is not None:
-        keys = idx.compounds(m.hamlet, comms, "hamlet")
-        named = [b for b in (pool if named is None else named) if (b.community, b.hamlet) in keys]
+        named = _both(named, idx.named(m.hamlet, comms, "hamlet"))
     if m.road is not None:
-        named = [b for b in (pool if named is None else named) if b.road == m.road]
+        named = _both(
+            named, [b for b in idx.by_road.get((m.road, m.house), ()) if b.community in comms]
+        )
     if m.group is not None:
-        named = [b for b in (pool if named is None else named) if b.group == m.group]
+        pool = [b for c in comms for b in idx.by_comm.get(c, ())]
+        named = _both(named, [b for b in pool if b.group == m.group and b.house == m.house])
     if m.house is not None and named is not None:
         named = [b for b in named if b.house == m.house]
-    hits = named if named is not None else (pool if m.building else [])
+    pool = (
+        [b for c in comms for b in idx.by_comm.get(c, ())] if named is None and m.building else []
+    )
+    hits = named if named is not None else pool
     if m.building is not None:
         hits = [b for b in hits if b.number == m.building]
     if len(hits) == 1:
@@ -500,8 +527,11 @@ _Gen = Callable[[_Writer], tuple[str, _Meaning] | None]
 
 
 def _urban(w: _Writer, pred: Callable[[_Building], bool] = lambda b: True) -> _Building | None:
-    cands = [b for b in w.idx.buildings if b.compound and not b.hamlet and b.grid and pred(b)]
-    return w.rng.choice(cands) if cands else None
+    for _ in range(1000 if w.idx.urban else 0):
+        b = w.rng.choice(w.idx.urban)
+        if pred(b):
+            return b
+    return None
 
 
 def _standard(levels: str, style: str, prefix_style: str = "name", sep: str = "") -> _Gen:
@@ -606,6 +636,8 @@ def _road(with_building: bool, with_compound: bool = False) -> _Gen:
 
 def _pairs(idx: _Index) -> list[_Building]:
     """Buildings of compounds that share a community and all but one character with another."""
+    if "pairs" in idx.memo:
+        return list(idx.memo["pairs"])
     names: dict[str, set[str]] = {}
     for b in idx.buildings:
         if b.compound and not b.hamlet:
@@ -617,7 +649,8 @@ def _pairs(idx: _Index) -> list[_Building]:
         for z in ns
         if a != z and len(a) == len(z) and Levenshtein.distance(a, z) == 1
     }
-    return [b for b in idx.buildings if (b.community, b.compound) in close and b.grid]
+    idx.memo["pairs"] = [b for b in idx.urban if (b.community, b.compound) in close]
+    return list(idx.memo["pairs"])
 
 
 def _confusable(w: _Writer) -> tuple[str, _Meaning] | None:
@@ -648,20 +681,31 @@ def _confusable(w: _Writer) -> tuple[str, _Meaning] | None:
     )
 
 
+def _shared(idx: _Index) -> tuple[dict[tuple[str, str], int], list[_Building], list[_Building]]:
+    """Division name counts; buildings under a shared division name; those of shared compounds."""
+    if "shared" not in idx.memo:
+        counts: dict[tuple[str, str], int] = {}
+        for d in idx.div.values():
+            key = (str(d["level"]), str(d["name"]))
+            counts[key] = counts.get(key, 0) + 1
+        shared = [
+            b for b in idx.buildings
+            if b.grid and any(
+                counts[(lvl, str(idx.div[idx.chain[b.community][lvl]]["name"]))] > 1
+                for lvl in ("township", "village") if lvl in idx.chain[b.community]
+            )
+        ]  # fmt: skip
+        where: dict[str, set[str]] = {}
+        for b in idx.urban:
+            where.setdefault(str(b.compound), set()).add(b.community)
+        many = [b for b in idx.urban if len(where[str(b.compound)]) > 1]
+        idx.memo["shared"] = (counts, shared, many)
+    return idx.memo["shared"]  # type: ignore[no-any-return]
+
+
 def _shared_name(w: _Writer) -> tuple[str, _Meaning] | None:
     idx, r = w.idx, w.rng
-    counts: dict[tuple[str, str], int] = {}
-    for d in idx.div.values():
-        counts[(str(d["level"]), str(d["name"]))] = (
-            counts.get((str(d["level"]), str(d["name"])), 0) + 1
-        )
-    shared = [
-        b for b in idx.buildings
-        if b.grid and any(
-            counts[(lvl, str(idx.div[idx.chain[b.community][lvl]]["name"]))] > 1
-            for lvl in ("township", "village") if lvl in idx.chain[b.community]
-        )
-    ]  # fmt: skip
+    counts, shared, many = _shared(idx)
     roll = r.random()
     if shared and roll < 0.5:
         b = r.choice(shared)
@@ -680,11 +724,6 @@ def _shared_name(w: _Writer) -> tuple[str, _Meaning] | None:
             written, b.compound, building=b.number, unit=unit
         )
     # a compound name found in several communities, written without a prefix
-    where: dict[str, set[str]] = {}
-    for b in idx.buildings:
-        if b.compound and not b.hamlet:
-            where.setdefault(b.compound, set()).add(b.community)
-    many = [b for b in idx.buildings if b.compound and len(where.get(b.compound, ())) > 1]
     if not many:
         return None
     b = r.choice(many)
@@ -723,7 +762,7 @@ def _no_compound(w: _Writer) -> tuple[str, _Meaning] | None:
     lv = w.levels()
     pre, written = w.prefix(b.community, lv if lv else ["village"])
     comms = w.idx.scope(written)
-    names = [n for n in _INVENTED if not w.idx.compounds(n, comms)]
+    names = [n for n in _INVENTED if not w.idx.named(n, comms)]
     name, unit = w.rng.choice(names), w.rng.choice(b.units)
     text = pre + name + f"{b.number}栋{unit}单元"
     return text, _Meaning(written, name, building=b.number, unit=unit)
@@ -741,10 +780,9 @@ def _no_place(w: _Writer) -> tuple[str, _Meaning] | None:
 
 def _rural(by_group: bool) -> _Gen:
     def gen(w: _Writer) -> tuple[str, _Meaning] | None:
-        cands = [b for b in w.idx.buildings if b.hamlet and b.house and b.grid]
-        if not cands:
+        if not w.idx.rural:
             return None
-        b = w.rng.choice(cands)
+        b = w.rng.choice(w.idx.rural)
         lv = w.levels()
         if "village" not in lv and w.rng.random() < 0.7:
             lv.append("village")
