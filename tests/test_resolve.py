@@ -10,11 +10,10 @@ import pytest
 from gridmap.batch import queries_from_records, resolve_batch, resolve_csv
 from gridmap.crs import METRIC, transformer, wgs84_to_gcj02
 from gridmap.errors import InvalidCoordinate, InvalidCRS
+from gridmap.matching import name_score, number_key
 from gridmap.resolve import (
     clear_gazetteer_cache,
     load_gazetteer,
-    name_score,
-    number_key,
     resolve_address,
     resolve_point,
     resolve_points,

@@ -1,0 +1,280 @@
+"""Matching an address's parts to known buildings: the pure half of address resolution.
+
+Names of compounds and roads may match with one typo; numbers (buildings, units, house
+numbers) only exactly. :func:`decide` turns the candidates found along the two routes
+(compound + building, road + house number) into a building, a compound, a set of equally
+good candidates, or nothing; it never picks between equals. No I/O here: the rows come from
+:mod:`gridmap.db.lookup` through :mod:`gridmap.resolve`.
+
+>>> name_score("明珠花圆", "明珠花园")   # one typo in a name
+0.85
+>>> name_score("幸福小区2期", "幸福小区3期")   # numbers never match fuzzily
+0.0
+>>> number_key("12号楼"), number_key("１２栋"), number_key("12")
+('12', '12', '12')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz.distance import Levenshtein
+
+from gridmap.address.normalize import CN_DIGITS, normalize_address
+from gridmap.address.parse import ParsedAddress
+from gridmap.results import MatchLevel
+
+__all__ = [
+    "EXACT",
+    "FUZZY",
+    "Decision",
+    "Route",
+    "best_names",
+    "common_level",
+    "contained_names",
+    "decide",
+    "name_key",
+    "name_score",
+    "number_key",
+]
+
+EXACT = 1.0
+#: score of a name one non-numeral edit away (a typo), or found inside the text
+FUZZY = 0.85
+_ROAD_KIND = re.compile(r"大?(?:街|路|道|巷|弄|胡同|线)$")
+_NUMERALS = frozenset("0123456789" + CN_DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def name_key(name: str) -> str:
+    """The form names are compared in: normalised, without a trailing 小区.
+
+    >>> name_key("明珠花园小区"), name_key(" 幸福小区 ")
+    ('明珠花园', '幸福')
+    """
+    key = normalize_address(name)
+    if key.endswith("小区") and len(key) >= 4:
+        key = key[:-2]
+    return key
+
+
+def number_key(number: str) -> str:
+    """The form building, unit and house numbers are compared in (exactly, never fuzzily)."""
+    key = normalize_address(number)
+    for marker in ("单元", "栋", "号", "#"):
+        if key.endswith(marker) and len(key) > len(marker):
+            key = key[: -len(marker)]
+            break
+    return key
+
+
+def name_score(query: str, name: str, road: bool = False) -> float:
+    """How well a written compound or road name fits a known one: 1, 0.85 or 0.
+
+    One substituted, missing or extra character counts as a typo in names of three or more
+    characters, unless the edit touches a numeral or a letter: those name different places.
+    For roads an edit may not touch the road's kind either (人民大街 is not 人民大路).
+
+    >>> name_score("人民大路", "人民大街", road=True), name_score("人明大街", "人民大街", road=True)
+    (0.0, 0.85)
+    """
+    q, n = name_key(query), name_key(name)
+    if not q or not n:
+        return 0.0
+    if q == n:
+        return EXACT
+    if min(len(q), len(n)) < 3 or Levenshtein.distance(q, n, score_cutoff=1) > 1:
+        return 0.0
+    for op in Levenshtein.editops(q, n):
+        touched = ""
+        if op.tag in ("replace", "delete"):
+            touched += q[op.src_pos]
+        if op.tag in ("replace", "insert"):
+            touched += n[op.dest_pos]
+        if any(c in _NUMERALS for c in touched):
+            return 0.0
+    if road and (kind := _ROAD_KIND.search(n)) and not q.endswith(kind.group(0)):
+        return 0.0
+    return FUZZY
+
+
+@dataclass
+class Route:
+    """Candidate buildings of one route, with the name score that found them."""
+
+    score: float
+    buildings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def best_names(
+    query: str, rows: Iterable[dict[str, Any]], road: bool = False
+) -> tuple[float, list[tuple[str, str]]]:
+    """The (community_code, name) keys that fit ``query`` best, and their score."""
+    best = 0.0
+    keys: list[tuple[str, str]] = []
+    for r in rows:
+        s = name_score(query, r["name"], road)
+        if s <= 0 or s < best:
+            continue
+        if s > best:
+            best, keys = s, []
+        keys.append((r["community_code"], r["name"]))
+    return best, keys
+
+
+def contained_names(text: str, rows: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Known names written whole inside ``text`` and not followed by a numeral or 期."""
+    out = []
+    for r in rows:
+        key = normalize_address(r["name"])
+        pos = text.find(key)
+        if len(key) >= 3 and pos >= 0:
+            after = text[pos + len(key) : pos + len(key) + 1]
+            if not after or (after not in _NUMERALS and after != "期"):
+                out.append((r["community_code"], r["name"]))
+    return out
+
+
+@dataclass
+class Decision:
+    """What the matching concluded, before the chiefs are fetched."""
+
+    level: MatchLevel
+    confidence: float
+    building_pk: int | None = None
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    grid_codes: list[str] = field(default_factory=list)
+    compound: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def common_level(community_codes: Sequence[str], compounds: set[Any]) -> MatchLevel:
+    """The finest level that several candidates share: one compound, community, township,
+    county, or none.
+
+    >>> common_level(["220103001001", "220103001002"], {1, 2})
+    'township'
+    """
+    if len(compounds) == 1:
+        return "compound"
+    for level, n in (("community", 12), ("township", 9), ("county", 6)):
+        if len({c[:n] for c in community_codes}) == 1:
+            return level  # type: ignore[return-value]
+    return "none"
+
+
+def _same_building_no(b: dict[str, Any], wanted: str | None) -> bool:
+    return (
+        wanted is not None
+        and b.get("building_no") is not None
+        and number_key(b["building_no"]) == wanted
+    )
+
+
+def decide(
+    parsed: ParsedAddress, compound: Route, road: Route, wanted_building: str | None
+) -> Decision:
+    """Choose a building, a compound or nothing from the two routes' candidates (pure)."""
+    by_compound = [b for b in compound.buildings if _same_building_no(b, wanted_building)]
+    by_road = road.buildings
+    if wanted_building and by_road:
+        # a house number names a building only if its building number (if any) agrees
+        by_road = [
+            b
+            for b in by_road
+            if b.get("building_no") is None or _same_building_no(b, wanted_building)
+        ]
+
+    chosen: list[dict[str, Any]] = []
+    score = 0.0
+    if by_compound and by_road:
+        both = {b["building_pk"] for b in by_road}
+        agree = [b for b in by_compound if b["building_pk"] in both]
+        compounds = {(b["community_code"], b["compound"]) for b in by_compound}
+        road_elsewhere = [
+            b for b in by_road if (b["community_code"], b["compound"]) not in compounds
+        ]
+        if agree:
+            chosen, score = agree, min(1.0, max(compound.score, road.score) + 0.02)
+        elif road_elsewhere:
+            chosen, score = by_compound + road_elsewhere, min(compound.score, road.score)
+        else:
+            chosen, score = by_compound, compound.score
+    elif by_compound:
+        chosen, score = by_compound, compound.score
+    elif by_road and not (wanted_building and compound.buildings):
+        chosen, score = by_road, road.score
+
+    if len(chosen) == 1:
+        b = chosen[0]
+        return Decision(
+            level="building", confidence=0.95 * score, building_pk=int(b["building_pk"])
+        )
+    if chosen:
+        level = common_level(
+            [b["community_code"] for b in chosen],
+            {(b["community_code"], b["compound"]) for b in chosen},
+        )
+        chosen_grids = {b["grid_code"] for b in chosen}
+        notes = [f"{len(chosen)} buildings fit equally well"]
+        if len(chosen_grids) == 1 and None not in chosen_grids:
+            # which building is unsure, but not which grid
+            notes.append("all of them lie in one grid")
+            return Decision(
+                level=level,
+                confidence=round(0.8 * score, 3),
+                grid_codes=sorted(chosen_grids),
+                notes=notes,
+            )
+        return Decision(
+            level=level,
+            confidence=round(0.9 * score / len(chosen), 3),
+            candidates=[{**b, "score": score} for b in chosen],
+            notes=notes,
+        )
+
+    if compound.buildings:
+        keys = sorted({(b["community_code"], b["compound"]) for b in compound.buildings})
+        notes = []
+        if wanted_building:
+            notes.append(f"no building {parsed.building} in {' or '.join(k[1] for k in keys)}")
+        if len(keys) == 1:
+            grids = sorted({b["grid_code"] for b in compound.buildings if b["grid_code"]})
+            if len(grids) == 1:
+                return Decision(
+                    level="compound",
+                    confidence=round(0.8 * compound.score, 3),
+                    grid_codes=grids,
+                    compound=keys[0][1],
+                    notes=notes,
+                )
+            notes.append(f"{keys[0][1]} spans {len(grids)} grids")
+            return Decision(
+                level="compound",
+                confidence=round(0.8 * compound.score / max(len(grids), 1), 3),
+                candidates=[
+                    {"grid_code": g, "compound": keys[0][1], "score": compound.score} for g in grids
+                ],
+                compound=keys[0][1],
+                notes=notes,
+            )
+        cands: list[dict[str, Any]] = []
+        for community, name in keys:
+            grids = sorted(
+                {
+                    b["grid_code"]
+                    for b in compound.buildings
+                    if b["community_code"] == community and b["compound"] == name and b["grid_code"]
+                }
+            )
+            cands.extend({"grid_code": g, "compound": name, "score": compound.score} for g in grids)
+        notes.append(f"{len(keys)} compounds fit equally well")
+        return Decision(
+            level=common_level([k[0] for k in keys], set(keys)),
+            confidence=round(0.5 * compound.score / len(keys), 3),
+            candidates=cands,
+            notes=notes,
+        )
+    return Decision(level="none", confidence=0.0)
