@@ -84,6 +84,12 @@ def _voronoi_dissolve(
     cells = shapely.get_parts(
         shapely.voronoi_polygons(shapely.multipoints(points), extend_to=env, ordered=True)
     )
+    # nearly collinear seeds (houses along a lane) can give slightly invalid cells
+    bad = ~shapely.is_valid(cells) | (shapely.get_type_id(cells) != 3)
+    if bad.any():
+        cells[bad] = [_polygonal(g) for g in shapely.make_valid(cells[bad])]
+    if len(cells) != len(points):
+        raise shapely.errors.GEOSException("Voronoi lost cells of coincident points")
     try:
         clipped = shapely.intersection(cells, poly)
     except shapely.errors.GEOSException:
@@ -173,7 +179,7 @@ class Community:
 def generate_community(c: Community, seed: int) -> dict[str, pd.DataFrame]:
     """Column frames (geometry in EPSG:4490 as a ``geometry`` object column) per layer."""
     rng = np.random.default_rng([seed, int(c.code)])
-    poly = shapely.make_valid(to_metric(np.array([c.polygon_ll]), c.crs)[0])
+    poly = _polygonal(shapely.make_valid(to_metric(np.array([c.polygon_ll]), c.crs)[0]))
     acc = _Acc()
     roster = _Roster(c.code, rng, acc)
     if c.urban:
@@ -431,7 +437,9 @@ def _rural(
             )
             acc.add("units", building_id=bid, unit_no="1", households=hh)
         group_no += groups
-    return geoms, np.array(xy).reshape(-1, 2), hamlet_of, group_of
+    # houses along a lane are collinear, a degenerate case for Voronoi: nudge the seeds
+    seeds = np.array(xy).reshape(-1, 2) + rng.normal(0.0, 0.5, (len(xy), 2))
+    return geoms, seeds, hamlet_of, group_of
 
 
 def _roster_buildings(acc: _Acc, roster: _Roster, urban: bool, grid_of: list[int]) -> None:
