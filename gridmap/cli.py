@@ -228,7 +228,7 @@ def sample(
         raise InvalidInput(f"unknown sample scale {scale!r}: expected one of {list(SCALES)}")
     t0 = time.perf_counter()
     with err.status(f"generating the {scale} sample"):
-        counts = write_sample(out_path, scale=scale, seed=seed)  # type: ignore[arg-type]
+        counts = write_sample(out_path, scale=scale, seed=seed)
     summary = ", ".join(f"{k} {v:,}" for k, v in counts.items() if v)
     out.print(f"wrote {out_path} in {time.perf_counter() - t0:.1f}s: {summary}")
     if load:
