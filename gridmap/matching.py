@@ -166,18 +166,30 @@ def common_level(community_codes: Sequence[str], compounds: set[Any]) -> MatchLe
 
 
 def _same_building_no(b: dict[str, Any], wanted: str | None) -> bool:
-    return (
-        wanted is not None
-        and b.get("building_no") is not None
-        and number_key(b["building_no"]) == wanted
-    )
+    if wanted is None:
+        return False
+    if b.get("building_no") is not None:
+        return number_key(b["building_no"]) == wanted
+    # a house in a hamlet (or a compound without building numbers): 肖家店3号 is house 3
+    return b.get("house_number") is not None and number_key(b["house_number"]) == wanted
+
+
+def _same_group(b: dict[str, Any], group: str | None) -> bool:
+    """A villagers' group (组) written in the address must agree with the building's, if known."""
+    if group is None or b.get("group_no") is None:
+        return True
+    return number_key(b["group_no"]) == number_key(group)
 
 
 def decide(
     parsed: ParsedAddress, compound: Route, road: Route, wanted_building: str | None
 ) -> Decision:
     """Choose a building, a compound or nothing from the two routes' candidates (pure)."""
-    by_compound = [b for b in compound.buildings if _same_building_no(b, wanted_building)]
+    by_compound = [
+        b
+        for b in compound.buildings
+        if _same_building_no(b, wanted_building) and _same_group(b, parsed.group)
+    ]
     by_road = road.buildings
     if wanted_building and by_road:
         # a house number names a building only if its building number (if any) agrees
@@ -236,7 +248,7 @@ def decide(
         )
 
     if compound.buildings:
-        keys = sorted({(b["community_code"], b["compound"]) for b in compound.buildings})
+        keys = sorted({(b["community_code"], b["place"]) for b in compound.buildings})
         notes = []
         if wanted_building:
             notes.append(f"no building {parsed.building} in {' or '.join(k[1] for k in keys)}")
@@ -266,7 +278,7 @@ def decide(
                 {
                     b["grid_code"]
                     for b in compound.buildings
-                    if b["community_code"] == community and b["compound"] == name and b["grid_code"]
+                    if b["community_code"] == community and b["place"] == name and b["grid_code"]
                 }
             )
             cands.extend({"grid_code": g, "compound": name, "score": compound.score} for g in grids)

@@ -386,27 +386,65 @@ def resolve_address(
     gaz = gazetteer if gazetteer is not None else load_gazetteer(conn)
     parsed = parse_address(text, gaz)
     with lookup.session(conn):
-        return _resolve_parsed(conn, parsed, authorised)
+        return _resolve_parsed(conn, parsed, gaz, authorised)
 
 
-def _resolve_parsed(conn: Conn, parsed: ParsedAddress, authorised: bool) -> Resolution:
+def _division_prefixed(parsed: ParsedAddress, gaz: Gazetteer) -> tuple[str, str] | None:
+    """A compound named after its community or township, read as division + rest: 恒安新城
+    after 南关区 parses as 恒安(社区) + 新城, 幸福佳苑 as 幸福(乡) + 佳苑. When the finest
+    division was written as its short form right before the compound, gives the whole name
+    and the scope above that division to look for it in."""
+    if not parsed.compound:
+        return None
+    for level, above in (("village", ("township", "county")), ("township", ("county",))):
+        code = parsed.division_codes.get(level)
+        div = gaz.get(code) if code else None
+        if div is None:
+            continue
+        stems = [f for f in Gazetteer.short_forms(div) if f + parsed.compound in parsed.normalized]
+        if not stems:
+            return None
+        whole = max(stems, key=len) + parsed.compound
+        for up in above:
+            if up in parsed.division_codes:
+                return whole, parsed.division_codes[up][: PREFIX_LEN[up]]
+        return whole, div.code[: PREFIX_LEN["county"]]
+    return None
+
+
+def _resolve_parsed(
+    conn: Conn, parsed: ParsedAddress, gaz: Gazetteer, authorised: bool
+) -> Resolution:
     scopes = _scopes(parsed)
     notes: list[str] = []
 
+    # a compound (小区) and its building, or in the countryside a hamlet (屯) and its house
     compound = Route(0.0)
     compound_keys: list[tuple[str, str]] = []
-    wanted_building = number_key(parsed.building) if parsed.building else None
-    if parsed.compound or wanted_building:
-        names = _names(conn, "compound", scopes, parsed.compound)
-        score, compound_keys = best_names(parsed.compound, names) if parsed.compound else (0, [])
+    column, place = "compound", parsed.compound
+    wanted = parsed.building
+    if place is None and parsed.hamlet:
+        column, place = "hamlet", parsed.hamlet
+        wanted = parsed.building or parsed.house_number
+    wanted_building = number_key(wanted) if wanted else None
+    if place or wanted_building:
+        names = _names(conn, column, scopes, place)
+        score, compound_keys = best_names(place, names) if place else (0, [])
         if not compound_keys and all(len(p) >= NARROW_PREFIX for _, p in scopes):
             compound_keys, score = contained_names(parsed.normalized, names), FUZZY
+        if not compound_keys and (alt := _division_prefixed(parsed, gaz)) is not None:
+            whole, prefix = alt
+            names = _names(conn, "compound", [("alt", prefix)], whole)
+            score, compound_keys = best_names(whole, names)
+            column = "compound"
+            if compound_keys:
+                notes.append(f"{whole} read as a compound, not as a division + {parsed.compound}")
         if compound_keys:
             compound.score = score
-            compound.buildings = lookup.buildings_named(conn, "compound", compound_keys)
+            compound.buildings = lookup.buildings_named(conn, column, compound_keys)
             if score < EXACT:
                 notes.append(
-                    f"compound {parsed.compound or parsed.normalized!r} read as "
+                    f"{column} {place or parsed.normalized!r} read as "
                     + " or ".join(sorted({k[1] for k in compound_keys}))
                 )
 

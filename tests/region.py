@@ -43,6 +43,12 @@ class Region:
     add_chief: Callable[..., None]
     buildings: dict[str, int]
 
+    def add_village(self, code: str, name: str, grid_wkt: str) -> str:
+        """A village under 新发街道 with one grid (serial 001); returns the grid code."""
+        _division(self.conn, code, name, "village", code[:9] + "000")
+        _grid(self.conn, code + "001", name + "网格", grid_wkt, 50)
+        return code + "001"
+
 
 def _division(
     conn: psycopg.Connection[Any], code: str, name: str, level: str, parent: str | None
@@ -86,6 +92,8 @@ def build_region(conn: psycopg.Connection[Any]) -> Region:
         community_code: str = XINFA,
         compound: str | None = None,
         building_no: str | None = None,
+        hamlet: str | None = None,
+        group_no: str | None = None,
         road: str | None = None,
         house_number: str | None = None,
         households: int = 24,
@@ -93,8 +101,9 @@ def build_region(conn: psycopg.Connection[Any]) -> Region:
     ) -> int:
         row = conn.execute(
             "INSERT INTO building (external_id, community_code, road, house_number, compound,"
-            " building_no, households, footprint, point) VALUES (%s, %s, %s, %s, %s, %s, %s,"
-            " ST_GeomFromText(%s, 4490), ST_SetSRID(ST_MakePoint(%s, %s), 4490)) RETURNING id",
+            " building_no, hamlet, group_no, households, footprint, point) VALUES (%s, %s, %s,"
+            " %s, %s, %s, %s, %s, %s, ST_GeomFromText(%s, 4490),"
+            " ST_SetSRID(ST_MakePoint(%s, %s), 4490)) RETURNING id",
             (
                 external_id,
                 community_code,
@@ -102,6 +111,8 @@ def build_region(conn: psycopg.Connection[Any]) -> Region:
                 house_number,
                 compound,
                 building_no,
+                hamlet,
+                group_no,
                 households,
                 footprint,
                 lon,

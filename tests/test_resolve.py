@@ -18,7 +18,7 @@ from gridmap.resolve import (
     resolve_point,
     resolve_points,
 )
-from tests.region import GRID_A, GRID_B, GRID_C, XINFA, Region, region
+from tests.region import GRID_A, GRID_B, GRID_C, XINFA, Region, box, region
 
 pytestmark = pytest.mark.postgis
 __all__ = ["region"]
@@ -230,6 +230,31 @@ def test_duplicate_buildings_in_one_grid_give_the_grid_not_a_building(region: Re
     assert res.status == "ok" and res.building is None
     assert res.match_level == "compound"
     assert res.grid is not None and res.grid.code == GRID_A
+
+
+def test_rural_hamlet_and_house_number(region: Region) -> None:
+    grid = region.add_village("220103001003", "兴隆村", box(125.345, 43.880, 125.355, 43.890))
+    for no, group, lon in (("5", "1", 125.347), ("6", "1", 125.348), ("7", "2", 125.349)):
+        region.add_building(
+            f"R-{no}", lon, 43.885, community_code="220103001003", hamlet="李家屯",
+            house_number=no, group_no=group,
+        )  # fmt: skip
+    res = resolve_address(region.conn, "长春市宽城区新发街道兴隆村李家屯5号")
+    assert res.match_level == "building" and res.building is not None
+    assert res.building.id == "R-5" and res.grid is not None and res.grid.code == grid
+    assert resolve_address(region.conn, "宽城区新发街道兴隆村李家屯6号").building.id == "R-6"  # type: ignore[union-attr]
+    unknown = resolve_address(region.conn, "宽城区新发街道兴隆村李家屯9号")
+    assert unknown.building is None and unknown.match_level == "compound"
+    assert unknown.grid is not None and unknown.grid.code == grid  # the hamlet lies in one grid
+    wrong_group = resolve_address(region.conn, "宽城区新发街道兴隆村李家屯2组5号")
+    assert wrong_group.building is None
+
+
+def test_compound_named_after_its_community(region: Region) -> None:
+    region.add_building("B-XFJY-1", 125.3170, 43.8890, compound="新发家园", building_no="1")
+    res = resolve_address(region.conn, "宽城区新发家园1栋")
+    assert res.building is not None and res.building.id == "B-XFJY-1"
+    assert res.grid is not None and res.grid.code == GRID_B
 
 
 def test_division_only_addresses(region: Region) -> None:

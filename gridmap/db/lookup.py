@@ -149,17 +149,21 @@ LIMIT 500
 """
 
 
+#: the building columns that hold names matched from addresses
+NAME_COLUMNS = ("compound", "road", "hamlet")
+
+
 def names_in_scope(
     conn: Conn, column: str, prefix: str, like: str | None = None, threshold: float = 0.2
 ) -> list[Row]:
-    """Distinct compound or road names (``column``) of buildings under a division prefix.
+    """Distinct compound, road or hamlet names (``column``) of buildings under a division prefix.
 
     Without ``like`` every name in scope is returned (for a township or community);
     with it, only names equal or trigram-similar to it (at least ``threshold``), which
     the GIN trigram index answers fast over a whole county or city.
     """
-    if column not in ("compound", "road"):
-        raise ValueError(f"column {column!r}: expected 'compound' or 'road'")
+    if column not in NAME_COLUMNS:
+        raise ValueError(f"column {column!r}: expected one of {', '.join(NAME_COLUMNS)}")
     lo, hi = scope_bounds(prefix)
     if like is None:
         return _rows(conn, _NAMES_ALL.format(col=column), {"lo": lo, "hi": hi})
@@ -172,7 +176,8 @@ def names_in_scope(
 
 _BUILDINGS_BY_NAME = f"""
 SELECT b.id AS building_pk, b.external_id AS building_id, b.community_code, b.road,
-       b.house_number, b.compound, b.building_no, bg.code AS grid_code
+       b.house_number, b.compound, b.hamlet, b.group_no, b.building_no, b.{{col}} AS place,
+       bg.code AS grid_code
 FROM unnest(%(communities)s::text[], %(names)s::text[]) AS k(community_code, name)
 JOIN building b ON b.community_code = k.community_code AND b.{{col}} = k.name
 {_BUILDING_GRID}
@@ -187,12 +192,13 @@ def buildings_named(
     keys: Sequence[tuple[str, str]],
     house_numbers: Sequence[str] | None = None,
 ) -> list[Row]:
-    """Buildings whose (community_code, compound or road) is one of ``keys``, with their grid.
+    """Buildings whose (community_code, ``column``) is one of ``keys``, with their grid; the
+    matched name is also given as ``place``.
 
     ``house_numbers`` restricts road matches to those exact spellings.
     """
-    if column not in ("compound", "road"):
-        raise ValueError(f"column {column!r}: expected 'compound' or 'road'")
+    if column not in NAME_COLUMNS:
+        raise ValueError(f"column {column!r}: expected one of {', '.join(NAME_COLUMNS)}")
     if not keys:
         return []
     extra = "WHERE b.house_number = ANY(%(hn)s)" if house_numbers is not None else ""
