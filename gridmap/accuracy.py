@@ -492,9 +492,8 @@ class _Writer:
             text += form
         return text, written
 
-    def levels(self, full: bool = False) -> list[str]:
-        if full:
-            return list(_ADMIN)
+    def levels(self) -> list[str]:
+        """A random proper subset of the division levels, in order (maybe none)."""
         k = self.rng.randint(0, len(_ADMIN) - 1)
         return sorted(self.rng.sample(_ADMIN, k), key=_ADMIN.index)
 
