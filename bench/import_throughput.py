@@ -24,7 +24,6 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +31,12 @@ sys.path.insert(0, str(ROOT))
 
 from gridmap.db.load import known_division_codes, load_interchange  # noqa: E402
 from gridmap.db.migrate import migrate  # noqa: E402
-from gridmap.db.provision import ensure_extensions, find_server  # noqa: E402
+from gridmap.db.provision import (  # noqa: E402
+    create_database,
+    drop_database,
+    ensure_extensions,
+    find_server,
+)
 from gridmap.io import read_interchange  # noqa: E402
 from gridmap.io.validate import validate_or_raise  # noqa: E402
 
@@ -41,26 +45,13 @@ LOG = logging.getLogger("bench.import")
 
 def fresh_db(server: str, migrated: bool) -> tuple[str, str]:
     name = f"gridmap_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL(
-                "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
-                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-            ).format(sql.Identifier(name))
-        )
+    create_database(server, name)
     conninfo = make_conninfo(server, dbname=name)
     ensure_extensions(conninfo)
     if migrated:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             migrate(conn)
     return name, conninfo
-
-
-def drop_db(server: str, name: str) -> None:
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 def main() -> None:
@@ -104,7 +95,7 @@ def main() -> None:
             t_load = time.perf_counter() - t2
         t_gridmap = time.perf_counter() - t0
     finally:
-        drop_db(server, name)
+        drop_database(server, name)
 
     # ogr2ogr: the same file, layer by layer, into a database with PostGIS only
     name, conninfo = fresh_db(server, migrated=False)
@@ -135,7 +126,7 @@ def main() -> None:
         )
         t_ogr = time.perf_counter() - t0
     finally:
-        drop_db(server, name)
+        drop_database(server, name)
 
     print(f"file: {path} ({path.stat().st_size / 1e6:.1f} MB), {rows:,} rows")
     print(

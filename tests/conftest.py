@@ -13,11 +13,16 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from gridmap.db.migrate import migrate
-from gridmap.db.provision import conninfo_to_url, ensure_extensions, find_server
+from gridmap.db.provision import (
+    conninfo_to_url,
+    create_database,
+    drop_database,
+    ensure_extensions,
+    find_server,
+)
 from gridmap.errors import DatabaseUnavailable
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -41,16 +46,8 @@ def pg_server() -> Iterator[str]:
             server, _ = find_server(allow_private=True)
     except DatabaseUnavailable as exc:
         unavailable(str(exc))
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE))
-        )
-        conn.execute(
-            sql.SQL(
-                "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
-                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-            ).format(sql.Identifier(TEMPLATE))
-        )
+    drop_database(server, TEMPLATE)
+    create_database(server, TEMPLATE)
     tmpl = make_conninfo(server, dbname=TEMPLATE)
     try:
         ensure_extensions(tmpl, install=True)
@@ -59,25 +56,13 @@ def pg_server() -> Iterator[str]:
     with psycopg.connect(tmpl, autocommit=True) as conn:
         migrate(conn)
     yield server
-    _drop_db(server, TEMPLATE)
+    drop_database(server, TEMPLATE)
 
 
-def _create_db(server: str, template: str) -> str:
+def _create_db(server: str, template: str | None = None) -> str:
     name = f"gridmap_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template)
-            )
-        )
+    create_database(server, name, template=template)
     return name
-
-
-def _drop_db(server: str, name: str) -> None:
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 @pytest.fixture
@@ -87,7 +72,7 @@ def db_url(pg_server: str) -> Iterator[str]:
     try:
         yield conninfo_to_url(make_conninfo(pg_server, dbname=name))
     finally:
-        _drop_db(pg_server, name)
+        drop_database(pg_server, name)
 
 
 @pytest.fixture
@@ -100,15 +85,8 @@ def db(db_url: str) -> Iterator[psycopg.Connection[Any]]:
 @pytest.fixture
 def empty_db_url(pg_server: str) -> Iterator[str]:
     """URL of a fresh database with nothing in it (no extensions, no migrations)."""
-    name = f"gridmap_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL(
-                "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
-                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-            ).format(sql.Identifier(name))
-        )
+    name = _create_db(pg_server)
     try:
         yield conninfo_to_url(make_conninfo(pg_server, dbname=name))
     finally:
-        _drop_db(pg_server, name)
+        drop_database(pg_server, name)

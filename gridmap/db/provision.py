@@ -186,8 +186,12 @@ def find_server(allow_private: bool = True) -> tuple[str, str]:
     return start_private_cluster(), "private-cluster"
 
 
-def create_database(server_conninfo: str, dbname: str) -> bool:
-    """Create ``dbname`` (UTF-8, C.UTF-8) on the server unless it exists; True if created."""
+def create_database(server_conninfo: str, dbname: str, template: str | None = None) -> bool:
+    """Create ``dbname`` unless it exists; True if created.
+
+    Without ``template`` the database is UTF-8 with ``C.UTF-8`` character classes (from
+    ``template0``), so that trigram search keeps Chinese characters; with one it is a copy.
+    """
     with psycopg.connect(server_conninfo, autocommit=True) as conn:
         row = conn.execute(
             "SELECT datctype FROM pg_database WHERE datname = %(d)s", {"d": dbname}
@@ -201,12 +205,16 @@ def create_database(server_conninfo: str, dbname: str) -> bool:
                     row[0],
                 )
             return False
-        conn.execute(
-            sql.SQL(
+        if template is None:
+            stmt = sql.SQL(
                 "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
                 "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
             ).format(sql.Identifier(dbname))
-        )
+        else:
+            stmt = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(dbname), sql.Identifier(template)
+            )
+        conn.execute(stmt)
         LOG.info("created database %s", dbname)
         return True
 
@@ -217,6 +225,29 @@ def _server_major(conn: psycopg.Connection[Any]) -> int:
 
 def postgis_package(major: int) -> str:
     return f"postgresql-{major}-postgis-3"
+
+
+def _apt_install(package: str) -> None:
+    """Install a Debian package, refreshing the package lists once if the first try fails."""
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    install = ["apt-get", "install", "-y", "-q", package]
+    res = subprocess.run(install, env=env, capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=False)
+        res = subprocess.run(install, env=env, capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        raise DatabaseUnavailable(
+            f"PostGIS is not installed and apt-get install {package} failed: "
+            f"{res.stderr.strip()[-400:]}"
+        )
+
+
+def drop_database(server_conninfo: str, dbname: str) -> None:
+    """Drop ``dbname`` if it exists, disconnecting its sessions."""
+    with psycopg.connect(server_conninfo, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
+        )
 
 
 def ensure_extensions(conninfo: str, install: bool = True) -> None:
@@ -236,30 +267,7 @@ def ensure_extensions(conninfo: str, install: bool = True) -> None:
             local = not host or str(host).startswith("/") or host in ("127.0.0.1", "localhost")
             if install and can_apt and local:
                 LOG.info("PostGIS is missing: installing %s with apt-get", package)
-                env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-                res = subprocess.run(
-                    ["apt-get", "install", "-y", "-q", package],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
-                if res.returncode != 0:
-                    subprocess.run(
-                        ["apt-get", "update", "-q"], env=env, capture_output=True, check=False
-                    )
-                    res = subprocess.run(
-                        ["apt-get", "install", "-y", "-q", package],
-                        env=env,
-                        capture_output=True,
-                        text=True,
-                        check=False,
-                    )
-                if res.returncode != 0:
-                    raise DatabaseUnavailable(
-                        f"PostGIS is not installed and apt-get install {package} failed: "
-                        f"{res.stderr.strip()[-400:]}"
-                    )
+                _apt_install(package)
             else:
                 raise DatabaseUnavailable(
                     f"the PostgreSQL server at {host or 'the local socket'} has no PostGIS; "
