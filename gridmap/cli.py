@@ -495,18 +495,21 @@ def merge(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     url: DbUrl = None,
 ) -> None:
     """Serve the HTTP API (resolve, grids, divisions, buildings; docs at /docs)."""
+    import os
+
     import uvicorn
 
-    from api.app import create_app
     from api.settings import Settings
 
-    settings = Settings()
-    target = database_url(url or settings.database_url)
-    app_ = create_app(settings.model_copy(update={"database_url": target}))
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    # the workers build their app from GRIDMAP_* variables: pass the provisioned URL on
+    os.environ["GRIDMAP_DATABASE_URL"] = database_url(url or Settings().database_url)
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
 
 
 @app.command("resolve")
