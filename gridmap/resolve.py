@@ -427,10 +427,13 @@ def _resolve_parsed(
         column, place = "hamlet", parsed.hamlet
         wanted = parsed.building or parsed.house_number
     wanted_building = number_key(wanted) if wanted else None
-    if place or wanted_building:
+    narrow = all(len(p) >= NARROW_PREFIX for _, p in scopes)
+    if place or (wanted_building and narrow):
+        # a wide scope is searched by name only; a narrow one lists its names, so that a
+        # compound the parser missed can still be found written inside the address
         names = _names(conn, column, scopes, place)
         score, compound_keys = best_names(place, names) if place else (0, [])
-        if not compound_keys and all(len(p) >= NARROW_PREFIX for _, p in scopes):
+        if not compound_keys and narrow:
             compound_keys, score = contained_names(parsed.normalized, names), FUZZY
         if not compound_keys and (alt := _division_prefixed(parsed, gaz)) is not None:
             whole, prefix = alt
