@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from api.deps import ConnDep
 from api.errors import UNAVAILABLE
+from gridmap.db import lookup
 
 router = APIRouter(tags=["health"])
 
@@ -21,5 +22,5 @@ class Health(BaseModel):
 @router.get("/healthz", response_model=Health, responses={**UNAVAILABLE}, summary="Health check")
 def healthz(conn: ConnDep) -> Health:
     """``ok`` when the service can query its database."""
-    conn.execute("SELECT 1")
+    lookup.ping(conn)
     return Health()

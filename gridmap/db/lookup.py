@@ -346,3 +346,8 @@ def community_grid_codes(conn: Conn, community_code: str, limit: int = 50) -> li
     """Codes of a community's current grids (at most ``limit``)."""
     rows = _rows(conn, _COMMUNITY_GRIDS, {"code": community_code, "limit": limit})
     return [str(r["code"]) for r in rows]
+
+
+def ping(conn: Conn) -> None:
+    """Raise unless the database answers."""
+    conn.execute("SELECT 1")
