@@ -1,6 +1,6 @@
 """Scaling of the 多网合一 merge, against a naive overlay baseline in the same run.
 
-    python bench/merge_scale.py [--rows 16] [--cols 16] [--seed 7] [--workers 1]
+    python bench/merge_scale.py [--rows 16] [--cols 16] [--seed 7] [--workers 1] [--repeat 1]
 
 Builds the seeded synthetic layout of ``gridmap.merge.synthetic`` (square 900 m
 communities; governance 3x3, civil 3x2 and party 2x2 grids per community, misaligned by
@@ -13,7 +13,8 @@ Baseline, on the N layout in its own fresh process: ``geopandas.overlay`` union 
 three layers, the first thing one would try; it only intersects polygons (no snapping, no
 gap, sliver or household handling, no buildings) so it is a floor, not a competitor.
 
-Printed: seconds, communities and grids per second, peak MB, the 2N/N ratios (1.0-2.0x
+With ``--repeat R`` each measurement is the best (least time) of R fresh runs, which is
+what a shared, noisy machine needs. Printed: seconds, communities and grids per second, peak MB, the 2N/N ratios (1.0-2.0x
 time for 2x input means linear or better) and merge/overlay at N.
 """
 
@@ -89,6 +90,11 @@ def _fresh(job: tuple[str, int, int, int, int]) -> dict[str, Any]:
     return result
 
 
+def _best(job: tuple[str, int, int, int, int], repeat: int) -> dict[str, Any]:
+    runs = [_fresh(job) for _ in range(max(repeat, 1))]
+    return min(runs, key=lambda r: float(r["seconds"]))
+
+
 def _line(r: dict[str, Any]) -> str:
     return (
         f"{r['what']:8s} {r['communities']:6d} communities {r['legacy']:7d} legacy grids "
@@ -104,12 +110,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cols", type=int, default=16)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--no-baseline", action="store_true")
     args = ap.parse_args(argv)
 
-    one = _fresh(("merge", args.rows, args.cols, args.seed, args.workers))
+    one = _best(("merge", args.rows, args.cols, args.seed, args.workers), args.repeat)
     sys.stdout.write(_line(one) + "\n")
-    two = _fresh(("merge", args.rows, 2 * args.cols, args.seed, args.workers))
+    two = _best(("merge", args.rows, 2 * args.cols, args.seed, args.workers), args.repeat)
     sys.stdout.write(_line(two) + "\n")
     sys.stdout.write(
         f"scaling 2N/N: time x{two['seconds'] / one['seconds']:.2f}, "
@@ -117,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(input x{two['legacy'] / one['legacy']:.2f})\n"
     )
     if not args.no_baseline:
-        base = _fresh(("overlay", args.rows, args.cols, args.seed, 1))
+        base = _best(("overlay", args.rows, args.cols, args.seed, 1), args.repeat)
         sys.stdout.write(_line(base) + "\n")
         sys.stdout.write(
             f"merge / naive overlay at N: time x{one['seconds'] / base['seconds']:.2f}, "

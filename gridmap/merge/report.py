@@ -26,18 +26,15 @@ def _lonlat(xy: Any) -> Any:
 
 def features_geojson(groups: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
     """One GeoJSON FeatureCollection (EPSG:4490 lon/lat) per group of gap, overlap and
-    sliver features; all groups are transformed in one batch.
+    sliver features; all groups are transformed in one batch. The shapes are simplified
+    to 0.5 m: they are for a map, and full detail would make the report heavy.
 
     >>> features_geojson([[]])
     [{'type': 'FeatureCollection', 'features': []}]
     """
     flat = [f for group in groups for f in group]
-    geoms = np.asarray([f.geometry for f in flat], dtype=object)
-    texts: Any = (
-        shapely.to_geojson(shapely.transform(geoms, _lonlat))
-        if len(flat)
-        else []
-    )
+    geoms = shapely.simplify(np.asarray([f.geometry for f in flat], dtype=object), 0.5)
+    texts: Any = shapely.to_geojson(shapely.transform(geoms, _lonlat)) if len(flat) else []
     out: list[dict[str, Any]] = []
     pos = 0
     for group in groups:
