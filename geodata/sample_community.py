@@ -3,7 +3,7 @@
 Everything is laid out in the county's metric CRS and returned in EPSG:4490. Urban
 communities get a street grid of 170 m x 140 m blocks (20 m roads), one compound (小区)
 per block, each split into two 85 m lots: six-storey walk-ups (3-6 units of 12 households)
-or high-rises (2-4 units, 60-120 households). Villages get 3-6 hamlets (屯), houses on both
+or high-rises (2-4 units, 60-120 households). Villages get 3-7 hamlets (屯), houses on both
 sides of a lane, one or two villager groups (村民小组) per hamlet. Truth grids are built
 from whole lots (urban, 300-500 households) or whole hamlets (rural), so each building lies
 in exactly one grid, and the grids of a community form a coverage of it.
@@ -371,7 +371,7 @@ def _group_lots(lot_hh: list[int]) -> list[int]:
 def _rural(
     c: Community, poly: shapely.Geometry, rng: np.random.Generator, acc: _Acc
 ) -> tuple[list[shapely.Geometry], np.ndarray, list[int], list[int]]:
-    n_ham = int(rng.integers(3, 7))
+    n_ham = int(rng.integers(3, 8))
     names = hamlet_names(rng, n_ham, c.pinned.hamlets)
     inner = poly.buffer(-120.0)
     if inner.is_empty:
