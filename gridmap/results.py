@@ -102,6 +102,45 @@ class LonLat(_Model):
     lat: float
 
 
+_RESOLUTION_EXAMPLE: dict[str, Any] = {
+    "status": "ok",
+    "match_level": "unit",
+    "confidence": 0.98,
+    "grid": {
+        "code": "220103001001001",
+        "name": "新发社区第一网格",
+        "community": {"code": "220103001001", "name": "新发社区"},
+        "street": {"code": "220103001000", "name": "新发街道"},
+        "county": {"code": "220103000000", "name": "宽城区"},
+    },
+    "grid_chief": {"name": "王丽", "phone": "139****5678", "since": "2024-01-01"},
+    "building_chief": {"name": "李强", "phone": "137****4321", "since": "2024-01-01"},
+    "unit_chief": None,
+    "building": {
+        "id": "B-MZ-3",
+        "road": "人民大街",
+        "house_number": "1234",
+        "compound": "明珠花园",
+        "building_no": "3",
+        "community_code": "220103001001",
+    },
+    "unit": {"unit_no": "2"},
+    "division": {"code": "220103001000", "name": "新发街道"},
+    "candidates": [],
+    "nearest": None,
+    "on_boundary": False,
+    "location": None,
+    "parsed": {
+        "county": "宽城区",
+        "township": "新发街道",
+        "compound": "明珠花园",
+        "building": "3",
+        "unit": "2",
+    },
+    "notes": [],
+}
+
+
 class Resolution(_Model):
     """The answer for one address or point.
 
@@ -110,6 +149,8 @@ class Resolution(_Model):
     them. ``match_level`` is the finest level matched: unit, building, compound, community,
     township, county or none for addresses; building, grid or none for points.
     """
+
+    model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [_RESOLUTION_EXAMPLE]})
 
     status: Status
     match_level: MatchLevel

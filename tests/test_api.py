@@ -215,6 +215,17 @@ def test_body_too_large(region: Region, db_url: str) -> None:
         assert_problem(c.post("/v1/resolve/batch", json=big), 413, "limit_exceeded")
         assert c.get("/healthz").json() == {"status": "ok", "database": "ok"}
 
+        def chunks() -> Iterator[bytes]:  # no content-length: counted as it streams
+            yield b"["
+            for i in range(100):
+                yield (b"," if i else b"") + f'{{"id": {i}, "lon": 125.3, "lat": 43.88}}'.encode()
+            yield b"]"
+
+        resp = c.post(
+            "/v1/resolve/batch", content=chunks(), headers={"content-type": "application/json"}
+        )
+        assert_problem(resp, 413, "limit_exceeded")
+
 
 def test_database_down_is_503(region: Region, db_url: str) -> None:
     with TestClient(create_app(Settings(database_url=db_url))) as c:
