@@ -14,7 +14,7 @@ three layers, the first thing one would try; it only intersects polygons (no sna
 gap, sliver or household handling, no buildings) so it is a floor, not a competitor.
 
 With ``--repeat R`` each measurement is the best (least time) of R fresh runs, which is
-what a shared, noisy machine needs. Printed: seconds, communities and grids per second, peak MB, the 2N/N ratios (1.0-2.0x
+what a shared, noisy machine needs. Printed: wall and CPU seconds (CPU is steadier when other jobs share the host), communities and grids per second, peak MB, the 2N/N ratios (1.0-2.0x
 time for 2x input means linear or better) and merge/overlay at N.
 """
 
@@ -27,6 +27,13 @@ import sys
 import time
 from queue import Empty
 from typing import Any
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and the workers it waited for (robust to a busy host)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _rss_mb() -> float:
@@ -45,6 +52,7 @@ def _run(job: tuple[str, int, int, int, int]) -> dict[str, Any]:
 
     comm, leg, bld = synthetic_layout(seed=seed, rows=rows, cols=cols)
     before = _rss_mb()
+    cpu = _cpu_s()
     start = time.perf_counter()
     if what == "merge":
         result = merge_layers(comm, leg, bld, MergeOptions(workers=workers))
@@ -56,6 +64,7 @@ def _run(job: tuple[str, int, int, int, int]) -> dict[str, Any]:
             merged = gpd.overlay(merged, nxt, how="union", keep_geom_type=True)
         out = len(merged)
     seconds = time.perf_counter() - start
+    cpu = _cpu_s() - cpu
     return {
         "what": what,
         "communities": len(comm),
@@ -63,6 +72,7 @@ def _run(job: tuple[str, int, int, int, int]) -> dict[str, Any]:
         "buildings": len(bld),
         "out": out,
         "seconds": seconds,
+        "cpu": cpu,
         "peak_mb": max(_rss_mb() - before, 0.0),
     }
 
@@ -98,7 +108,8 @@ def _best(job: tuple[str, int, int, int, int], repeat: int) -> dict[str, Any]:
 def _line(r: dict[str, Any]) -> str:
     return (
         f"{r['what']:8s} {r['communities']:6d} communities {r['legacy']:7d} legacy grids "
-        f"{r['buildings']:8d} buildings -> {r['out']:7d} out  {r['seconds']:8.2f} s  "
+        f"{r['buildings']:8d} buildings -> {r['out']:7d} out  {r['seconds']:8.2f} s "
+        f"({r['cpu']:7.2f} cpu s)  "
         f"{r['communities'] / r['seconds']:7.1f} comm/s  {r['legacy'] / r['seconds']:8.1f} grids/s  "
         f"peak +{r['peak_mb']:7.1f} MB"
     )
@@ -120,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(_line(two) + "\n")
     sys.stdout.write(
         f"scaling 2N/N: time x{two['seconds'] / one['seconds']:.2f}, "
+        f"cpu x{two['cpu'] / one['cpu']:.2f}, "
         f"peak memory x{two['peak_mb'] / max(one['peak_mb'], 1e-9):.2f} "
         f"(input x{two['legacy'] / one['legacy']:.2f})\n"
     )
@@ -128,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(_line(base) + "\n")
         sys.stdout.write(
             f"merge / naive overlay at N: time x{one['seconds'] / base['seconds']:.2f}, "
+            f"cpu x{one['cpu'] / base['cpu']:.2f}, "
             f"peak memory x{one['peak_mb'] / max(base['peak_mb'], 1e-9):.2f}\n"
         )
     return 0
