@@ -28,6 +28,7 @@ from gridmap.address.parse import ParsedAddress
 from gridmap.results import MatchLevel
 
 __all__ = [
+    "DIVISION_ONLY",
     "EXACT",
     "FUZZY",
     "Decision",
@@ -39,11 +40,14 @@ __all__ = [
     "name_key",
     "name_score",
     "number_key",
+    "numbered_in_division",
 ]
 
 EXACT = 1.0
 #: score of a name one non-numeral edit away (a typo), or found inside the text
 FUZZY = 0.85
+#: score of a building found by its number within a community, no compound or road written
+DIVISION_ONLY = 0.9
 _ROAD_KIND = re.compile(r"大?(?:街|路|道|巷|弄|胡同|线)$")
 _NUMERALS = frozenset("0123456789" + CN_DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -181,8 +185,32 @@ def _same_group(b: dict[str, Any], group: str | None) -> bool:
     return number_key(b["group_no"]) == number_key(group)
 
 
+def numbered_in_division(
+    rows: Iterable[dict[str, Any]], wanted: str | None, group: str | None = None
+) -> list[dict[str, Any]]:
+    """The buildings of a community that fit a building or house number written without a
+    compound (白山社区B栋, 红旗村5社7号), narrowed by the villagers' group if written.
+
+    The unit does not narrow them: 2栋5单元 where two compounds have a 2栋 stays ambiguous
+    even if only one of them has a fifth unit (the unit may be the mistake).
+
+    >>> rows = [{"building_no": "B"}, {"building_no": "C"},
+    ...         {"building_no": None, "house_number": "7", "group_no": "5"},
+    ...         {"building_no": None, "house_number": "7", "group_no": "6"}]
+    >>> numbered_in_division(rows, "B") == [rows[0]]
+    True
+    >>> numbered_in_division(rows, "7", group="5") == [rows[2]]
+    True
+    """
+    return [b for b in rows if _same_building_no(b, wanted) and _same_group(b, group)]
+
+
 def decide(
-    parsed: ParsedAddress, compound: Route, road: Route, wanted_building: str | None
+    parsed: ParsedAddress,
+    compound: Route,
+    road: Route,
+    wanted_building: str | None,
+    division: Route | None = None,
 ) -> Decision:
     """Choose a building, a compound or nothing from the two routes' candidates (pure)."""
     by_compound = [
@@ -218,6 +246,9 @@ def decide(
         chosen, score = by_compound, compound.score
     elif by_road and not (wanted_building and compound.buildings):
         chosen, score = by_road, road.score
+    elif division is not None and division.buildings and not compound.buildings:
+        # a number written under a community alone: only if it names its buildings
+        chosen, score = division.buildings, division.score
 
     if len(chosen) == 1:
         b = chosen[0]

@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pyproj import CRS
 
-from gridmap.address.gazetteer import PREFIX_LEN, Gazetteer
+from gridmap.address.gazetteer import PREFIX_LEN, Division, Gazetteer
 from gridmap.address.parse import ParsedAddress, parse_address
 from gridmap.crs import GCJ02, STORAGE, WGS84, gcj02_to_wgs84, parse_crs, transformer
 from gridmap.db import lookup
 from gridmap.errors import GridmapError, InvalidCoordinate
 from gridmap.matching import (
+    DIVISION_ONLY,
     EXACT,
     FUZZY,
     Decision,
@@ -39,6 +40,7 @@ from gridmap.matching import (
     decide,
     name_score,
     number_key,
+    numbered_in_division,
 )
 from gridmap.results import (
     BuildingRef,
@@ -389,27 +391,50 @@ def resolve_address(
         return _resolve_parsed(conn, parsed, gaz, authorised)
 
 
-def _division_prefixed(parsed: ParsedAddress, gaz: Gazetteer) -> tuple[str, str] | None:
-    """A compound named after its community or township, read as division + rest: 恒安新城
-    after 南关区 parses as 恒安(社区) + 新城, 幸福佳苑 as 幸福(乡) + 佳苑. When the finest
-    division was written as its short form right before the compound, gives the whole name
-    and the scope above that division to look for it in."""
-    if not parsed.compound:
-        return None
-    for level, above in (("village", ("township", "county")), ("township", ("county",))):
+_ABOVE = {
+    "village": ("township", "county", "city", "province"),
+    "township": ("county", "city", "province"),
+}
+
+
+def _whole_name_readings(parsed: ParsedAddress, gaz: Gazetteer) -> list[tuple[str, str]]:
+    """Compounds named after places, which the parser read as division short forms: 恒安新城
+    after 南关区 as 恒安(社区) + 新城, 幸福佳苑 as 幸福(乡) + 佳苑, 明珠佳园 as 明珠(街道) +
+    佳园(社区). Gives each whole name written in the address, with the scope above the
+    divisions it was taken for (a code prefix; empty for everywhere)."""
+    comp = parsed.compound or ""
+
+    def readings(level: str) -> list[Division]:
         code = parsed.division_codes.get(level)
-        div = gaz.get(code) if code else None
-        if div is None:
-            continue
-        stems = [f for f in Gazetteer.short_forms(div) if f + parsed.compound in parsed.normalized]
-        if not stems:
-            return None
-        whole = max(stems, key=len) + parsed.compound
-        for up in above:
-            if up in parsed.division_codes:
-                return whole, parsed.division_codes[up][: PREFIX_LEN[up]]
-        return whole, div.code[: PREFIX_LEN["county"]]
-    return None
+        if code is not None:
+            div = gaz.get(code)
+            return [div] if div is not None else []
+        return [d for a in parsed.ambiguous for d in a.readings if d.level == level]
+
+    villages, towns = readings("village"), readings("township")
+    tails: list[tuple[str, str]] = []
+    for v in villages:
+        for vs in Gazetteer.short_forms(v):
+            if comp:
+                tails.append((vs + comp, "village"))
+            tails.extend(
+                (ts + vs + comp, "township") for t in towns for ts in Gazetteer.short_forms(t)
+            )
+    if not villages and comp:
+        tails.extend((ts + comp, "township") for t in towns for ts in Gazetteer.short_forms(t))
+    out: list[tuple[str, str]] = []
+    for whole, consumed in tails:
+        if whole in parsed.normalized and all(whole != w for w, _ in out):
+            prefix = next(
+                (
+                    parsed.division_codes[lv][: PREFIX_LEN[lv]]
+                    for lv in _ABOVE[consumed]
+                    if lv in parsed.division_codes
+                ),
+                "",
+            )
+            out.append((whole, prefix))
+    return sorted(out, key=lambda wp: -len(wp[0]))
 
 
 def _resolve_parsed(
@@ -435,13 +460,13 @@ def _resolve_parsed(
         score, compound_keys = best_names(place, names) if place else (0, [])
         if not compound_keys and narrow:
             compound_keys, score = contained_names(parsed.normalized, names), FUZZY
-        if not compound_keys and (alt := _division_prefixed(parsed, gaz)) is not None:
-            whole, prefix = alt
-            names = _names(conn, "compound", [("alt", prefix)], whole)
+        for whole, prefix in [] if compound_keys else _whole_name_readings(parsed, gaz):
+            names = _names(conn, "compound", [("whole", prefix)], whole)
             score, compound_keys = best_names(whole, names)
-            column = "compound"
             if compound_keys:
-                notes.append(f"{whole} read as a compound, not as a division + {parsed.compound}")
+                column, place = "compound", whole
+                notes.append(f"{whole} read as one compound name, not as divisions")
+                break
         if compound_keys:
             compound.score = score
             compound.buildings = lookup.buildings_named(conn, column, compound_keys)
@@ -463,7 +488,17 @@ def _resolve_parsed(
                 roads = " or ".join(sorted({k[1] for k in road_keys}))
                 notes.append(f"no house number {hn} on {roads}")
 
-    decision = decide(parsed, compound, road, wanted_building)
+    division = None
+    number = wanted_building or (number_key(parsed.house_number) if parsed.house_number else None)
+    villages = [p for _, p in scopes if len(p) == PREFIX_LEN["village"]]
+    written_place = parsed.compound or parsed.hamlet or parsed.road
+    if number and not written_place and villages and len(villages) == len(scopes):
+        # a number under a community alone (白山社区B栋, 红旗村5社7号); never when a compound,
+        # hamlet or road was written but not found: its number would name another place
+        rows = lookup.buildings_in(conn, villages)
+        division = Route(DIVISION_ONLY, numbered_in_division(rows, number, parsed.group))
+
+    decision = decide(parsed, compound, road, wanted_building, division)
     notes.extend(decision.notes)
     return _finish(conn, parsed, decision, notes, authorised)
 

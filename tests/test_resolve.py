@@ -250,6 +250,25 @@ def test_rural_hamlet_and_house_number(region: Region) -> None:
     assert wrong_group.building is None
 
 
+def test_number_under_a_community_alone(region: Region) -> None:
+    region.add_village("220103001003", "兴隆村", box(125.345, 43.880, 125.355, 43.890))
+    for no, group in (("7", "5"), ("7", "6"), ("8", "5")):
+        region.add_building(
+            f"G{group}-{no}", 125.35, 43.885, community_code="220103001003",
+            house_number=no, group_no=group,
+        )  # fmt: skip
+    res = resolve_address(region.conn, "宽城区新发街道兴隆村5社7号")
+    assert res.building is not None and res.building.id == "G5-7"
+    both = resolve_address(region.conn, "宽城区新发街道兴隆村7号")  # groups 5 and 6
+    assert both.building is None and both.grid is not None  # one grid, two houses
+    # 7栋 is 长城小区's only: found without the compound; 3栋 is not (no such number here)
+    seven = resolve_address(region.conn, "宽城区新发街道新发社区7栋")
+    assert seven.building is not None and seven.building.id == "B-CC-7"
+    # a written compound that does not exist never borrows another compound's building
+    unknown = resolve_address(region.conn, "宽城区新发街道新发社区向阳小区7栋")
+    assert unknown.building is None and unknown.grid is None
+
+
 def test_compound_named_after_its_community(region: Region) -> None:
     region.add_building("B-XFJY-1", 125.3170, 43.8890, compound="新发家园", building_no="1")
     res = resolve_address(region.conn, "宽城区新发家园1栋")

@@ -210,6 +210,25 @@ def buildings_named(
     return _rows(conn, _BUILDINGS_BY_NAME.format(col=column, extra=extra), params)
 
 
+_BUILDINGS_IN = f"""
+SELECT b.id AS building_pk, b.external_id AS building_id, b.community_code, b.road,
+       b.house_number, b.compound, b.hamlet, b.group_no, b.building_no, b.compound AS place,
+       bg.code AS grid_code
+FROM building b
+{_BUILDING_GRID}
+WHERE b.community_code = ANY(%(communities)s)
+  AND (b.building_no IS NOT NULL OR b.house_number IS NOT NULL)
+ORDER BY b.external_id
+LIMIT %(limit)s
+"""
+
+
+def buildings_in(conn: Conn, communities: Sequence[str], limit: int = 20000) -> list[Row]:
+    """The numbered buildings of some communities with their grid, for
+    addresses that give a building or house number but no compound, hamlet or road."""
+    return _rows(conn, _BUILDINGS_IN, {"communities": list(communities), "limit": limit})
+
+
 _BUILDING_DETAIL = f"""
 SELECT b.id AS building_pk, {_BUILDING_COLUMNS}, {_GRID_COLUMNS},
        dbc.name AS building_community_name
