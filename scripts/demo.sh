@@ -12,6 +12,7 @@ gridmap merge --report out/merge-report
 gridmap map --out out/coverage.html
 echo
 echo "coverage map:  $PWD/out/coverage.html"
-echo "API:           http://127.0.0.1:8000   docs: http://127.0.0.1:8000/docs"
+HOST="${GRIDMAP_HOST:-127.0.0.1}"; PORT="${GRIDMAP_PORT:-8000}"
+echo "API:           http://$HOST:$PORT   docs: http://$HOST:$PORT/docs"
 echo
-exec gridmap serve --host "${GRIDMAP_HOST:-127.0.0.1}" --port "${GRIDMAP_PORT:-8000}"
+exec gridmap serve --host "$HOST" --port "$PORT"
