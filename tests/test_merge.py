@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gridmap.errors import InvalidCRS, InvalidInput
+from gridmap.errors import InvalidCRS, InvalidInput, UnknownDivision
 from gridmap.merge import (
     MergeOptions,
     MergeResult,
@@ -500,3 +500,17 @@ def test_overlapping_footprints_and_a_point_inside_one_move_together() -> None:
     assert {grid_of(r, b) for b in ("big", "small", "shop")} == {g1}
     assert same_shape(by_name(r, "G1").geometry, B(0, 0, 200, 200) | B(200, 95, 230, 105))
     check_invariants(r, comm, bld)
+
+
+def test_options_and_unknown_community_are_checked() -> None:
+    with pytest.raises(InvalidInput, match="households_min"):
+        merge_layers(
+            communities((A, B(0, 0, 10, 10))),
+            legacy(),
+            buildings(),
+            MergeOptions(households_min=9, households_max=1),
+        )
+    with pytest.raises(InvalidInput, match="layer_priority"):
+        MergeOptions(layer_priority=("governance", "governance")).validate()
+    with pytest.raises(UnknownDivision):
+        merge_community(communities((A, B(0, 0, 10, 10))), legacy(), buildings(), B_)
