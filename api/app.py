@@ -24,6 +24,7 @@ import gridmap
 from api.errors import PROBLEM_JSON, Problem, honest_openapi, register
 from api.routes import admin, docs, health, places, resolve
 from api.settings import Settings
+from gridmap.db import lookup
 
 LOG = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def _open_pool(settings: Settings) -> ConnectionPool[Any]:
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
         kwargs={"autocommit": True, "application_name": "gridmap-api"},
+        configure=lookup.tune,
         open=False,
         name="gridmap-api",
     )

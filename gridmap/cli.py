@@ -537,7 +537,7 @@ def resolve_file(
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
     from gridmap.batch import resolve_csv
-    from gridmap.db import connect
+    from gridmap.db import connect, lookup
 
     class Counting(io.RawIOBase):
         def __init__(self, raw: io.BufferedReader) -> None:
@@ -564,6 +564,7 @@ def resolve_file(
             console=err,
         ) as bar,
     ):
+        lookup.tune(conn)
         counting = Counting(raw)
         source = io.TextIOWrapper(io.BufferedReader(counting), encoding="utf-8-sig", newline="")
         task = bar.add_task("resolve", total=size)

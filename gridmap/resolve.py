@@ -345,13 +345,33 @@ def _scopes(parsed: ParsedAddress) -> list[tuple[str, str]]:
     return [(level, parsed.division_codes[level][:depth])]
 
 
+#: answers of look-ups remembered for the length of one batch of addresses
+Memo = dict[tuple[Any, ...], Any]
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def _q(conn: Conn, memo: Memo | None, fn: Any, *args: Any) -> Any:
+    """``fn(conn, *args)``, remembered in ``memo`` when there is one (rows are not mutated)."""
+    if memo is None:
+        return fn(conn, *args)
+    key = (fn.__name__, *(_frozen(a) for a in args))
+    if key not in memo:
+        memo[key] = fn(conn, *args)
+    return memo[key]
+
+
 def _names(
-    conn: Conn, column: str, scopes: list[tuple[str, str]], like: str | None
+    conn: Conn, memo: Memo | None, column: str, scopes: list[tuple[str, str]], like: str | None
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for _, prefix in scopes:
         narrow = len(prefix) >= NARROW_PREFIX
-        rows.extend(lookup.names_in_scope(conn, column, prefix, None if narrow else like))
+        rows.extend(_q(conn, memo, lookup.names_in_scope, column, prefix, None if narrow else like))
     return rows
 
 
@@ -386,9 +406,15 @@ def resolve_address(
     ``gazetteer`` defaults to the database's own (:func:`load_gazetteer`).
     """
     gaz = gazetteer if gazetteer is not None else load_gazetteer(conn)
+    return _resolve_text(conn, text, gaz, authorised, None)
+
+
+def _resolve_text(
+    conn: Conn, text: str, gaz: Gazetteer, authorised: bool, memo: Memo | None
+) -> Resolution:
     parsed = parse_address(text, gaz)
     with lookup.session(conn):
-        return _resolve_parsed(conn, parsed, gaz, authorised)
+        return _resolve_parsed(conn, parsed, gaz, authorised, memo)
 
 
 _ABOVE = {
@@ -438,7 +464,7 @@ def _whole_name_readings(parsed: ParsedAddress, gaz: Gazetteer) -> list[tuple[st
 
 
 def _resolve_parsed(
-    conn: Conn, parsed: ParsedAddress, gaz: Gazetteer, authorised: bool
+    conn: Conn, parsed: ParsedAddress, gaz: Gazetteer, authorised: bool, memo: Memo | None
 ) -> Resolution:
     scopes = _scopes(parsed)
     notes: list[str] = []
@@ -456,12 +482,12 @@ def _resolve_parsed(
     if place or (wanted_building and narrow):
         # a wide scope is searched by name only; a narrow one lists its names, so that a
         # compound the parser missed can still be found written inside the address
-        names = _names(conn, column, scopes, place)
+        names = _names(conn, memo, column, scopes, place)
         score, compound_keys = best_names(place, names) if place else (0, [])
         if not compound_keys and narrow:
             compound_keys, score = contained_names(parsed.normalized, names), FUZZY
         for whole, prefix in [] if compound_keys else _whole_name_readings(parsed, gaz):
-            names = _names(conn, "compound", [("whole", prefix)], whole)
+            names = _names(conn, memo, "compound", [("whole", prefix)], whole)
             score, compound_keys = best_names(whole, names)
             if compound_keys:
                 column, place = "compound", whole
@@ -469,7 +495,7 @@ def _resolve_parsed(
                 break
         if compound_keys:
             compound.score = score
-            compound.buildings = lookup.buildings_named(conn, column, compound_keys)
+            compound.buildings = _q(conn, memo, lookup.buildings_named, column, compound_keys)
             if score < EXACT:
                 notes.append(
                     f"{column} {place or parsed.normalized!r} read as "
@@ -478,12 +504,14 @@ def _resolve_parsed(
 
     road = Route(0.0)
     if parsed.road and parsed.house_number:
-        names = _names(conn, "road", scopes, parsed.road)
+        names = _names(conn, memo, "road", scopes, parsed.road)
         score, road_keys = best_names(parsed.road, names, road=True)
         if road_keys:
             hn = parsed.house_number
             road.score = score
-            road.buildings = lookup.buildings_named(conn, "road", road_keys, [hn, hn + "号"])
+            road.buildings = _q(
+                conn, memo, lookup.buildings_named, "road", road_keys, [hn, hn + "号"]
+            )
             if not road.buildings:
                 roads = " or ".join(sorted({k[1] for k in road_keys}))
                 notes.append(f"no house number {hn} on {roads}")
@@ -495,15 +523,17 @@ def _resolve_parsed(
     if number and not written_place and villages and len(villages) == len(scopes):
         # a number under a community alone (白山社区B栋, 红旗村5社7号); never when a compound,
         # hamlet or road was written but not found: its number would name another place
-        rows = lookup.buildings_in(conn, villages)
+        rows = _q(conn, memo, lookup.buildings_in, villages)
         division = Route(DIVISION_ONLY, numbered_in_division(rows, number, parsed.group))
 
     decision = decide(parsed, compound, road, wanted_building, division)
     notes.extend(decision.notes)
-    return _finish(conn, parsed, decision, notes, authorised)
+    return _finish(conn, memo, parsed, decision, notes, authorised)
 
 
-def _division_fallback(conn: Conn, parsed: ParsedAddress, decision: Decision) -> Decision:
+def _division_fallback(
+    conn: Conn, memo: Memo | None, parsed: ParsedAddress, decision: Decision
+) -> Decision:
     """Nothing below the divisions matched: answer at the finest division found."""
     for lvl, level in (("village", "community"), ("township", "township"), ("county", "county")):
         code = parsed.division_codes.get(lvl)
@@ -511,7 +541,7 @@ def _division_fallback(conn: Conn, parsed: ParsedAddress, decision: Decision) ->
             continue
         decision.level = level  # type: ignore[assignment]
         if lvl == "village":
-            grids = lookup.community_grid_codes(conn, code)
+            grids = _q(conn, memo, lookup.community_grid_codes, code)
             if len(grids) == 1:
                 decision.grid_codes, decision.confidence = grids, 0.6
             else:
@@ -524,10 +554,15 @@ def _division_fallback(conn: Conn, parsed: ParsedAddress, decision: Decision) ->
 
 
 def _finish(
-    conn: Conn, parsed: ParsedAddress, decision: Decision, notes: list[str], authorised: bool
+    conn: Conn,
+    memo: Memo | None,
+    parsed: ParsedAddress,
+    decision: Decision,
+    notes: list[str],
+    authorised: bool,
 ) -> Resolution:
     if decision.level == "none" and not decision.candidates:
-        decision = _division_fallback(conn, parsed, decision)
+        decision = _division_fallback(conn, memo, parsed, decision)
     division = None
     for lvl in ("village", "township", "county", "city", "province"):
         if lvl in parsed.division_codes:
@@ -543,7 +578,7 @@ def _finish(
     }
 
     if decision.building_pk is not None:
-        (row,) = lookup.buildings(conn, [decision.building_pk])
+        (row,) = _q(conn, memo, lookup.buildings, [decision.building_pk])
         level: MatchLevel = "building"
         confidence = decision.confidence
         unit = None
@@ -579,7 +614,7 @@ def _finish(
         | {c["grid_code"] for c in decision.candidates if c.get("grid_code")}
     )
     grid_rows = (
-        {r["grid_code"]: r for r in lookup.grids(conn, codes, geometry=False, stats=False)}
+        {r["grid_code"]: r for r in _q(conn, memo, lookup.grids, codes, False, False)}
         if codes
         else {}
     )
@@ -616,12 +651,17 @@ def _finish(
 def resolve_addresses(
     conn: Conn, texts: Sequence[str], authorised: bool = False
 ) -> list[Resolution | GridmapError]:
-    """Resolve many addresses over one connection; a bad address gives its error in place."""
+    """Resolve many addresses over one connection; a bad address gives its error in place.
+
+    Look-ups are remembered for the length of the call, so addresses that share a community
+    or compound (as rows of one file usually do) share their queries.
+    """
     gaz = load_gazetteer(conn)
+    memo: Memo = {}
     out: list[Resolution | GridmapError] = []
     for text in texts:
         try:
-            out.append(resolve_address(conn, text, authorised=authorised, gazetteer=gaz))
+            out.append(_resolve_text(conn, text, gaz, authorised, memo))
         except GridmapError as exc:
             out.append(exc)
     return out

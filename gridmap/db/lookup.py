@@ -15,6 +15,7 @@ Conventions shared by the queries:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -68,16 +69,34 @@ _BUILDING_GRID = """
 """
 
 
+_SETTINGS = "SET {scope}jit = off; SET {scope}plan_cache_mode = force_generic_plan"
+_TUNED: weakref.WeakSet[Conn] = weakref.WeakSet()
+
+
+def tune(conn: Conn) -> None:
+    """Give a long-lived connection (a pool's, the CLI's) the look-up settings for good, so
+    that :func:`session` needs no transaction of its own on it."""
+    conn.execute(_SETTINGS.format(scope=""))
+    if not conn.autocommit:
+        conn.commit()
+    _TUNED.add(conn)
+
+
 @contextmanager
 def session(conn: Conn) -> Iterator[None]:
-    """A transaction tuned for look-ups: wrap each resolution (or batch) in one.
+    """The settings look-ups want, for one resolution (or batch); wrap each in one.
 
     Generic plans: the queries are prepared after a few runs, and their custom plans cost
     more to make than to run (about 1.5 ms against 0.3 ms for a point). No JIT: PostgreSQL
     estimates a batch of a few hundred points expensive enough to spend ~80 ms compiling it.
+    On a connection given them by :func:`tune` this costs nothing; otherwise it is a
+    transaction with ``SET LOCAL``.
     """
+    if conn in _TUNED:
+        yield
+        return
     with conn.transaction():
-        conn.execute("SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan")
+        conn.execute(_SETTINGS.format(scope="LOCAL "))
         yield
 
 
