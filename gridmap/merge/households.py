@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,10 +23,14 @@ def merge_small(
     """Map each label to the label it is merged into (itself if kept).
 
     A label under ``hmin`` households joins the neighbour with the longest shared edge
-    among those it can join without passing ``hmax``; the smallest labels go first.
+    among those it can join without passing ``hmax``; failing that, a neighbour whose
+    total can be re-split into grids within the range (the split comes later). The
+    smallest labels go first.
 
     >>> merge_small({1: 100, 2: 350, 3: 250}, {(1, 2): 5.0, (1, 3): 9.0, (2, 3): 1.0}, 300, 500)
     {1: 3, 2: 2, 3: 3}
+    >>> merge_small({1: 200, 2: 450}, {(1, 2): 5.0}, 300, 500)  # 650 -> 2 x 325 later
+    {1: 2, 2: 2}
     """
     hh = dict(households)
     root = {lab: lab for lab in hh}
@@ -41,13 +46,13 @@ def merge_small(
             if root[lab] != lab or hh[lab] >= hmin:
                 continue
             options = [
-                (length, -hh[other], -other)
+                (hh[lab] + hh[other] <= hmax, length, -hh[other], -other)
                 for other, length in nb[lab].items()
-                if hh[lab] + hh[other] <= hmax
+                if parts_needed(hh[lab] + hh[other], hmin, hmax) is not None
             ]
             if not options:
                 continue
-            into = -max(options)[2]
+            into = -max(options)[3]
             hh[into] += hh[lab]
             for other, length in nb.pop(lab).items():
                 nb[other].pop(lab, None)
@@ -79,7 +84,8 @@ def bisect(xy: NDArray[np.float64], weights: NDArray[np.int64], k: int) -> NDArr
     """Group ids 0..k-1 of units at ``xy``, by recursive weighted bisection.
 
     Each cut runs across the longer side of the units' bounding box, where the running
-    household count comes closest to the share the side should hold.
+    household count comes closest to the share the side should hold, unless a cut across
+    the shorter side balances better by more than 5% of that share.
 
     >>> xy = np.array([[0.0, 0], [1, 0], [2, 0], [3, 0]])
     >>> bisect(xy, np.array([100, 100, 100, 100]), 2).tolist()
@@ -104,11 +110,19 @@ def _bisect(
         return
     pts = xy[idx]
     span = pts.max(axis=0) - pts.min(axis=0)
-    axis = 0 if span[0] >= span[1] else 1
-    order = idx[np.lexsort((pts[:, 1 - axis], pts[:, axis]))]
     k1 = k // 2
-    cum = np.cumsum(weights[order])
-    target = cum[-1] * k1 / k
-    cut = int(np.argmin(np.abs(cum[:-1] - target))) + 1
+    best: tuple[float, float, int, Any] | None = None
+    for axis in (0, 1):
+        order = idx[np.lexsort((pts[:, 1 - axis], pts[:, axis]))]
+        cum = np.cumsum(weights[order])
+        target = cum[-1] * k1 / k
+        miss = np.abs(cum[:-1] - target)
+        pos = int(np.argmin(miss))
+        shorter = span[axis] < span[1 - axis] or (span[axis] == span[1 - axis] and axis == 1)
+        key = (float(miss[pos]) + (0.05 * target if shorter else 0.0), axis, pos + 1, order)
+        if best is None or key[:2] < best[:2]:
+            best = key
+    assert best is not None
+    cut, order = best[2], best[3]
     _bisect(order[:cut], xy, weights, k1, first, out)
     _bisect(order[cut:], xy, weights, k - k1, first + k1, out)
