@@ -324,6 +324,21 @@ def test_batch_mixes_rows_and_keeps_bad_rows_apart(region: Region) -> None:
     assert rows[3].error is not None and rows[3].error.code == "invalid_coordinate"
 
 
+def test_batch_of_addresses_answers_as_one_by_one(region: Region) -> None:
+    from gridmap.db import lookup
+    from gridmap.resolve import resolve_addresses
+
+    texts = [FULL, "宽城区明珠佳园3栋", FULL, "宽城区幸福小区9栋", "  ", "宽城区长城小区7栋", FULL]
+    single = [resolve_address(region.conn, t) if t.strip() else None for t in texts]
+    lookup.tune(region.conn)  # and on a tuned connection, without a transaction each
+    batch = resolve_addresses(region.conn, texts)
+    for one, many in zip(single, batch, strict=True):
+        if one is None:
+            assert type(many).__name__ == "InvalidAddress"
+        else:
+            assert many == one
+
+
 def test_resolve_csv_streams_in_chunks(region: Region) -> None:
     lines = ["id,address"] + [f"r{i},宽城区明珠花园3栋1单元" for i in range(7)] + ["r7,"]
     sink = io.StringIO()
