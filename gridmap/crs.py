@@ -241,7 +241,7 @@ def to_storage(gdf: gpd.GeoDataFrame, source: CRSLike | None = None) -> gpd.GeoD
 
     WGS84 is relabelled rather than transformed (the two agree to well under a metre).
     """
-    if source == GCJ02:
+    if isinstance(source, str) and source == GCJ02:  # never compare a pyproj CRS to a string: slow
         return frame_from_gcj02(gdf)
     crs: Any = source if source is not None else gdf.crs
     if crs is None:
