@@ -783,7 +783,8 @@ def _rural(by_group: bool) -> _Gen:
             return None
         b = w.rng.choice(w.idx.rural)
         lv = w.levels()
-        if "village" not in lv and w.rng.random() < 0.7:
+        # a villagers' group is numbered within its village: without the village it means nothing
+        if "village" not in lv and (by_group or w.rng.random() < 0.7):
             lv.append("village")
         pre, written = w.prefix(b.community, lv)
         if by_group and b.group:
