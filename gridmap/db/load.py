@@ -123,6 +123,8 @@ def _stage(
     data.append([str(i) for i in range(len(frame))])
     rows = zip(*data, strict=True) if data else iter(())
     _copy(conn, f"stage_{name}", [*cols, "rownum"], rows, len(frame), progress, name)
+    # temp tables are never auto-analysed: without statistics the merge joins plan badly
+    conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(f"stage_{name}")))
     return len(frame)
 
 
@@ -479,6 +481,7 @@ def load_interchange(
                 progress,
             )
             conn.execute(_ASSIGNMENTS_RESOLVED)
+            conn.execute("ANALYZE stage_assignment_rows")
             # close first, so that a post's new term never clashes with its old open one
             updated = len(conn.execute(_UPDATE_ASSIGNMENTS).fetchall())
             inserted = len(conn.execute(_INSERT_ASSIGNMENTS).fetchall())
