@@ -114,3 +114,24 @@ def test_dry_run_writes_nothing(db_url: str) -> None:
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT max(id) FROM generation").fetchone() == (1,)
         assert conn.execute("SELECT count(*) FROM crosswalk").fetchone() == (0,)
+
+
+def test_grids_made_invalid_by_reprojection_are_repaired_before_writing() -> None:
+    from shapely import Polygon
+
+    from gridmap.db.mergeio import storage_valid
+
+    # a ring that touches itself (a bow-tie pinch) is invalid; valid neighbours pass untouched
+    pinched = Polygon([(0, 0), (2, 0), (1, 1), (2, 2), (0, 2), (1, 1), (0, 0)])
+    square = Polygon([(3, 0), (4, 0), (4, 1), (3, 1)])
+    shift = 125.0, 43.0
+    frame = gpd.GeoDataFrame(
+        {"code": ["220102005004001", "220102005004002"]},
+        geometry=[affinity.translate(g, *shift) for g in (pinched, square)],
+        crs="EPSG:4490",
+    )
+    assert not frame.geometry.is_valid.all()
+    out = storage_valid(frame)
+    assert out.geometry.is_valid.all()
+    assert out.geometry.iloc[1].equals(frame.geometry.iloc[1])
+    assert abs(out.geometry.iloc[0].area - frame.geometry.iloc[0].area) < 1e-9

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import psycopg
+import shapely
 
 from gridmap.codes import code_prefix, parse_division_code
 from gridmap.db.dump import fetch_frame
@@ -98,6 +100,35 @@ def read_merge_inputs(conn: psycopg.Connection[Any], within: str | None = None) 
     return MergeInputs(communities, legacy, buildings, current, used)
 
 
+def storage_valid(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The grids with geometries valid in storage coordinates.
+
+    The merge works in metres; a valid polygon can pick up a self-touching ring at the
+    nanodegree scale when brought back to EPSG:4490. Such grids are repaired with
+    ``make_valid`` (keeping the polygonal part) and named in the log, so that the database's
+    validity check never rejects a whole merge for a rounding artefact.
+    """
+    geoms = np.asarray(grids.to_crs("EPSG:4490").geometry.values, dtype=object)
+    bad = ~shapely.is_valid(geoms)
+    if not bad.any():
+        return grids.to_crs("EPSG:4490")
+    fixed = shapely.make_valid(geoms[bad])
+    polys = []
+    for g in fixed:
+        parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+        polys.append(shapely.union_all(parts) if parts else g)
+    geoms[bad] = polys
+    LOG.warning(
+        "repaired %d grid geometr%s made invalid by reprojection: %s",
+        int(bad.sum()),
+        "y" if bad.sum() == 1 else "ies",
+        ", ".join(map(str, grids["code"].to_numpy()[bad][:10])),
+    )
+    out = grids.to_crs("EPSG:4490").copy()
+    out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs="EPSG:4490"))
+    return out
+
+
 @dataclass
 class MergeWrite:
     load: LoadReport
@@ -119,6 +150,7 @@ def write_merge_result(
     """
     from gridmap.io import Interchange
 
+    grids = storage_valid(grids)
     lineage = inherit_codes(grids, inputs.current, inputs.used_serials)
     final = lineage.grids
     xw = crosswalk.copy()
