@@ -376,23 +376,7 @@ def _names(
 
 
 def _parsed_dict(p: ParsedAddress) -> dict[str, str]:
-    keys = (
-        "province",
-        "city",
-        "county",
-        "township",
-        "community",
-        "road",
-        "house_number",
-        "compound",
-        "hamlet",
-        "group",
-        "building",
-        "unit",
-        "floor",
-        "room",
-    )
-    return {k: v for k in keys if (v := getattr(p, k)) is not None}
+    return p.components()
 
 
 def resolve_address(

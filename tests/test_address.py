@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from geodata.reference import divisions
 from gridmap.address import (
+    COMPONENTS,
     DivisionRecord,
     Gazetteer,
     ParsedAddress,
@@ -18,23 +19,6 @@ from gridmap.address import (
     parse_address,
 )
 from gridmap.errors import InvalidAddress, InvalidInput
-
-COMPONENTS = (
-    "province",
-    "city",
-    "county",
-    "township",
-    "community",
-    "road",
-    "house_number",
-    "compound",
-    "hamlet",
-    "group",
-    "building",
-    "unit",
-    "floor",
-    "room",
-)
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,16 @@ of the service area, and ``parse_address`` splits an address into a ``ParsedAddr
 
 from gridmap.address.gazetteer import Division, DivisionRecord, Gazetteer
 from gridmap.address.normalize import normalize_address
-from gridmap.address.parse import Ambiguity, ParsedAddress, parse_address, parse_many
+from gridmap.address.parse import (
+    COMPONENTS,
+    Ambiguity,
+    ParsedAddress,
+    parse_address,
+    parse_many,
+)
 
 __all__ = [
+    "COMPONENTS",
     "Ambiguity",
     "Division",
     "DivisionRecord",

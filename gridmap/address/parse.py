@@ -52,6 +52,25 @@ class Ambiguity:
         return f"{self.text}: {opts}"
 
 
+#: the address components of :class:`ParsedAddress`, coarse to fine
+COMPONENTS: tuple[str, ...] = (
+    "province",
+    "city",
+    "county",
+    "township",
+    "community",
+    "road",
+    "house_number",
+    "compound",
+    "hamlet",
+    "group",
+    "building",
+    "unit",
+    "floor",
+    "room",
+)
+
+
 @dataclass(frozen=True)
 class ParsedAddress:
     """The components of one address. Every component is ``None`` when absent.
@@ -95,6 +114,14 @@ class ParsedAddress:
             if level in self.division_codes:
                 return self.division_codes[level]
         return None
+
+    def components(self) -> dict[str, str]:
+        """The components present, by name, coarse to fine.
+
+        >>> ParsedAddress(city="长春市", building="3").components()
+        {'city': '长春市', 'building': '3'}
+        """
+        return {k: v for k in COMPONENTS if (v := getattr(self, k)) is not None}
 
 
 def parse_address(text: str, gazetteer: Gazetteer) -> ParsedAddress:
