@@ -20,38 +20,22 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gridmap.db.load import known_division_codes, load_interchange  # noqa: E402
-from gridmap.db.migrate import migrate  # noqa: E402
 from gridmap.db.provision import (  # noqa: E402
-    create_database,
-    drop_database,
-    ensure_extensions,
     find_server,
+    scratch_database,
 )
 from gridmap.io import read_interchange  # noqa: E402
 from gridmap.io.validate import validate_or_raise  # noqa: E402
 
 LOG = logging.getLogger("bench.import")
-
-
-def fresh_db(server: str, migrated: bool) -> tuple[str, str]:
-    name = f"gridmap_bench_{uuid.uuid4().hex[:8]}"
-    create_database(server, name)
-    conninfo = make_conninfo(server, dbname=name)
-    ensure_extensions(conninfo)
-    if migrated:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            migrate(conn)
-    return name, conninfo
 
 
 def main() -> None:
@@ -80,8 +64,7 @@ def main() -> None:
     server, _ = find_server()
 
     # gridmap: read + validate + load (one transaction, COPY, natural-key merge)
-    name, conninfo = fresh_db(server, migrated=True)
-    try:
+    with scratch_database(server, prefix="gridmap_bench") as conninfo:
         t0 = time.perf_counter()
         data = read_interchange(path)
         t_read = time.perf_counter() - t0
@@ -94,12 +77,9 @@ def main() -> None:
             load_interchange(conn, data, source="bench")
             t_load = time.perf_counter() - t2
         t_gridmap = time.perf_counter() - t0
-    finally:
-        drop_database(server, name)
 
     # ogr2ogr: the same file, layer by layer, into a database with PostGIS only
-    name, conninfo = fresh_db(server, migrated=False)
-    try:
+    with scratch_database(server, prefix="gridmap_bench", migrated=False) as conninfo:
         dsn = f"PG:{conninfo}"
         t0 = time.perf_counter()
         subprocess.run(
@@ -125,8 +105,6 @@ def main() -> None:
             capture_output=True,
         )
         t_ogr = time.perf_counter() - t0
-    finally:
-        drop_database(server, name)
 
     print(f"file: {path} ({path.stat().st_size / 1e6:.1f} MB), {rows:,} rows")
     print(

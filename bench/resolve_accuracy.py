@@ -20,13 +20,10 @@ import csv
 import logging
 import sys
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -34,34 +31,10 @@ sys.path.insert(0, str(ROOT))
 from geodata.sample import SCALES, generate_sample  # noqa: E402
 from gridmap.accuracy import generate_cases, score  # noqa: E402
 from gridmap.db.load import load_interchange  # noqa: E402
-from gridmap.db.migrate import migrate  # noqa: E402
-from gridmap.db.provision import ensure_extensions, find_server  # noqa: E402
+from gridmap.db.provision import find_server, scratch_database  # noqa: E402
 from gridmap.resolve import clear_gazetteer_cache, resolve_addresses  # noqa: E402
 
 LOG = logging.getLogger("bench.resolve_accuracy")
-
-
-def fresh_db(server: str) -> tuple[str, str]:
-    name = f"gridmap_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL(
-                "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
-                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-            ).format(sql.Identifier(name))
-        )
-    conninfo = make_conninfo(server, dbname=name)
-    ensure_extensions(conninfo, install=True)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        migrate(conn)
-    return name, conninfo
-
-
-def drop_db(server: str, name: str) -> None:
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 def main() -> None:
@@ -82,16 +55,13 @@ def main() -> None:
     cases = generate_cases(data, n=args.n, seed=args.seed)
     t_cases = time.perf_counter() - t0
     server, _ = find_server(allow_private=True)
-    name, conninfo = fresh_db(server)
-    try:
+    with scratch_database(server, prefix="gridmap_bench") as conninfo:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             load_interchange(conn, data, source="bench")
             clear_gazetteer_cache()
             t1 = time.perf_counter()
             results = resolve_addresses(conn, [c.text for c in cases])
             t_resolve = time.perf_counter() - t1
-    finally:
-        drop_db(server, name)
 
     s = score(cases, results, min_confidence=args.min_confidence)
     t = s.total()

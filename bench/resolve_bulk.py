@@ -31,7 +31,6 @@ import re
 import subprocess
 import sys
 import time
-import uuid
 import warnings
 from pathlib import Path
 
@@ -40,8 +39,6 @@ import numpy as np
 import pandas as pd
 import psycopg
 import shapely
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,35 +46,11 @@ sys.path.insert(0, str(ROOT))
 from geodata.sample import SCALES, generate_sample  # noqa: E402
 from gridmap.accuracy import generate_cases  # noqa: E402
 from gridmap.db.load import load_interchange  # noqa: E402
-from gridmap.db.migrate import migrate  # noqa: E402
-from gridmap.db.provision import conninfo_to_url, ensure_extensions, find_server  # noqa: E402
+from gridmap.db.provision import conninfo_to_url, find_server, scratch_database  # noqa: E402
 
 LOG = logging.getLogger("bench.resolve_bulk")
 
 GRIDS_SQL = "SELECT code, boundary FROM current_grid"
-
-
-def fresh_db(server: str) -> tuple[str, str]:
-    name = f"gridmap_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL(
-                "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
-                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-            ).format(sql.Identifier(name))
-        )
-    conninfo = make_conninfo(server, dbname=name)
-    ensure_extensions(conninfo, install=True)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        migrate(conn)
-    return name, conninfo
-
-
-def drop_db(server: str, name: str) -> None:
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 def run_cli(path: Path, out: Path, url: str) -> tuple[float, str]:
@@ -115,9 +88,8 @@ def main() -> None:
 
     data = generate_sample(args.scale, seed=args.seed)
     server, _ = find_server(allow_private=True)
-    name, conninfo = fresh_db(server)
     rows: list[tuple[str, int, float, str]] = []
-    try:
+    with scratch_database(server, prefix="gridmap_bench") as conninfo:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             load_interchange(conn, data, source="bench")
             t0 = time.perf_counter()
@@ -175,8 +147,6 @@ def main() -> None:
             w.writerow(["id", "address"])
             w.writerows((i, cases[k].text) for i, k in enumerate(pick))
         t_addr, addr_summary = run_cli(addr_csv, args.workdir / "addresses_out.csv", url)
-    finally:
-        drop_db(server, name)
 
     rows = [
         ("load grids from PostGIS into geopandas", len(grids), t_grids, ""),

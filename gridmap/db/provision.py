@@ -19,6 +19,9 @@ import os
 import shutil
 import subprocess
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -248,6 +251,27 @@ def drop_database(server_conninfo: str, dbname: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
         )
+
+
+@contextmanager
+def scratch_database(
+    server_conninfo: str, prefix: str = "gridmap_scratch", migrated: bool = True
+) -> Iterator[str]:
+    """A fresh database (PostGIS, and migrated unless ``migrated=False``) dropped afterwards.
+
+    Yields its conninfo. For benchmarks and tools that must not touch a real database.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    create_database(server_conninfo, name)
+    try:
+        conninfo = make_conninfo(server_conninfo, dbname=name)
+        ensure_extensions(conninfo)
+        if migrated:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                migrate(conn)
+        yield conninfo
+    finally:
+        drop_database(server_conninfo, name)
 
 
 def ensure_extensions(conninfo: str, install: bool = True) -> None:
