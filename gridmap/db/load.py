@@ -283,6 +283,9 @@ def _load_grids(conn: psycopg.Connection[Any], report: LoadReport, source: str) 
         FROM stage_grids
         """
     )
+    conn.execute("CREATE INDEX ON stage_grid_rows (code)")
+    conn.execute("CREATE INDEX ON stage_grid_rows (community_code)")
+    conn.execute("ANALYZE stage_grid_rows")
     reused = conn.execute(
         "SELECT s.code FROM stage_grid_rows s JOIN grid_code c ON c.code = s.code "
         "WHERE c.retired_in IS NOT NULL ORDER BY s.code LIMIT 20"
@@ -307,8 +310,8 @@ def _load_grids(conn: psycopg.Connection[Any], report: LoadReport, source: str) 
         """
         SELECT count(*) FROM grid g
         WHERE g.generation_high IS NULL
-          AND g.community_code IN (SELECT DISTINCT community_code FROM stage_grid_rows)
-          AND g.code NOT IN (SELECT code FROM stage_grid_rows)
+          AND g.community_code IN (SELECT community_code FROM stage_grid_rows)
+          AND NOT EXISTS (SELECT 1 FROM stage_grid_rows s WHERE s.code = g.code)
         """
     ).fetchone()
     n_changed = int(changed[0]) if changed else 0
@@ -336,24 +339,30 @@ def _load_grids(conn: psycopg.Connection[Any], report: LoadReport, source: str) 
     )
     closed = conn.execute(
         """
-        UPDATE grid g SET generation_high = %(g)s - 1
-        WHERE g.generation_high IS NULL AND (
-            g.code IN (
-                SELECT s.code FROM stage_grid_rows s
-                WHERE (g.name, g.community_code, g.kind)
-                      IS DISTINCT FROM (s.name, s.community_code, s.kind)
+        WITH changed AS (
+            SELECT g.id FROM grid g JOIN stage_grid_rows s ON s.code = g.code
+            WHERE g.generation_high IS NULL
+              AND ((g.name, g.community_code, g.kind)
+                   IS DISTINCT FROM (s.name, s.community_code, s.kind)
                    OR NOT ST_Equals(g.boundary, s.boundary))
-            OR (g.community_code IN (SELECT DISTINCT community_code FROM stage_grid_rows)
-                AND g.code NOT IN (SELECT code FROM stage_grid_rows)))
+        ), gone AS (
+            SELECT g.id FROM grid g
+            WHERE g.generation_high IS NULL
+              AND g.community_code IN (SELECT community_code FROM stage_grid_rows)
+              AND NOT EXISTS (SELECT 1 FROM stage_grid_rows s WHERE s.code = g.code)
+        )
+        UPDATE grid g SET generation_high = %(g)s - 1
+        WHERE g.id IN (SELECT id FROM changed UNION ALL SELECT id FROM gone)
         RETURNING g.code
         """,
         {"g": gen},
     ).fetchall()
     conn.execute(
         """
-        UPDATE grid_code SET retired_in = %(g)s
-        WHERE community_code IN (SELECT DISTINCT community_code FROM stage_grid_rows)
-          AND code NOT IN (SELECT code FROM stage_grid_rows) AND retired_in IS NULL
+        UPDATE grid_code c SET retired_in = %(g)s
+        WHERE c.community_code IN (SELECT community_code FROM stage_grid_rows)
+          AND NOT EXISTS (SELECT 1 FROM stage_grid_rows s WHERE s.code = c.code)
+          AND c.retired_in IS NULL
         """,
         {"g": gen},
     )
