@@ -436,6 +436,12 @@ def explain(code: str, names: Mapping[str, str] | None = None) -> list[Explained
     ['province 22', 'city 01', 'county 02', 'township 005 (街道)', 'village 004 (社区)', 'grid 001']
     """
     names = names or {}
+    if not isinstance(code, str) or len(code) not in (12, 15):
+        raise InvalidCode(
+            str(code),
+            "format",
+            f"must be a 12-digit division code or a 15-digit grid code, got {code!r}",
+        )
     if len(code) == 15:
         grid: GridCode | None = parse_grid_code(code)
         div = parse_division_code(code[:12])

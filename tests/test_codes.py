@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from gridmap.codes import (
     compose_division_code,
     compose_grid_code,
+    explain,
     explain_text,
     next_serials,
     parent_code,
@@ -159,3 +160,9 @@ def test_explain_names_places_when_known() -> None:
     assert (
         explain_text("220102005004001", names) == "吉林省 长春市 南关区 长通街道 龙兴社区, grid 001"
     )
+
+
+@pytest.mark.parametrize("code", ["2201020050040011", "22010200500", ""])
+def test_explain_names_both_accepted_lengths(code: str) -> None:
+    with pytest.raises(InvalidCode, match="12-digit division code or a 15-digit grid code"):
+        explain(code)
