@@ -1,0 +1,135 @@
+"""``gridmap sample``, ``import`` and ``export``: data in and out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gridmap.cli.common import LOG, DbUrl, app, database_url, err, out, progress_bar
+
+
+@app.command("sample")
+def sample(
+    out_path: Annotated[
+        str, typer.Option("--out", help="Where to write it: a .gpkg file or a folder.")
+    ] = "out/sample.gpkg",
+    scale: Annotated[
+        str,
+        typer.Option(help="community, street (the demo region), district, city or province."),
+    ] = "street",
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 0,
+    load: Annotated[
+        bool, typer.Option("--load", help="Also import it into the database (as `gridmap import`).")
+    ] = False,
+    url: DbUrl = None,
+) -> None:
+    """Generate the sample region on the real Jilin frame, in the interchange format."""
+    import time
+
+    from geodata.sample import SCALES, write_sample
+    from gridmap.errors import InvalidInput
+
+    if scale not in SCALES:
+        raise InvalidInput(f"unknown sample scale {scale!r}: expected one of {list(SCALES)}")
+    t0 = time.perf_counter()
+    with err.status(f"generating the {scale} sample"):
+        counts = write_sample(out_path, scale=scale, seed=seed)
+    summary = ", ".join(f"{k} {v:,}" for k, v in counts.items() if v)
+    out.print(f"wrote {out_path} in {time.perf_counter() - t0:.1f}s: {summary}")
+    if load:
+        import_(out_path, url=url)
+
+
+@app.command("import")
+def import_(
+    path: Annotated[
+        str, typer.Argument(help="A GeoPackage, or a folder of <layer>.geojson/.csv/.shp files.")
+    ],
+    url: DbUrl = None,
+    source_crs: Annotated[
+        str | None,
+        typer.Option(
+            help="CRS of coordinates when the file declares none or is wrong: "
+            "EPSG:NNNN, or GCJ02 for Amap/Tencent coordinates."
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Attribute encoding of Shapefiles (e.g. GBK).")
+    ] = None,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Repair invalid geometries (reported).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate only; write nothing.")
+    ] = False,
+) -> None:
+    """Validate a file in the interchange format and import it, all or nothing."""
+    from gridmap.db import connect
+    from gridmap.db.load import known_division_codes, load_interchange
+    from gridmap.io import read_interchange
+    from gridmap.io.validate import validate_or_raise
+
+    data = read_interchange(path, source_crs=source_crs, encoding=encoding)
+    target = database_url(url)
+    with connect(target) as conn:
+        known = known_division_codes(conn)
+        notes = validate_or_raise(data, fix=fix, known_codes=known)
+        for note in notes:
+            LOG.warning("%s", note)
+        counts = ", ".join(f"{k} {v:,}" for k, v in data.counts().items() if v)
+        if dry_run:
+            out.print(f"valid: {counts}; nothing written (--dry-run)")
+            return
+        bar, update = progress_bar()
+        with bar:
+            report = load_interchange(conn, data, source=f"import {path}", progress=update)
+    out.print(f"imported {counts}")
+    out.print(report.summary())
+
+
+@app.command("export")
+def export(
+    path: Annotated[str, typer.Argument(help="Output .gpkg file, or a folder.")],
+    url: DbUrl = None,
+    layers: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated layers (default: all): divisions, legacy_grids, "
+            "grids, crosswalk, buildings, units, people, assignments."
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="interchange (gpkg or folder), geojson or shapefile.")
+    ] = "interchange",
+    within: Annotated[str | None, typer.Option(help="Only this division (code).")] = None,
+    generation: Annotated[
+        int | None, typer.Option(help="Grid generation (default: current).")
+    ] = None,
+) -> None:
+    """Write the database back out in the interchange format, or as GeoJSON/Shapefile for QGIS."""
+    from gridmap.db import connect
+    from gridmap.db.dump import dump_interchange
+    from gridmap.io import export_qgis, write_interchange
+
+    wanted = [x.strip() for x in layers.split(",")] if layers else None
+    with connect(database_url(url)) as conn:
+        data, extra = dump_interchange(conn, layers=wanted, within=within, generation=generation)
+    if fmt == "interchange":
+        written = write_interchange(data, path)
+        if extra is not None:
+            from gridmap.io.interchange import write_layer
+
+            if written.suffix.lower() == ".gpkg":
+                write_layer(written, "crosswalk", extra)
+            else:
+                extra.to_csv(written / "crosswalk.csv", index=False, encoding="utf-8-sig")
+    elif fmt in ("geojson", "shapefile"):
+        files = export_qgis(data, path, fmt=fmt)  # type: ignore[arg-type]
+        out.print(f"wrote {len(files)} file(s) into {path}")
+        return
+    else:
+        raise typer.BadParameter(
+            f"{fmt!r}: expected interchange, geojson or shapefile", param_hint="--format"
+        )
+    out.print(f"wrote {written}")

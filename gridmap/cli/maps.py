@@ -1,0 +1,87 @@
+"""``gridmap map`` and ``gridmap assets``: offline maps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gridmap.cli.common import DbUrl, app, database_url, out
+
+assets_app = typer.Typer(
+    help="Offline map assets (Leaflet, fetched with npm).", no_args_is_help=True
+)
+app.add_typer(assets_app, name="assets")
+
+
+@assets_app.command("install")
+def assets_install(
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", envvar="GRIDMAP_ASSETS_DIR", help="Assets folder (default: cache)."),
+    ] = None,
+    tarball: Annotated[
+        Path | None,
+        typer.Option("--from", help="Use this tarball from `npm pack leaflet@1.9.4` instead."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Fetch again even if installed.")] = False,
+) -> None:
+    """Fetch Leaflet with npm into the assets folder, for maps that draw offline."""
+    from gridmap.assets import install_leaflet
+
+    out.print(f"Leaflet installed in {install_leaflet(directory, tarball=tarball, force=force)}")
+
+
+@app.command("map")
+def map_command(
+    url: DbUrl = None,
+    within: Annotated[
+        str | None, typer.Option("--within", help="12-digit division code to map.")
+    ] = None,
+    grid: Annotated[
+        str | None, typer.Option("--grid", help="15-digit grid code: that grid's zone map.")
+    ] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="HTML file to write.")] = None,
+    tiles_url: Annotated[
+        str | None,
+        typer.Option("--tiles-url", envvar="GRIDMAP_TILES_URL", help="Tile URL with {z}/{x}/{y}."),
+    ] = None,
+    low: Annotated[int, typer.Option("--min-households", help="Target range low.")] = 300,
+    high: Annotated[int, typer.Option("--max-households", help="Target range high.")] = 500,
+    show_phones: Annotated[
+        bool, typer.Option("--show-phones", help="Show full phone numbers (masked by default).")
+    ] = False,
+) -> None:
+    """Write a self-contained HTML map: the coverage map, or with --grid a zone map."""
+    from gridmap import maps
+    from gridmap.assets import default_assets_dir, load_leaflet
+    from gridmap.db import connect, mapdata
+
+    if grid and within:
+        raise typer.BadParameter("give --within or --grid, not both")
+    assets = load_leaflet(default_assets_dir())
+    with connect(database_url(url), autocommit=True) as conn:
+        if grid:
+            zone = mapdata.zone_data(conn, grid)
+            m = maps.zone_map(
+                zone.grid,
+                zone.buildings,
+                zone.chiefs,
+                zone.neighbours,
+                show_phones=show_phones,
+                tiles_url=tiles_url,
+                assets=assets,
+            )
+        else:
+            cov = mapdata.coverage_data(conn, within)
+            m = maps.coverage_map(
+                cov.grids,
+                cov.communities,
+                cov.legacy,
+                target=(low, high),
+                tiles_url=tiles_url,
+                assets=assets,
+            )
+    target = out_file or Path(f"zone-{grid}.html" if grid else f"coverage-{within or 'all'}.html")
+    out.print(f"wrote {maps.save_html(m, target)}")

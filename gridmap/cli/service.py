@@ -1,0 +1,110 @@
+"""``gridmap serve`` and ``gridmap resolve``: the API and bulk resolution."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gridmap.cli.common import DbUrl, app, database_url, err
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    url: DbUrl = None,
+) -> None:
+    """Serve the HTTP API (resolve, grids, divisions, buildings; docs at /docs)."""
+    import os
+
+    import uvicorn
+
+    from api.settings import Settings
+
+    # the workers build their app from GRIDMAP_* variables: pass the provisioned URL on
+    os.environ["GRIDMAP_DATABASE_URL"] = database_url(url or Settings().database_url)
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+@app.command("resolve")
+def resolve_file(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A UTF-8 CSV file.")],
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Output CSV (default: standard output).")
+    ] = None,
+    address_column: Annotated[
+        str, typer.Option(help="Column of addresses; without it, rows are points.")
+    ] = "address",
+    lon_column: Annotated[str, typer.Option(help="Column of longitudes or eastings.")] = "lon",
+    lat_column: Annotated[str, typer.Option(help="Column of latitudes or northings.")] = "lat",
+    crs: Annotated[
+        str, typer.Option(help="CRS of the points: EPSG:NNNN or GCJ02 (a 'crs' column wins).")
+    ] = "EPSG:4490",
+    id_column: Annotated[str, typer.Option(help="Column of row ids.")] = "id",
+    show_phones: Annotated[bool, typer.Option(help="Write chiefs' phones unmasked.")] = False,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Rows per round trip.")] = 2000,
+    url: DbUrl = None,
+) -> None:
+    """Resolve every row of a CSV (addresses or points) to grid, chiefs and match level."""
+    import io
+
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from gridmap.batch import resolve_csv
+    from gridmap.db import connect, lookup
+
+    class Counting(io.RawIOBase):
+        def __init__(self, raw: io.BufferedReader) -> None:
+            self.raw, self.read_bytes = raw, 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buf: Any) -> int:
+            n = self.raw.readinto(buf)
+            self.read_bytes += n or 0
+            return n
+
+    target = database_url(url)
+    size = path.stat().st_size
+    with (
+        path.open("rb") as raw,
+        connect(target, autocommit=True) as conn,
+        Progress(
+            TextColumn("resolving"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar,
+    ):
+        lookup.tune(conn)
+        counting = Counting(raw)
+        source = io.TextIOWrapper(io.BufferedReader(counting), encoding="utf-8-sig", newline="")
+        task = bar.add_task("resolve", total=size)
+        sink = out_path.open("w", encoding="utf-8", newline="") if out_path else sys.stdout
+        try:
+            counts = resolve_csv(
+                conn,
+                source,
+                sink,
+                id_column=id_column,
+                address_column=address_column,
+                lon_column=lon_column,
+                lat_column=lat_column,
+                crs=crs,
+                authorised=show_phones,
+                chunk_size=chunk_size,
+                on_chunk=lambda _: bar.update(task, completed=counting.read_bytes),
+            )
+        finally:
+            if out_path:
+                sink.close()
+        bar.update(task, completed=size)
+    err.print(", ".join(f"{k} {v:,}" for k, v in counts.items()), highlight=False)
