@@ -34,9 +34,14 @@ from gridmap.errors import GridmapError, InvalidInput
 
 LOG = logging.getLogger(__name__)
 
-Load = Literal["under", "in", "over"]
+Load = Literal["empty", "under", "in", "over"]
 HOUSEHOLD_TARGET: tuple[int, int] = (300, 500)
-LOAD_COLOURS: dict[Load, str] = {"under": "#6baed6", "in": "#41ab5d", "over": "#ef3b2c"}
+LOAD_COLOURS: dict[Load, str] = {
+    "empty": "#d9d9d9",
+    "under": "#6baed6",
+    "in": "#41ab5d",
+    "over": "#ef3b2c",
+}
 LEGACY_LAYER_NAMES = {"party": "党建网格", "governance": "综治网格", "civil": "民政网格"}
 LEGACY_COLOURS = {"party": "#d7301f", "governance": "#6a51a3", "civil": "#238b45"}
 AUTO_LABEL_LIMIT = 200
@@ -75,10 +80,15 @@ def mask_phone(phone: str | None) -> str:
 def household_load(households: float, target: tuple[int, int] = HOUSEHOLD_TARGET) -> Load:
     """Whether a grid's households are under, in or over the target range (inclusive).
 
-    >>> [household_load(n) for n in (120, 300, 500, 501)]
-    ['under', 'in', 'in', 'over']
+    A grid with no households recorded is ``empty``: a planner reads it as missing data or
+    open land, not as a grid to merge.
+
+    >>> [household_load(n) for n in (0, 120, 300, 500, 501)]
+    ['empty', 'under', 'in', 'in', 'over']
     """
     low, high = target
+    if households <= 0:
+        return "empty"
     if households < low:
         return "under"
     return "in" if households <= high else "over"
@@ -417,6 +427,7 @@ def coverage_map(
 
     counts = {k: loads.count(k) for k in LOAD_COLOURS}
     rows = {
+        "empty": "无住户数据（0 户）",
         "under": f"偏少（少于 {low} 户）",
         "in": f"适中（{low}–{high} 户）",
         "over": f"偏多（多于 {high} 户）",
