@@ -135,3 +135,28 @@ def test_grids_made_invalid_by_reprojection_are_repaired_before_writing() -> Non
     assert out.geometry.is_valid.all()
     assert out.geometry.iloc[1].equals(frame.geometry.iloc[1])
     assert abs(out.geometry.iloc[0].area - frame.geometry.iloc[0].area) < 1e-9
+
+
+def test_export_writes_the_merged_grids_and_their_crosswalk(db_url: str, tmp_path: Path) -> None:
+    with psycopg.connect(db_url) as conn:
+        load_interchange(conn, region_with_legacy_layers())
+    assert run_merge(db_url, "--households", "30-400").returncode == 0
+    out = tmp_path / "unified.gpkg"
+    res = subprocess.run(
+        [sys.executable, "-m", "gridmap", "export", str(out), "--layers", "grids,crosswalk"],
+        env={**os.environ, "GRIDMAP_DATABASE_URL": db_url},
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    grids = gpd.read_file(out, layer="grids")
+    assert {"code", "name", "community_code", "kind", "households"} <= set(grids.columns)
+    assert grids["households"].sum() == 72 + 36 + 240
+    crosswalk = gpd.read_file(out, layer="crosswalk")
+    assert {"layer", "source_code", "grid_code", "area_share", "household_share"} <= set(
+        crosswalk.columns
+    )
+    assert set(crosswalk["grid_code"]) <= set(grids["code"])
+    shares = crosswalk.groupby(["layer", "source_code"])["area_share"].sum()
+    assert len(shares) == 12
+    assert ((shares > 0.9) & (shares <= 1 + 1e-6)).all()
