@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gridmap.cli.common import DbUrl, app, database_url, err, out
+from gridmap.cli.common import DbUrl, app, database_url, out, progress_bar
 
 
 @app.command("merge")
@@ -60,8 +60,15 @@ def merge(
     with connect(database_url(url)) as conn:
         inputs = read_merge_inputs(conn, division)
         options = MergeOptions(**{**options.__dict__, "used_serials": inputs.used_serials})
-        with err.status(f"merging {len(inputs.communities)} communities"):
-            result = merge_layers(inputs.communities, inputs.legacy, inputs.buildings, options)
+        bar, update = progress_bar()
+        with bar:
+            result = merge_layers(
+                inputs.communities,
+                inputs.legacy,
+                inputs.buildings,
+                options,
+                progress=lambda done, total: update("communities", done, total),
+            )
         if not dry_run:
             written = write_merge_result(
                 conn, result.grids, result.crosswalk, inputs, source=f"merge {division or 'all'}"

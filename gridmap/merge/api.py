@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import geopandas as gpd
@@ -19,6 +19,8 @@ from gridmap.merge.community import CommunityPart, CommunityTask, merge_communit
 from gridmap.merge.model import LAYERS, MEASURE_CRS, STORE_CRS, MergeOptions, MergeResult
 
 LOG = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
 
 KIND_OF_VILLAGE = {"community": "urban", "village": "rural", "special": "special"}
 
@@ -43,8 +45,11 @@ def merge_layers(
     legacy: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame,
     options: MergeOptions | None = None,
+    progress: Progress | None = None,
 ) -> MergeResult:
     """Merge the party, governance and civil grid layers into one grid set per community.
+
+    ``progress(done, total)`` is called as each community is merged.
 
     Returns the unified grids (a gap- and overlap-free coverage of every community, each
     building inside exactly one grid, footprints never cut), the building assignment, the
@@ -154,7 +159,7 @@ def merge_layers(
     LOG.info(
         "merging %d communities, %d legacy grids, %d buildings", len(tasks), len(leg), len(bld)
     )
-    parts = _run(tasks, opt.workers)
+    parts = _run(tasks, opt.workers, progress)
     return assemble(
         parts,
         comm,
@@ -171,13 +176,25 @@ def merge_layers(
     )
 
 
-def _run(tasks: list[CommunityTask], workers: int) -> list[CommunityPart]:
-    if workers <= 1 or len(tasks) < 2:
-        return [merge_community_arrays(t) for t in tasks]
+def _run(
+    tasks: list[CommunityTask], workers: int, progress: Progress | None = None
+) -> list[CommunityPart]:
+    n = len(tasks)
+    if workers <= 1 or n < 2:
+        parts = []
+        for i, task in enumerate(tasks):
+            parts.append(merge_community_arrays(task))
+            if progress:
+                progress(i + 1, n)
+        return parts
     with multiprocessing.get_context().Pool(workers) as pool:
-        return pool.map(
-            merge_community_arrays, tasks, chunksize=max(1, len(tasks) // (workers * 8))
-        )
+        results = pool.imap(merge_community_arrays, tasks, chunksize=max(1, n // (workers * 8)))
+        parts = []
+        for i, part in enumerate(results):
+            parts.append(part)
+            if progress:
+                progress(i + 1, n)
+        return parts
 
 
 def merge_community(
