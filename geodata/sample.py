@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -149,9 +149,15 @@ def _batch(parts: list[dict[str, pd.DataFrame]], divs: gpd.GeoDataFrame | None) 
 
 
 def iter_sample(
-    scale: Scale = "street", seed: int = 0, batch_buildings: int = 100_000
+    scale: Scale = "street",
+    seed: int = 0,
+    batch_buildings: int = 100_000,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[Interchange]:
-    """The sample in batches: the first carries all divisions, the rest only contents."""
+    """The sample in batches: the first carries all divisions, the rest only contents.
+
+    ``progress(done, total)`` is called as each community is generated.
+    """
     counties, fill, synthetic = _plan(scale)
     t0 = time.perf_counter()
     shapes = partition(counties, seed, synthetic)
@@ -181,6 +187,8 @@ def iter_sample(
             LOG.warning("community %s: %s; retrying on a snapped boundary", code, exc)
             comm.polygon_ll = shapely.make_valid(shapely.set_precision(geom, 1e-8))
             part = generate_community(comm, seed)
+        if progress:
+            progress(n + 1, len(fill))
         parts.append(part)
         pending += len(part["buildings"])
         if pending >= batch_buildings:
@@ -210,7 +218,11 @@ def generate_sample(scale: Scale = "street", seed: int = 0) -> Interchange:
 
 
 def write_sample(
-    path: str | Path, scale: Scale = "street", seed: int = 0, batch_buildings: int = 100_000
+    path: str | Path,
+    scale: Scale = "street",
+    seed: int = 0,
+    batch_buildings: int = 100_000,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
     """Generate and write the sample, streaming batches; returns rows per layer.
 
@@ -221,13 +233,13 @@ def write_sample(
     p = Path(path)
     counts: dict[str, int] = {}
     if p.suffix.lower() != ".gpkg":
-        data = generate_sample(scale, seed)
+        data = next(iter_sample(scale, seed, batch_buildings=10**12, progress=progress))
         write_interchange(data, p)
         return data.counts()
     p.parent.mkdir(parents=True, exist_ok=True)
     p.unlink(missing_ok=True)
     started: set[str] = set()
-    for batch in iter_sample(scale, seed, batch_buildings):
+    for batch in iter_sample(scale, seed, batch_buildings, progress):
         for name, frame in batch.layers().items():
             if not len(frame):
                 continue

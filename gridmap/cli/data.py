@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gridmap.cli.common import LOG, DbUrl, app, database_url, err, out, progress_bar
+from gridmap.cli.common import LOG, DbUrl, app, database_url, out, progress_bar
 
 
 @app.command("sample")
@@ -33,8 +33,14 @@ def sample(
     if scale not in SCALES:
         raise InvalidInput(f"unknown sample scale {scale!r}: expected one of {list(SCALES)}")
     t0 = time.perf_counter()
-    with err.status(f"generating the {scale} sample"):
-        counts = write_sample(out_path, scale=scale, seed=seed)
+    bar, update = progress_bar()
+    with bar:
+        counts = write_sample(
+            out_path,
+            scale=scale,
+            seed=seed,
+            progress=lambda done, total: update("communities", done, total),
+        )
     summary = ", ".join(f"{k} {v:,}" for k, v in counts.items() if v)
     out.print(f"wrote {out_path} in {time.perf_counter() - t0:.1f}s: {summary}")
     if load:
