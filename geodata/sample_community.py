@@ -31,6 +31,7 @@ from geodata.sample_names import (
     phone_numbers,
 )
 from gridmap.codes import compose_grid_code, reading_order
+from gridmap.geometry import polygonal
 
 LOT_W, LOT_H, ROAD = 85.0, 140.0, 10.0
 TODAY = dt.date(2025, 6, 30)
@@ -87,14 +88,14 @@ def _voronoi_dissolve(
     # nearly collinear seeds (houses along a lane) can give slightly invalid cells
     bad = ~shapely.is_valid(cells) | (shapely.get_type_id(cells) != 3)
     if bad.any():
-        cells[bad] = [_polygonal(g) for g in shapely.make_valid(cells[bad])]
+        cells[bad] = [polygonal(g) for g in shapely.make_valid(cells[bad])]
     if len(cells) != len(points):
         raise shapely.errors.GEOSException("Voronoi lost cells of coincident points")
     try:
         clipped = shapely.intersection(cells, poly)
     except shapely.errors.GEOSException:
         clipped = shapely.intersection(cells, poly, grid_size=0.001)  # snap-rounding overlay
-    clipped = np.array([_polygonal(g) for g in shapely.make_valid(clipped)], dtype=object)
+    clipped = np.array([polygonal(g) for g in shapely.make_valid(clipped)], dtype=object)
     keep = ~shapely.is_empty(clipped)
     cleaned = clean_coverage(clipped[keep], 0.001)
     lab = np.asarray(labels)[keep]
@@ -104,13 +105,6 @@ def _voronoi_dissolve(
         if parts:
             out[k] = dissolve(parts)
     return out
-
-
-def _polygonal(g: shapely.Geometry) -> shapely.Geometry:
-    if g.geom_type in ("Polygon", "MultiPolygon"):
-        return g
-    polys = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(polys) if polys else shapely.Polygon()
 
 
 def _date(rng: np.random.Generator, start: int, end: int) -> dt.date:
@@ -179,7 +173,7 @@ class Community:
 def generate_community(c: Community, seed: int) -> dict[str, pd.DataFrame]:
     """Column frames (geometry in EPSG:4490 as a ``geometry`` object column) per layer."""
     rng = np.random.default_rng([seed, int(c.code)])
-    poly = _polygonal(shapely.make_valid(to_metric(np.array([c.polygon_ll]), c.crs)[0]))
+    poly = polygonal(shapely.make_valid(to_metric(np.array([c.polygon_ll]), c.crs)[0]))
     acc = _Acc()
     roster = _Roster(c.code, rng, acc)
     if c.urban:
@@ -497,7 +491,7 @@ def _halves(cells: dict[int, shapely.Geometry]) -> dict[int, shapely.Geometry]:
                 shapely.box(minx - 1, miny - 1, maxx + 1, c.y),
             )
         for n, half in enumerate((a, b)):
-            piece = _polygonal(shapely.intersection(g, half))
+            piece = polygonal(shapely.intersection(g, half))
             if not piece.is_empty:
                 out[2 * k + n] = piece
     return out
@@ -540,10 +534,10 @@ def _legacy(
     angle = rng.uniform(-0.4, 0.4)
     step = 2 if len(grids) > 3 else 1
     for n, start in enumerate(range(0, len(grids), step), start=1):
-        merged = _polygonal(shapely.union_all(grids[start : start + step]).buffer(0))
+        merged = polygonal(shapely.union_all(grids[start : start + step]).buffer(0))
         shape = affinity.rotate(_shift(merged, rng), angle, origin=centre)
         if rng.random() < 0.15:
-            shape = _polygonal(shape.buffer(-15.0))
+            shape = polygonal(shape.buffer(-15.0))
         if shape.is_empty:
             continue
         text = f"{c.name}第{chinese_number(n)}网格"

@@ -25,6 +25,7 @@ from pyproj import CRS
 
 from geodata.reference import DISTRICTS_WGS84, ReferenceDivision, divisions
 from gridmap.crs import STORAGE, gcj02_to_wgs84, transformer
+from gridmap.geometry import polygonal
 
 LOG = logging.getLogger(__name__)
 
@@ -250,7 +251,7 @@ def partition(county_codes: list[str], seed: int, synthetic: bool) -> DivisionSh
         idx = [i for i, m in enumerate(metric_of) if m == crs]
         ll[idx] = to_storage(np.array([leaves[i][1] for i in idx], dtype=object), crs)
     ll = shapely.make_valid(ll)
-    ll = np.array([_polygonal(g) for g in ll], dtype=object)
+    ll = np.array([polygonal(g) for g in ll], dtype=object)
     cleaned = clean_coverage(ll, 1e-8)
     by_town: dict[str, list[shapely.Geometry]] = {}
     for code, g in zip(codes, cleaned, strict=True):
@@ -288,7 +289,7 @@ def clean_coverage(geoms: np.ndarray, grid_size: float) -> np.ndarray:
     for size in (grid_size, grid_size * 10):
         try:
             snapped = shapely.make_valid(shapely.set_precision(geoms, size))
-            snapped = np.array([_polygonal(g) for g in snapped], dtype=object)
+            snapped = np.array([polygonal(g) for g in snapped], dtype=object)
             return np.asarray(shapely.coverage_clean(snapped))
         except shapely.errors.GEOSException:
             continue
@@ -308,10 +309,3 @@ def clean_coverage(geoms: np.ndarray, grid_size: float) -> np.ndarray:
         mine = faces[owner == k]
         out[k] = dissolve(list(mine)) if len(mine) else shapely.Polygon()
     return out
-
-
-def _polygonal(g: shapely.Geometry) -> shapely.Geometry:
-    if g.geom_type in ("Polygon", "MultiPolygon"):
-        return g
-    polys = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(polys) if polys else shapely.Polygon()

@@ -16,6 +16,7 @@ from gridmap.codes import code_prefix, parse_division_code
 from gridmap.db.dump import fetch_frame
 from gridmap.db.load import LoadReport, load_interchange
 from gridmap.errors import InvalidInput, UnknownDivision
+from gridmap.geometry import polygonal
 from gridmap.lineage import Lineage, inherit_codes
 
 LOG = logging.getLogger(__name__)
@@ -112,12 +113,7 @@ def storage_valid(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     bad = ~shapely.is_valid(geoms)
     if not bad.any():
         return grids.to_crs("EPSG:4490")
-    fixed = shapely.make_valid(geoms[bad])
-    polys = []
-    for g in fixed:
-        parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
-        polys.append(shapely.union_all(parts) if parts else g)
-    geoms[bad] = polys
+    geoms[bad] = [polygonal(g, fallback=g) for g in shapely.make_valid(geoms[bad])]
     LOG.warning(
         "repaired %d grid geometr%s made invalid by reprojection: %s",
         int(bad.sum()),

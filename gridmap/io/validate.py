@@ -29,6 +29,7 @@ import shapely
 
 from gridmap.codes import parent_code, parse_division_code, parse_grid_code
 from gridmap.errors import ImportValidationError, InvalidCode
+from gridmap.geometry import POLYGON_TYPE_IDS, polygonal
 from gridmap.io.interchange import Interchange
 from gridmap.io.schema import DIVISION_LEVELS, GRID_KINDS, LAYERS, LEGACY_LAYERS, ROLES
 
@@ -244,13 +245,8 @@ def _check_geometry(data: Interchange, fix: bool) -> list[Problem]:
 
 def _repair(geom: shapely.Geometry) -> shapely.Geometry:
     fixed = shapely.make_valid(geom)
-    if isinstance(geom, shapely.Polygon | shapely.MultiPolygon) and fixed.geom_type not in (
-        "Polygon",
-        "MultiPolygon",
-    ):
-        parts = shapely.get_parts(fixed)
-        polys = [p for p in parts if p.geom_type in ("Polygon", "MultiPolygon")]
-        fixed = shapely.union_all(polys) if polys else fixed
+    if shapely.get_type_id(geom) in POLYGON_TYPE_IDS:
+        return polygonal(fixed, fallback=fixed)
     return fixed
 
 
