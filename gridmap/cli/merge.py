@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated
@@ -59,7 +60,7 @@ def merge(
     ).validate()
     with connect(database_url(url)) as conn:
         inputs = read_merge_inputs(conn, division)
-        options = MergeOptions(**{**options.__dict__, "used_serials": inputs.used_serials})
+        options = dataclasses.replace(options, used_serials=inputs.used_serials)
         bar, update = progress_bar()
         with bar:
             result = merge_layers(

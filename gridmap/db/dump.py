@@ -45,11 +45,17 @@ def fetch_frame(
     return result
 
 
-def _scope(within: str | None) -> str:
-    """A LIKE pattern on codes for the division ``within`` (all codes when None)."""
+def division_scope(conn: psycopg.Connection[Any], within: str | None) -> str:
+    """A LIKE pattern on codes for the division ``within`` (every code when None).
+
+    Raises :class:`InvalidCode` for a malformed code and :class:`UnknownDivision` for one the
+    database does not hold.
+    """
     if within is None:
         return "%"
     parse_division_code(within)
+    if not conn.execute("SELECT 1 FROM division WHERE code = %s", (within,)).fetchone():
+        raise UnknownDivision(within)
     return code_prefix(within) + "%"
 
 
@@ -71,11 +77,7 @@ def dump_interchange(
         raise InvalidInput(
             f"unknown layer(s) {unknown!r}: expected some of {list(ALL_LAYERS)!r}", value=unknown
         )
-    if within is not None:
-        found = conn.execute("SELECT 1 FROM division WHERE code = %s", (within,)).fetchone()
-        if not found:
-            raise UnknownDivision(within)
-    like = _scope(within)
+    like = division_scope(conn, within)
     gen_row = conn.execute(
         "SELECT coalesce(%(g)s, (SELECT id FROM current_generation))", {"g": generation}
     ).fetchone()

@@ -65,7 +65,7 @@ def _text(values: Iterable[Any]) -> list[str | None]:
     return out
 
 
-def _ewkb(geoms: Any, multi: bool) -> list[str | None]:
+def _ewkb(geoms: Any) -> list[str | None]:
     arr = np.asarray(geoms, dtype=object)
     if len(arr) == 0:
         return []
@@ -119,7 +119,7 @@ def _stage(
     for col in columns:
         data.append(_text(frame[col]) if col in frame.columns else [None] * len(frame))
     if geometry:
-        data.append(_ewkb(frame.geometry.values, multi=True))
+        data.append(_ewkb(frame.geometry.values))
     data.append([str(i) for i in range(len(frame))])
     rows = zip(*data, strict=True) if data else iter(())
     _copy(conn, f"stage_{name}", [*cols, "rownum"], rows, len(frame), progress, name)

@@ -12,10 +12,9 @@ import pandas as pd
 import psycopg
 import shapely
 
-from gridmap.codes import code_prefix, parse_division_code
-from gridmap.db.dump import fetch_frame
+from gridmap.db.dump import division_scope, fetch_frame
 from gridmap.db.load import LoadReport, load_interchange
-from gridmap.errors import InvalidInput, UnknownDivision
+from gridmap.errors import InvalidInput
 from gridmap.geometry import polygonal
 from gridmap.lineage import Lineage, inherit_codes
 
@@ -37,12 +36,7 @@ def read_merge_inputs(conn: psycopg.Connection[Any], within: str | None = None) 
     ``within`` is any division code (a community, street, county, city or the province);
     None means the whole database.
     """
-    if within is not None:
-        parse_division_code(within)
-        if not conn.execute("SELECT 1 FROM division WHERE code = %s", (within,)).fetchone():
-            raise UnknownDivision(within)
-    like = code_prefix(within) + "%" if within else "%"
-    p = {"like": like}
+    p = {"like": division_scope(conn, within)}
     communities = fetch_frame(
         conn,
         "SELECT code, name, ST_AsBinary(boundary) AS geom FROM division "
@@ -109,10 +103,11 @@ def storage_valid(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     ``make_valid`` (keeping the polygonal part) and named in the log, so that the database's
     validity check never rejects a whole merge for a rounding artefact.
     """
-    geoms = np.asarray(grids.to_crs("EPSG:4490").geometry.values, dtype=object)
+    stored = grids.to_crs("EPSG:4490")
+    geoms = np.asarray(stored.geometry.values, dtype=object)
     bad = ~shapely.is_valid(geoms)
     if not bad.any():
-        return grids.to_crs("EPSG:4490")
+        return stored
     geoms[bad] = [polygonal(g, fallback=g) for g in shapely.make_valid(geoms[bad])]
     LOG.warning(
         "repaired %d grid geometr%s made invalid by reprojection: %s",
@@ -120,9 +115,7 @@ def storage_valid(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         "y" if bad.sum() == 1 else "ies",
         ", ".join(map(str, grids["code"].to_numpy()[bad][:10])),
     )
-    out = grids.to_crs("EPSG:4490").copy()
-    out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs="EPSG:4490"))
-    return out
+    return stored.set_geometry(gpd.GeoSeries(geoms, index=stored.index, crs="EPSG:4490"))
 
 
 @dataclass
