@@ -1,8 +1,8 @@
 """The HTTP API: ``create_app(settings)`` builds a FastAPI app over the gridmap library.
 
-Routes are thin: they parse parameters and call :mod:`gridmap.resolve`, :mod:`gridmap.places`
-or :mod:`gridmap.batch`; errors become problem+json in :mod:`api.errors`. A psycopg
-connection pool is opened in the lifespan; the address gazetteer is loaded once there.
+Routes are thin: they parse parameters and call the app's :class:`gridmap.service.Gridmap`;
+errors become problem+json in :mod:`api.errors`. The Gridmap (with its connection pool and
+address gazetteer) is opened in the lifespan.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,7 +23,7 @@ import gridmap
 from api.errors import PROBLEM_JSON, Problem, honest_openapi, register
 from api.routes import admin, docs, health, places, resolve
 from api.settings import Settings
-from gridmap.db import lookup
+from gridmap.service import Gridmap
 
 LOG = logging.getLogger(__name__)
 
@@ -107,27 +106,15 @@ class _TooLarge(Exception):
     pass
 
 
-def _open_pool(settings: Settings) -> ConnectionPool[Any]:
+def _open_service(settings: Settings) -> Gridmap:
     url = settings.database_url
     if not url:
         from gridmap.db import provision
 
         url = provision().url
-    pool: ConnectionPool[Any] = ConnectionPool(
-        url,
-        min_size=settings.pool_min_size,
-        max_size=settings.pool_max_size,
-        kwargs={"autocommit": True, "application_name": "gridmap-api"},
-        configure=lookup.tune,
-        open=False,
-        name="gridmap-api",
-    )
-    pool.open(wait=True, timeout=30)
-    from gridmap.resolve import load_gazetteer
-
-    with pool.connection() as conn:
-        load_gazetteer(conn, reload=True)
-    return pool
+    gm = Gridmap.pooled(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+    gm.reload_gazetteer()
+    return gm
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -136,12 +123,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await run_in_threadpool(_open_pool, settings)
-        app.state.pool = pool
+        gm = await run_in_threadpool(_open_service, settings)
+        app.state.gridmap = gm
         try:
             yield
         finally:
-            await run_in_threadpool(pool.close)
+            await run_in_threadpool(gm.close)
 
     app = FastAPI(
         title="gridmap",

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
-import psycopg
 from fastapi import Depends, Header, Request
-from psycopg_pool import ConnectionPool
 
 from api.errors import InvalidApiKey
 from api.settings import Settings
+from gridmap.service import Gridmap
 
 
 def get_settings(request: Request) -> Settings:
@@ -22,14 +20,14 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_conn(request: Request) -> Iterator[psycopg.Connection[Any]]:
-    """A pooled autocommit connection for the duration of one request."""
-    pool: ConnectionPool[psycopg.Connection[Any]] = request.app.state.pool
-    with pool.connection() as conn:
-        yield conn
+def get_gridmap(request: Request) -> Gridmap:
+    """The app's :class:`~gridmap.service.Gridmap`: each use case takes a pooled connection
+    inside its own call and gives it back, so no request holds one across its lifetime."""
+    gm: Gridmap = request.app.state.gridmap
+    return gm
 
 
-ConnDep = Annotated[psycopg.Connection[Any], Depends(get_conn)]
+GridmapDep = Annotated[Gridmap, Depends(get_gridmap)]
 
 
 def is_authorised(

@@ -2,7 +2,7 @@
 
 The sample region is generated and imported into a fresh database; ``--n`` labelled cases
 (:mod:`gridmap.accuracy`) are resolved through the library's batch path
-(:func:`gridmap.resolve.resolve_addresses`) and scored. The goal (from the issue) is at least
+(:meth:`gridmap.service.Gridmap.resolve_addresses`) and scored. The goal (from the issue) is at least
 99% correct or correctly flagged and no confident wrong answer; a confident answer is one that
 names a grid (``status == "ok"``), or, with ``--min-confidence``, one at least that confident.
 
@@ -23,16 +23,13 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import psycopg
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geodata.sample import SCALES, generate_sample  # noqa: E402
 from gridmap.accuracy import generate_cases, score  # noqa: E402
-from gridmap.db.load import load_interchange  # noqa: E402
 from gridmap.db.provision import find_server, scratch_database  # noqa: E402
-from gridmap.resolve import clear_gazetteer_cache, resolve_addresses  # noqa: E402
+from gridmap.service import Gridmap  # noqa: E402
 
 LOG = logging.getLogger("bench.resolve_accuracy")
 
@@ -56,11 +53,10 @@ def main() -> None:
     t_cases = time.perf_counter() - t0
     server, _ = find_server(allow_private=True)
     with scratch_database(server, prefix="gridmap_bench") as conninfo:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            load_interchange(conn, data, source="bench")
-            clear_gazetteer_cache()
+        with Gridmap.connect(conninfo) as gm:
+            gm.import_data(data, source="bench")
             t1 = time.perf_counter()
-            results = resolve_addresses(conn, [c.text for c in cases])
+            results = gm.resolve_addresses([c.text for c in cases])
             t_resolve = time.perf_counter() - t1
 
     s = score(cases, results, min_confidence=args.min_confidence)

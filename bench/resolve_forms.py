@@ -4,7 +4,7 @@
 
 It generates the lead's sample region (``gridmap sample --scale S --seed N --load``) into a
 fresh database, then writes addresses for its buildings in several forms, resolves each
-with :func:`gridmap.resolve.resolve_address` and checks the grid against the grid the
+with :meth:`gridmap.service.Gridmap.resolve_address` and checks the grid against the grid the
 building's point lies in:
 
 * ``full``: county, township, community, compound, building and unit;
@@ -42,7 +42,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from gridmap.db.provision import conninfo_to_url, find_server
-from gridmap.resolve import clear_gazetteer_cache, load_gazetteer, resolve_address
+from gridmap.service import Gridmap
 
 LOG = logging.getLogger("bench.resolve_forms")
 
@@ -122,17 +122,16 @@ def measure(
     stats: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     n = 0
     elapsed = 0.0
-    clear_gazetteer_cache()
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True) as conn, Gridmap(conn) as gm:
         with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
             buildings = cur.execute(_BUILDINGS).fetchall()
         rng.shuffle(buildings)
-        gaz = load_gazetteer(conn)
+        gm.reload_gazetteer()
         known = {str(b["compound"]) for b in buildings if b["compound"]}
         for b in buildings[:limit]:
             for form, address in forms(b, rng, known):
                 t0 = time.perf_counter()
-                res = resolve_address(conn, address, gazetteer=gaz)
+                res = gm.resolve_address(address)
                 elapsed += time.perf_counter() - t0
                 n += 1
                 s = stats[form]

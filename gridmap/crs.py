@@ -24,7 +24,7 @@ True
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from gridmap.errors import InvalidCRS
+from gridmap.errors import InvalidCoordinate, InvalidCRS
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -252,3 +252,76 @@ def to_storage(gdf: gpd.GeoDataFrame, source: CRSLike | None = None) -> gpd.GeoD
     if crs.equals(WGS84):
         return gdf.set_crs(STORAGE, allow_override=True)
     return gdf.set_crs(crs, allow_override=True).to_crs(STORAGE)
+
+
+# ----------------------------------------------------------------------------- points
+
+
+def to_storage_xy(
+    xs: Sequence[float] | np.ndarray[Any, Any],
+    ys: Sequence[float] | np.ndarray[Any, Any],
+    crs: str | int = "EPSG:4490",
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Coordinates in ``crs`` (EPSG code or ``GCJ02``) as EPSG:4490 lon/lat arrays.
+
+    WGS84 is taken as CGCS2000 (they agree to well under a metre). Projected CRSs take
+    easting/northing. Raises :class:`~gridmap.errors.InvalidCoordinate` naming the first
+    value out of range.
+
+    >>> lon, lat = to_storage_xy([500000.0], [4874000.0], "EPSG:4551")
+    >>> round(float(lon[0]), 3), round(float(lat[0]), 3)
+    (126.0, 44.002)
+    >>> to_storage_xy([43.9], [125.3], "EPSG:4326")
+    Traceback (most recent call last):
+    ...
+    gridmap.errors.InvalidCoordinate: latitude 125.3 is outside -90..90 (EPSG:4326); are lon and lat swapped?
+    """
+    parsed = parse_crs(crs)
+    # compare GCJ-02 by type: ``CRS == "GCJ02"`` makes pyproj search its database (~0.3 s)
+    x = np.asarray(xs, dtype=np.float64)
+    y = np.asarray(ys, dtype=np.float64)
+    label = GCJ02 if isinstance(parsed, str) else f"EPSG:{parsed.to_epsg()}"
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise InvalidCoordinate(f"coordinates must be finite numbers ({label})", crs=label)
+    if isinstance(parsed, str):
+        _check_lonlat(x, y, label)
+        lon, lat = gcj02_to_wgs84(x, y)
+    elif parsed.is_geographic:
+        _check_lonlat(x, y, label)
+        if parsed.equals(STORAGE) or parsed.equals(WGS84):
+            lon, lat = x, y
+        else:
+            lon, lat = _transform(parsed, x, y, label)
+    else:
+        lon, lat = _transform(parsed, x, y, label)
+    _check_lonlat(lon, lat, label)
+    return lon, lat
+
+
+def _transform(
+    crs: CRS, x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], label: str
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    lon, lat = transformer(crs, STORAGE).transform(x, y)
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
+        raise InvalidCoordinate(
+            f"coordinates cannot be transformed from {label}: outside its area of use?",
+            crs=label,
+        )
+    return lon, lat
+
+
+def _check_lonlat(lon: np.ndarray[Any, Any], lat: np.ndarray[Any, Any], label: str) -> None:
+    bad_lat = np.flatnonzero(np.abs(lat) > 90)
+    if bad_lat.size:
+        v = float(lat[bad_lat[0]])
+        hint = "; are lon and lat swapped?" if abs(v) <= 180 else ""
+        raise InvalidCoordinate(
+            f"latitude {v:g} is outside -90..90 ({label}){hint}", value=v, field="lat"
+        )
+    bad_lon = np.flatnonzero(np.abs(lon) > 180)
+    if bad_lon.size:
+        v = float(lon[bad_lon[0]])
+        raise InvalidCoordinate(
+            f"longitude {v:g} is outside -180..180 ({label})", value=v, field="lon"
+        )

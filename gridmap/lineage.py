@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from gridmap.codes import compose_grid_code, next_serials, reading_order
@@ -100,3 +101,16 @@ def inherit_codes(
         renamed[str(old_code)] = str(code)
     out["code"] = final.astype(str)
     return Lineage(grids=out, renamed=renamed, inherited=inherited, fresh=fresh)
+
+
+def rename_crosswalk(crosswalk: pd.DataFrame, lineage: Lineage) -> pd.DataFrame:
+    """The crosswalk with each provisional grid code replaced by its final one.
+
+    >>> import pandas as pd
+    >>> lin = Lineage(gpd.GeoDataFrame(), {"p1": "220102005004001"}, {}, [])
+    >>> rename_crosswalk(pd.DataFrame({"grid_code": ["p1", "x"]}), lin)["grid_code"].tolist()
+    ['220102005004001', 'x']
+    """
+    out = crosswalk.copy()
+    out["grid_code"] = out["grid_code"].map(lambda c: lineage.renamed.get(str(c), str(c)))
+    return out

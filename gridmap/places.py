@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from gridmap.codes import code_prefix, parse_division_code, parse_grid_code
 from gridmap.db import lookup
 from gridmap.errors import InvalidInput, UnknownBuilding, UnknownDivision, UnknownGridCode
-from gridmap.resolve import building_ref, chief_from_row, grid_ref
+from gridmap.resolve.rows import building_ref, chief_from_row, grid_ref
 from gridmap.results import (
     BuildingDetail,
     Division,
@@ -32,7 +32,14 @@ if TYPE_CHECKING:
 else:
     Conn = Any
 
-__all__ = ["building", "division", "division_children", "grid", "grids_within"]
+__all__ = [
+    "building",
+    "division",
+    "division_children",
+    "division_names",
+    "grid",
+    "grids_within",
+]
 
 #: the largest page :func:`grids_within` serves
 MAX_PAGE = 1000
@@ -152,3 +159,9 @@ def building(conn: Conn, external_id: str, authorised: bool = False) -> Building
             for u in row["units"]
         ],
     )
+
+
+def division_names(conn: Conn, code: str) -> dict[str, str]:
+    """Names of the divisions a division or grid code passes through, keyed by 12-digit code."""
+    div = parse_division_code(code[:12])
+    return lookup.division_names(conn, [*div.ancestors(), div.code])

@@ -22,6 +22,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from gridmap.service import Gridmap
+
 COUNTY = "220103000000"
 STREET = "220103001000"
 XINFA = "220103001001"
@@ -42,6 +44,7 @@ class Region:
     add_unit: Callable[..., int]
     add_chief: Callable[..., None]
     buildings: dict[str, int]
+    gm: Gridmap
 
     def add_village(self, code: str, name: str, grid_wkt: str) -> str:
         """A village under 新发街道 with one grid (serial 001); returns the grid code."""
@@ -189,13 +192,10 @@ def build_region(conn: psycopg.Connection[Any]) -> Region:
     add_chief("building_chief", b["mz3"], "李楼栋", "13787654321")
     add_chief("unit_chief", u1, "张单元", "13611112222")
     add_chief("unit_chief", u2, "刘离任", "13533334444", since="2021-01-01", until="2024-06-30")
-    return Region(conn, add_building, add_unit, add_chief, b)
+    return Region(conn, add_building, add_unit, add_chief, b, Gridmap(conn))
 
 
 @pytest.fixture
 def region(db: psycopg.Connection[Any]) -> Region:
-    """The test region in a fresh database; the gazetteer cache is cleared for it."""
-    from gridmap.resolve import clear_gazetteer_cache
-
-    clear_gazetteer_cache()
+    """The test region in a fresh database, with a Gridmap over its connection (``region.gm``)."""
     return build_region(db)

@@ -129,12 +129,11 @@ def failure_report(s: Score, per_kind: int = 8) -> str:
 def test_resolver_accuracy_on_the_street_sample(
     db: psycopg.Connection[Any], street: Interchange, cases: list[Case]
 ) -> None:
-    from gridmap.db.load import load_interchange
-    from gridmap.resolve import clear_gazetteer_cache, resolve_addresses
+    from gridmap.service import Gridmap
 
-    load_interchange(db, street)
-    clear_gazetteer_cache()
-    results = resolve_addresses(db, [c.text for c in cases])
+    gm = Gridmap(db)
+    gm.import_data(street)
+    results = gm.resolve_addresses([c.text for c in cases])
     s = score(cases, results)
     t = s.total()
     summary = (

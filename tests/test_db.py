@@ -14,9 +14,9 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from gridmap.db import status
 from gridmap.db.migrate import available_migrations, current_version, latest_version, migrate
 from gridmap.db.provision import provision, start_private_cluster, stop_private_cluster
+from gridmap.service import Gridmap
 
 pytestmark = pytest.mark.postgis
 
@@ -214,7 +214,8 @@ def test_trigram_search_keeps_chinese(db: psycopg.Connection[Any]) -> None:
 
 
 def test_status_reports_postgis_and_migration_level(db_url: str) -> None:
-    st = status(db_url)
+    with Gridmap.connect(db_url) as gm:
+        st = gm.status()
     assert st.postgis is not None and st.postgis.startswith("3.")
     assert st.geos and st.proj
     assert st.migration_level == latest_version()
@@ -283,7 +284,8 @@ def test_local_default_finds_the_server_and_creates_the_database(pg_server: str)
     try:
         res = provision(url=None, dbname=name)
         assert res.how == "local-server"
-        st = status(res.url)
+        with Gridmap.connect(res.url) as gm:
+            st = gm.status()
         assert st.migration_level == latest_version()
         assert st.ctype == "C.UTF-8"
         assert st.postgis is not None

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +10,15 @@ import geopandas as gpd
 import pandas as pd
 import psycopg
 import pytest
+from click.testing import Result
 from shapely import affinity
+from typer.testing import CliRunner
 
-from gridmap.db.load import load_interchange
+from gridmap.cli import app
+from gridmap.errors import UnknownDivision
 from gridmap.io import Interchange
+from gridmap.merge import MergeOptions
+from gridmap.service import Gridmap
 from tests.test_load import small_region
 
 pytestmark = pytest.mark.postgis
@@ -38,20 +40,20 @@ def region_with_legacy_layers() -> Interchange:
     return Interchange.from_frames(**layers)
 
 
-def run_merge(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gridmap", "merge", *args],
-        env={**os.environ, "GRIDMAP_DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-    )
+def load(url: str) -> None:
+    with Gridmap.connect(url) as gm:
+        gm.import_data(region_with_legacy_layers())
+
+
+def run_merge(url: str, *args: str) -> Result:
+    """``gridmap merge ARGS`` in this process, as a user would type it."""
+    return CliRunner().invoke(app, ["merge", *args, "--database-url", url])
 
 
 def test_merge_writes_a_valid_new_generation(db_url: str, tmp_path: Path) -> None:
-    with psycopg.connect(db_url) as conn:
-        load_interchange(conn, region_with_legacy_layers())
+    load(db_url)
     res = run_merge(db_url, "220102005000", "--report", str(tmp_path), "--households", "30-400")
-    assert res.returncode == 0, res.stderr
+    assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["generation"] == 2
     assert (tmp_path / "report.md").read_text(encoding="utf-8").strip()
@@ -90,9 +92,10 @@ def test_merge_writes_a_valid_new_generation(db_url: str, tmp_path: Path) -> Non
         assert len(shares) == 12
         assert all(0.9 < s <= 1.0 + 1e-6 for _, s in shares), shares
         codes_after_first = sorted(r[0] for r in q("SELECT code FROM current_grid"))
-    # merging again changes nothing: same codes, no new generation
-    res = run_merge(db_url, "220102005000", "--households", "30-400")
-    assert res.returncode == 0, res.stderr
+    # merging again (through the service, as the API and notebooks do) changes nothing
+    with Gridmap.connect(db_url) as gm:
+        again = gm.merge("220102005000", MergeOptions(households_min=30, households_max=400))
+    assert again.generation == 2
     with psycopg.connect(db_url) as conn:
         assert sorted(r[0] for r in conn.execute("SELECT code FROM current_grid")) == (
             codes_after_first
@@ -101,16 +104,14 @@ def test_merge_writes_a_valid_new_generation(db_url: str, tmp_path: Path) -> Non
 
 
 def test_merge_of_an_unknown_division_is_a_clear_error(db_url: str) -> None:
-    res = run_merge(db_url, "220102099000")
-    assert res.returncode == 2
-    assert "220102099000" in res.stderr
+    with Gridmap.connect(db_url) as gm, pytest.raises(UnknownDivision, match="220102099000"):
+        gm.merge("220102099000")
 
 
 def test_dry_run_writes_nothing(db_url: str) -> None:
-    with psycopg.connect(db_url) as conn:
-        load_interchange(conn, region_with_legacy_layers())
+    load(db_url)
     res = run_merge(db_url, "--dry-run")
-    assert res.returncode == 0, res.stderr
+    assert res.exit_code == 0, res.output
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT max(id) FROM generation").fetchone() == (1,)
         assert conn.execute("SELECT count(*) FROM crosswalk").fetchone() == (0,)
@@ -119,7 +120,7 @@ def test_dry_run_writes_nothing(db_url: str) -> None:
 def test_grids_made_invalid_by_reprojection_are_repaired_before_writing() -> None:
     from shapely import Polygon
 
-    from gridmap.db.mergeio import storage_valid
+    from gridmap.geometry import storage_valid
 
     # a ring that touches itself (a bow-tie pinch) is invalid; valid neighbours pass untouched
     pinched = Polygon([(0, 0), (2, 0), (1, 1), (2, 2), (0, 2), (1, 1), (0, 0)])
@@ -138,17 +139,13 @@ def test_grids_made_invalid_by_reprojection_are_repaired_before_writing() -> Non
 
 
 def test_export_writes_the_merged_grids_and_their_crosswalk(db_url: str, tmp_path: Path) -> None:
-    with psycopg.connect(db_url) as conn:
-        load_interchange(conn, region_with_legacy_layers())
-    assert run_merge(db_url, "--households", "30-400").returncode == 0
+    load(db_url)
+    assert run_merge(db_url, "--households", "30-400").exit_code == 0
     out = tmp_path / "unified.gpkg"
-    res = subprocess.run(
-        [sys.executable, "-m", "gridmap", "export", str(out), "--layers", "grids,crosswalk"],
-        env={**os.environ, "GRIDMAP_DATABASE_URL": db_url},
-        capture_output=True,
-        text=True,
+    res = CliRunner().invoke(
+        app, ["export", str(out), "--layers", "grids,crosswalk", "--database-url", db_url]
     )
-    assert res.returncode == 0, res.stderr
+    assert res.exit_code == 0, res.output
     grids = gpd.read_file(out, layer="grids")
     assert {"code", "name", "community_code", "kind", "households"} <= set(grids.columns)
     assert grids["households"].sum() == 72 + 36 + 240

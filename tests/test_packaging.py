@@ -22,12 +22,16 @@ def test_compose_file_is_valid() -> None:
         pytest.skip("docker-compose is not installed")
     res = subprocess.run(
         [tool, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert res.returncode == 0, res.stderr
     config = subprocess.run(
         [tool, "-f", str(ROOT / "docker-compose.yml"), "config"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "postgis/postgis:15-" in config
     assert config.count("healthcheck") == 2

@@ -7,17 +7,11 @@ from typing import Any
 
 import pytest
 
-from gridmap.batch import queries_from_records, resolve_batch, resolve_csv
 from gridmap.crs import METRIC, transformer, wgs84_to_gcj02
 from gridmap.errors import InvalidCoordinate, InvalidCRS
-from gridmap.matching import name_score, number_key
-from gridmap.resolve import (
-    clear_gazetteer_cache,
-    load_gazetteer,
-    resolve_address,
-    resolve_point,
-    resolve_points,
-)
+from gridmap.resolve.batch import queries_from_records
+from gridmap.resolve.matching import name_score, number_key
+from gridmap.service import Gridmap
 from tests.region import GRID_A, GRID_B, GRID_C, XINFA, Region, box, region
 
 pytestmark = pytest.mark.postgis
@@ -51,7 +45,7 @@ def test_number_key_spellings() -> None:
 
 
 def test_point_in_grid(region: Region) -> None:
-    res = resolve_point(region.conn, *INSIDE_A)
+    res = region.gm.resolve_point(*INSIDE_A)
     assert res.status == "ok" and res.match_level == "grid"
     assert res.grid is not None and res.grid.code == GRID_A
     assert res.grid.community is not None and res.grid.community.code == XINFA
@@ -62,7 +56,7 @@ def test_point_in_grid(region: Region) -> None:
 
 
 def test_point_in_building_footprint(region: Region) -> None:
-    res = resolve_point(region.conn, 125.3026, 43.8851)
+    res = region.gm.resolve_point(125.3026, 43.8851)
     assert res.match_level == "building"
     assert res.building is not None and res.building.id == "B-MZ-3"
     assert res.building_chief is not None and res.building_chief.name == "李楼栋"
@@ -70,15 +64,15 @@ def test_point_in_building_footprint(region: Region) -> None:
 
 def test_point_on_shared_edge_takes_lowest_code(region: Region) -> None:
     for _ in range(3):
-        res = resolve_point(region.conn, 125.310, 43.885)
+        res = region.gm.resolve_point(125.310, 43.885)
         assert res.grid is not None and res.grid.code == GRID_A
         assert res.on_boundary
-    corner = resolve_point(region.conn, 125.310, 43.880)
+    corner = region.gm.resolve_point(125.310, 43.880)
     assert corner.grid is not None and corner.grid.code == GRID_A
 
 
 def test_point_outside_gives_nearest_grid_and_distance(region: Region) -> None:
-    res = resolve_point(region.conn, 125.325, 43.885)
+    res = region.gm.resolve_point(125.325, 43.885)
     assert res.status == "not_found" and res.grid is None and res.match_level == "none"
     assert res.nearest is not None and res.nearest.grid.code == GRID_B
     # 0.005° of longitude at 43.885°N is about 401 m
@@ -87,24 +81,23 @@ def test_point_outside_gives_nearest_grid_and_distance(region: Region) -> None:
 
 def test_gcj02_and_projected_inputs_land_in_the_same_grid(region: Region) -> None:
     for lon, lat in (INSIDE_A, (125.3152, 43.8811), (125.3099, 43.8899)):
-        wgs = resolve_point(region.conn, lon, lat, "EPSG:4326")
+        wgs = region.gm.resolve_point(lon, lat, "EPSG:4326")
         gx, gy = wgs84_to_gcj02(lon, lat)
-        gcj = resolve_point(region.conn, float(gx), float(gy), "GCJ02")
+        gcj = region.gm.resolve_point(float(gx), float(gy), "GCJ02")
         ex, ny = transformer(4490, METRIC).transform(lon, lat)
-        gk = resolve_point(region.conn, ex, ny, "EPSG:4551")
+        gk = region.gm.resolve_point(ex, ny, "EPSG:4551")
         assert wgs.grid is not None
         assert gcj.grid == wgs.grid == gk.grid
         assert gcj.location is not None
         assert gcj.location.lon == pytest.approx(lon, abs=1e-8)
     # the raw GCJ-02 numbers, misread as WGS84, are hundreds of metres off
     gx, gy = wgs84_to_gcj02(125.3085, 43.885)
-    misread = resolve_point(region.conn, float(gx), float(gy), "EPSG:4326")
+    misread = region.gm.resolve_point(float(gx), float(gy), "EPSG:4326")
     assert misread.grid is not None and misread.grid.code == GRID_B
 
 
 def test_bad_points_are_errors_in_place(region: Region) -> None:
-    out = resolve_points(
-        region.conn,
+    out = region.gm.resolve_points(
         [
             (*INSIDE_A, "EPSG:4490"),
             (43.9, 125.3, "EPSG:4326"),
@@ -119,9 +112,9 @@ def test_bad_points_are_errors_in_place(region: Region) -> None:
         "Resolution",
     ]
     with pytest.raises(InvalidCoordinate, match="swapped"):
-        resolve_point(region.conn, 43.9, 125.3)
+        region.gm.resolve_point(43.9, 125.3)
     with pytest.raises(InvalidCRS):
-        resolve_point(region.conn, 1, 2, "Mars")
+        region.gm.resolve_point(1, 2, "Mars")
 
 
 # ---------------------------------------------------------------------------- addresses
@@ -130,7 +123,7 @@ FULL = "吉林省长春市宽城区新发街道新发社区明珠花园3栋1单�
 
 
 def test_exact_address_resolves_to_unit_with_all_three_chiefs(region: Region) -> None:
-    res = resolve_address(region.conn, FULL)
+    res = region.gm.resolve_address(FULL)
     assert res.status == "ok" and res.match_level == "unit"
     assert res.confidence >= 0.95
     assert res.grid is not None and res.grid.code == GRID_A
@@ -140,62 +133,62 @@ def test_exact_address_resolves_to_unit_with_all_three_chiefs(region: Region) ->
     assert res.building_chief is not None and res.building_chief.name == "李楼栋"
     assert res.unit_chief is not None and res.unit_chief.name == "张单元"
     assert res.unit_chief.phone == "136****2222"
-    unmasked = resolve_address(region.conn, FULL, authorised=True)
+    unmasked = region.gm.resolve_address(FULL, authorised=True)
     assert unmasked.unit_chief is not None and unmasked.unit_chief.phone == "13611112222"
 
 
 def test_vacant_post_is_null_and_past_terms_ignored(region: Region) -> None:
-    res = resolve_address(region.conn, "长春市宽城区明珠花园三栋二单元")
+    res = region.gm.resolve_address("长春市宽城区明珠花园三栋二单元")
     assert res.match_level == "unit" and res.unit is not None and res.unit.unit_no == "2"
     assert res.unit_chief is None  # 刘离任's term ended
-    in_b = resolve_address(region.conn, "宽城区长城小区7栋")
+    in_b = region.gm.resolve_address("宽城区长城小区7栋")
     assert in_b.grid is not None and in_b.grid.code == GRID_B
     assert in_b.grid_chief is None  # 赵离任's term ended
 
 
 def test_road_and_house_number(region: Region) -> None:
-    res = resolve_address(region.conn, "长春市宽城区人民大街1234号")
+    res = region.gm.resolve_address("长春市宽城区人民大街1234号")
     assert res.match_level == "building" and res.building is not None
     assert res.building.id == "B-MZ-3"
-    typo_in_number = resolve_address(region.conn, "长春市宽城区人民大街1235号")
+    typo_in_number = region.gm.resolve_address("长春市宽城区人民大街1235号")
     assert typo_in_number.grid is None and typo_in_number.building is None
     assert any("1235" in n for n in typo_in_number.notes)
-    other_road = resolve_address(region.conn, "长春市宽城区人民大路1234号")
+    other_road = region.gm.resolve_address("长春市宽城区人民大路1234号")
     assert other_road.building is None and other_road.grid is None
 
 
 def test_unknown_building_in_compound_within_one_grid_gives_compound_level(
     region: Region,
 ) -> None:
-    res = resolve_address(region.conn, "宽城区长城小区9栋")
+    res = region.gm.resolve_address("宽城区长城小区9栋")
     assert res.match_level == "compound" and res.building is None
     assert res.grid is not None and res.grid.code == GRID_B
     assert res.confidence < 0.9
 
 
 def test_unknown_building_in_compound_across_grids_never_guesses(region: Region) -> None:
-    res = resolve_address(region.conn, "宽城区新发街道幸福小区9栋")
+    res = region.gm.resolve_address("宽城区新发街道幸福小区9栋")
     assert res.match_level == "compound"
     assert res.grid is None and res.building is None and res.status == "ambiguous"
     assert sorted(c.grid.code for c in res.candidates if c.grid) == [GRID_A, GRID_B]
 
 
 def test_number_typo_is_not_matched_to_a_neighbour(region: Region) -> None:
-    res = resolve_address(region.conn, "宽城区明珠花园8栋")
+    res = region.gm.resolve_address("宽城区明珠花园8栋")
     assert res.building is None
     assert res.match_level == "compound"
 
 
 def test_one_character_typo_in_compound_name_is_matched(region: Region) -> None:
-    res = resolve_address(region.conn, "宽城区明珠花圆3栋")
+    res = region.gm.resolve_address("宽城区明珠花圆3栋")
     assert res.status == "ok" and res.match_level == "building"
     assert res.building is not None and res.building.id == "B-MZ-3"
-    assert res.confidence < resolve_address(region.conn, "宽城区明珠花园3栋").confidence
+    assert res.confidence < region.gm.resolve_address("宽城区明珠花园3栋").confidence
 
 
 def test_equally_good_matches_are_ambiguous(region: Region) -> None:
     # 明珠佳园 is one typo from both 明珠花园 (grid A) and 明珠家园 (grid C), both with a 3栋
-    res = resolve_address(region.conn, "宽城区明珠佳园3栋")
+    res = region.gm.resolve_address("宽城区明珠佳园3栋")
     assert res.status == "ambiguous" and res.grid is None and res.grid_chief is None
     found = {
         (c.building.id if c.building else None, c.grid.code if c.grid else None)
@@ -205,7 +198,7 @@ def test_equally_good_matches_are_ambiguous(region: Region) -> None:
     assert res.confidence <= 0.5
     assert res.match_level == "township"  # the finest level the two readings share
     # the exact name wins over the typo reading
-    exact = resolve_address(region.conn, "宽城区明珠家园3栋")
+    exact = region.gm.resolve_address("宽城区明珠家园3栋")
     assert exact.grid is not None and exact.grid.code == GRID_C
 
 
@@ -218,15 +211,15 @@ def test_same_building_in_two_communities_without_division_is_ambiguous(region: 
         compound="明珠花园",
         building_no="3",
     )
-    res = resolve_address(region.conn, "明珠花园3栋")
+    res = region.gm.resolve_address("明珠花园3栋")
     assert res.status == "ambiguous" and res.grid is None
-    narrowed = resolve_address(region.conn, "宽城区新发街道春华社区明珠花园3栋")
+    narrowed = region.gm.resolve_address("宽城区新发街道春华社区明珠花园3栋")
     assert narrowed.building is not None and narrowed.building.id == "B-MZ2-3"
 
 
 def test_duplicate_buildings_in_one_grid_give_the_grid_not_a_building(region: Region) -> None:
     region.add_building("B-MZ-5b", 125.3045, 43.8865, compound="明珠花园", building_no="5")
-    res = resolve_address(region.conn, "宽城区明珠花园5栋")
+    res = region.gm.resolve_address("宽城区明珠花园5栋")
     assert res.status == "ok" and res.building is None
     assert res.match_level == "compound"
     assert res.grid is not None and res.grid.code == GRID_A
@@ -239,14 +232,14 @@ def test_rural_hamlet_and_house_number(region: Region) -> None:
             f"R-{no}", lon, 43.885, community_code="220103001003", hamlet="李家屯",
             house_number=no, group_no=group,
         )  # fmt: skip
-    res = resolve_address(region.conn, "长春市宽城区新发街道兴隆村李家屯5号")
+    res = region.gm.resolve_address("长春市宽城区新发街道兴隆村李家屯5号")
     assert res.match_level == "building" and res.building is not None
     assert res.building.id == "R-5" and res.grid is not None and res.grid.code == grid
-    assert resolve_address(region.conn, "宽城区新发街道兴隆村李家屯6号").building.id == "R-6"  # type: ignore[union-attr]
-    unknown = resolve_address(region.conn, "宽城区新发街道兴隆村李家屯9号")
+    assert region.gm.resolve_address("宽城区新发街道兴隆村李家屯6号").building.id == "R-6"  # type: ignore[union-attr]
+    unknown = region.gm.resolve_address("宽城区新发街道兴隆村李家屯9号")
     assert unknown.building is None and unknown.match_level == "compound"
     assert unknown.grid is not None and unknown.grid.code == grid  # the hamlet lies in one grid
-    wrong_group = resolve_address(region.conn, "宽城区新发街道兴隆村李家屯2组5号")
+    wrong_group = region.gm.resolve_address("宽城区新发街道兴隆村李家屯2组5号")
     assert wrong_group.building is None
 
 
@@ -257,46 +250,48 @@ def test_number_under_a_community_alone(region: Region) -> None:
             f"G{group}-{no}", 125.35, 43.885, community_code="220103001003",
             house_number=no, group_no=group,
         )  # fmt: skip
-    res = resolve_address(region.conn, "宽城区新发街道兴隆村5社7号")
+    res = region.gm.resolve_address("宽城区新发街道兴隆村5社7号")
     assert res.building is not None and res.building.id == "G5-7"
-    both = resolve_address(region.conn, "宽城区新发街道兴隆村7号")  # groups 5 and 6
+    both = region.gm.resolve_address("宽城区新发街道兴隆村7号")  # groups 5 and 6
     assert both.building is None and both.grid is not None  # one grid, two houses
     # 7栋 is 长城小区's only: found without the compound; 3栋 is not (no such number here)
-    seven = resolve_address(region.conn, "宽城区新发街道新发社区7栋")
+    seven = region.gm.resolve_address("宽城区新发街道新发社区7栋")
     assert seven.building is not None and seven.building.id == "B-CC-7"
     # a written compound that does not exist never borrows another compound's building
-    unknown = resolve_address(region.conn, "宽城区新发街道新发社区向阳小区7栋")
+    unknown = region.gm.resolve_address("宽城区新发街道新发社区向阳小区7栋")
     assert unknown.building is None and unknown.grid is None
 
 
 def test_compound_named_after_its_community(region: Region) -> None:
     region.add_building("B-XFJY-1", 125.3170, 43.8890, compound="新发家园", building_no="1")
-    res = resolve_address(region.conn, "宽城区新发家园1栋")
+    res = region.gm.resolve_address("宽城区新发家园1栋")
     assert res.building is not None and res.building.id == "B-XFJY-1"
     assert res.grid is not None and res.grid.code == GRID_B
 
 
 def test_division_only_addresses(region: Region) -> None:
-    res = resolve_address(region.conn, "长春市宽城区新发街道春华社区")
+    res = region.gm.resolve_address("长春市宽城区新发街道春华社区")
     assert res.match_level == "community"
     assert res.grid is not None and res.grid.code == GRID_C
-    township = resolve_address(region.conn, "长春市宽城区新发街道")
+    township = region.gm.resolve_address("长春市宽城区新发街道")
     assert township.match_level == "township" and township.grid is None
     assert township.division is not None and township.division.name == "新发街道"
-    nothing = resolve_address(region.conn, "火星大道9号")
+    nothing = region.gm.resolve_address("火星大道9号")
     assert nothing.status == "not_found" and nothing.match_level == "none"
 
 
-def test_gazetteer_is_cached_and_reloadable(region: Region) -> None:
-    clear_gazetteer_cache()
-    first = load_gazetteer(region.conn)
-    assert load_gazetteer(region.conn) is first
+def test_gazetteer_is_kept_per_service_and_reloadable(region: Region) -> None:
+    first = region.gm.gazetteer
+    assert region.gm.gazetteer is first
     region.conn.execute(
         "INSERT INTO division (code, name, level, parent_code) VALUES "
         "('220103001003', '新村社区', 'village', '220103001000')"
     )
-    assert load_gazetteer(region.conn).get("220103001003") is None
-    assert load_gazetteer(region.conn, reload=True).get("220103001003") is not None
+    assert region.gm.gazetteer.get("220103001003") is None
+    # another service over the same database builds its own: no process-wide cache
+    assert Gridmap(region.conn).gazetteer.get("220103001003") is not None
+    assert region.gm.reload_gazetteer().get("220103001003") is not None
+    assert region.gm.gazetteer.get("220103001003") is not None
 
 
 # ---------------------------------------------------------------------------- batch
@@ -311,7 +306,7 @@ def test_batch_mixes_rows_and_keeps_bad_rows_apart(region: Region) -> None:
         {"id": "far", "lon": 125.5, "lat": 43.885},
         "not an object",
     ]
-    rows = resolve_batch(region.conn, queries_from_records(records))
+    rows = region.gm.resolve_batch(queries_from_records(records))
     assert [(r.id, r.status) for r in rows] == [
         ("a", "ok"),
         ("p", "ok"),
@@ -325,13 +320,9 @@ def test_batch_mixes_rows_and_keeps_bad_rows_apart(region: Region) -> None:
 
 
 def test_batch_of_addresses_answers_as_one_by_one(region: Region) -> None:
-    from gridmap.db import lookup
-    from gridmap.resolve import resolve_addresses
-
     texts = [FULL, "宽城区明珠佳园3栋", FULL, "宽城区幸福小区9栋", "  ", "宽城区长城小区7栋", FULL]
-    single = [resolve_address(region.conn, t) if t.strip() else None for t in texts]
-    lookup.tune(region.conn)  # and on a tuned connection, without a transaction each
-    batch = resolve_addresses(region.conn, texts)
+    single = [region.gm.resolve_address(t) if t.strip() else None for t in texts]
+    batch = region.gm.resolve_addresses(texts)
     for one, many in zip(single, batch, strict=True):
         if one is None:
             assert type(many).__name__ == "InvalidAddress"
@@ -343,8 +334,8 @@ def test_resolve_csv_streams_in_chunks(region: Region) -> None:
     lines = ["id,address"] + [f"r{i},宽城区明珠花园3栋1单元" for i in range(7)] + ["r7,"]
     sink = io.StringIO()
     chunks: list[int] = []
-    counts = resolve_csv(
-        region.conn, io.StringIO("\n".join(lines)), sink, chunk_size=3, on_chunk=chunks.append
+    counts = region.gm.resolve_csv(
+        io.StringIO("\n".join(lines)), sink, chunk_size=3, on_chunk=chunks.append
     )
     assert counts == {"ok": 7, "not_found": 0, "ambiguous": 0, "error": 1}
     assert chunks == [3, 3, 2]
@@ -354,8 +345,8 @@ def test_resolve_csv_streams_in_chunks(region: Region) -> None:
     assert out[-1].startswith("r7,error")
     points = io.StringIO("id,x,y\n1,125.305,43.885\n")
     sink = io.StringIO()
-    counts = resolve_csv(
-        region.conn, points, sink, address_column=None, lon_column="x", lat_column="y"
+    counts = region.gm.resolve_csv(
+        points, sink, address_column=None, lon_column="x", lat_column="y"
     )
     assert counts["ok"] == 1 and GRID_A in sink.getvalue()
 

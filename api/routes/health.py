@@ -7,9 +7,8 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import ConnDep
+from api.deps import GridmapDep
 from api.errors import UNAVAILABLE
-from gridmap.db import lookup
 
 router = APIRouter(tags=["health"])
 
@@ -20,7 +19,7 @@ class Health(BaseModel):
 
 
 @router.get("/healthz", response_model=Health, responses={**UNAVAILABLE}, summary="Health check")
-def healthz(conn: ConnDep) -> Health:
+def healthz(gm: GridmapDep) -> Health:
     """``ok`` when the service can query its database."""
-    lookup.ping(conn)
+    gm.ping()
     return Health()

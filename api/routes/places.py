@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import AuthorisedDep, ConnDep
+from api.deps import AuthorisedDep, GridmapDep
 from api.errors import INVALID, UNAUTHORISED, not_found
 from gridmap import places
 from gridmap.results import BuildingDetail, Division, GridCollection, GridFeature
@@ -30,10 +30,10 @@ DivisionCode = Annotated[
     tags=["grids"],
     summary="A grid as a GeoJSON Feature",
 )
-def grid(code: GridCode, conn: ConnDep, authorised: AuthorisedDep) -> GridFeature:
+def grid(code: GridCode, gm: GridmapDep, authorised: AuthorisedDep) -> GridFeature:
     """The current grid with this code: boundary in lon/lat, its chief, household counts and
     its community, street and county."""
-    return places.grid(conn, code, authorised=authorised)
+    return gm.grid(code, authorised=authorised)
 
 
 @router.get(
@@ -44,14 +44,14 @@ def grid(code: GridCode, conn: ConnDep, authorised: AuthorisedDep) -> GridFeatur
     summary="The grids inside a division, one page at a time",
 )
 def grids(
-    conn: ConnDep,
+    gm: GridmapDep,
     authorised: AuthorisedDep,
     within: Annotated[str, Query(examples=["220103001000"], description="A division code.")],
     limit: Annotated[int, Query(ge=1, le=places.MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> GridCollection:
     """A GeoJSON FeatureCollection of the current grids in a division, ordered by code."""
-    return places.grids_within(conn, within, limit=limit, offset=offset, authorised=authorised)
+    return gm.grids_within(within, limit=limit, offset=offset, authorised=authorised)
 
 
 @router.get(
@@ -61,8 +61,8 @@ def grids(
     tags=["divisions"],
     summary="A division",
 )
-def division(code: DivisionCode, conn: ConnDep) -> Division:
-    return places.division(conn, code)
+def division(code: DivisionCode, gm: GridmapDep) -> Division:
+    return gm.division(code)
 
 
 @router.get(
@@ -72,8 +72,8 @@ def division(code: DivisionCode, conn: ConnDep) -> Division:
     tags=["divisions"],
     summary="The divisions directly under a division",
 )
-def division_children(code: DivisionCode, conn: ConnDep) -> list[Division]:
-    return places.division_children(conn, code)
+def division_children(code: DivisionCode, gm: GridmapDep) -> list[Division]:
+    return gm.division_children(code)
 
 
 @router.get(
@@ -85,7 +85,7 @@ def division_children(code: DivisionCode, conn: ConnDep) -> list[Division]:
 )
 def building(
     building_id: Annotated[str, Path(description="The building's external id.")],
-    conn: ConnDep,
+    gm: GridmapDep,
     authorised: AuthorisedDep,
 ) -> BuildingDetail:
-    return places.building(conn, building_id, authorised=authorised)
+    return gm.building(building_id, authorised=authorised)

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AuthorisedDep, ConnDep, SettingsDep
+from api.deps import AuthorisedDep, GridmapDep, SettingsDep
 from api.errors import INVALID, TOO_LARGE, UNAUTHORISED, UNAVAILABLE
 from api.responses import ModelResponse
-from gridmap import resolve
-from gridmap.batch import (
-    BatchQuery,
-    BatchRow,
-    queries_from_records,
-    read_csv_records,
-    resolve_batch,
-)
 from gridmap.errors import InvalidInput, LimitExceeded
+from gridmap.resolve.batch import BatchQuery, BatchRow, queries_from_records, read_csv_records
 from gridmap.results import Resolution
 
 router = APIRouter(prefix="/v1/resolve", tags=["resolve"])
@@ -35,14 +29,14 @@ _ADDRESS_EXAMPLE = "长春市宽城区新发街道明珠花园3栋1单元"
     summary="Resolve an address to its grid and chiefs",
 )
 def resolve_address(
-    conn: ConnDep,
+    gm: GridmapDep,
     authorised: AuthorisedDep,
     address: Annotated[str, Query(min_length=1, max_length=500, examples=[_ADDRESS_EXAMPLE])],
 ) -> Response:
     """Parse the address, match it exactly on numbers and with at most one typo on compound
     and road names, and return the grid with its grid, building and unit chiefs. When
     several answers fit equally well, ``status`` is ``ambiguous`` and no grid is given."""
-    return ModelResponse(resolve.resolve_address(conn, address, authorised=authorised))
+    return ModelResponse(gm.resolve_address(address, authorised=authorised))
 
 
 @router.get(
@@ -52,7 +46,7 @@ def resolve_address(
     summary="Resolve a point to its grid, building and chiefs",
 )
 def resolve_point(
-    conn: ConnDep,
+    gm: GridmapDep,
     authorised: AuthorisedDep,
     lon: Annotated[
         float | None,
@@ -74,13 +68,12 @@ def resolve_point(
     """The current grid containing the point (the lowest code on a shared edge), the building
     whose footprint contains it, and their chiefs; outside every grid, the nearest grid and
     its distance in metres."""
-    px = lon if lon is not None else x
-    py = lat if lat is not None else y
+    px, py = BatchQuery(lon=lon, lat=lat, x=x, y=y, crs=crs).coordinates()
     if px is None:
         raise InvalidInput("lon (or x) is required", field="query.lon")
     if py is None:
         raise InvalidInput("lat (or y) is required", field="query.lat")
-    return ModelResponse(resolve.resolve_point(conn, px, py, crs, authorised=authorised))
+    return ModelResponse(gm.resolve_point(px, py, crs, authorised=authorised))
 
 
 class BatchResponse(BaseModel):
@@ -155,7 +148,7 @@ async def _records(request: Request) -> list[Any]:
     summary="Resolve many addresses and points at once",
 )
 async def resolve_many(
-    request: Request, conn: ConnDep, authorised: AuthorisedDep, settings: SettingsDep
+    request: Request, gm: GridmapDep, authorised: AuthorisedDep, settings: SettingsDep
 ) -> Response:
     """A JSON list of rows, or a CSV file (``text/csv`` or a multipart upload in ``file``), each
     row with an ``id`` and either an ``address`` or ``lon``/``lat`` (and ``crs``). Each row
@@ -168,7 +161,7 @@ async def resolve_many(
             field="body",
         )
     queries = queries_from_records(records)
-    rows = await run_in_threadpool(resolve_batch, conn, queries, authorised)
+    rows = await run_in_threadpool(partial(gm.resolve_batch, queries, authorised=authorised))
     counts = {"ok": 0, "not_found": 0, "ambiguous": 0, "error": 0}
     for r in rows:
         counts[r.status] += 1

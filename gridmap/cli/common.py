@@ -8,11 +8,14 @@ without it gridmap finds or starts a local PostgreSQL with PostGIS and creates t
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+
+if TYPE_CHECKING:
+    from gridmap.service import Gridmap
 
 LOG = logging.getLogger("gridmap.cli")
 
@@ -52,6 +55,13 @@ def _setup(
         force=True,
     )
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
+
+
+def open_service(url: str | None) -> Gridmap:
+    """The :class:`~gridmap.service.Gridmap` every command works through (close it after)."""
+    from gridmap.service import Gridmap
+
+    return Gridmap.connect(database_url(url))
 
 
 def database_url(url: str | None, migrate: bool = True) -> str:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gridmap.cli.common import LOG, DbUrl, app, database_url, out, progress_bar
+from gridmap.cli.common import LOG, DbUrl, app, open_service, out, progress_bar
 
 
 @app.command("sample")
@@ -71,27 +71,24 @@ def import_(
     ] = False,
 ) -> None:
     """Validate a file in the interchange format and import it, all or nothing."""
-    from gridmap.db import connect
-    from gridmap.db.load import known_division_codes, load_interchange
-    from gridmap.io import read_interchange
-    from gridmap.io.validate import validate_or_raise
-
-    data = read_interchange(path, source_crs=source_crs, encoding=encoding)
-    target = database_url(url)
-    with connect(target) as conn:
-        known = known_division_codes(conn)
-        notes = validate_or_raise(data, fix=fix, known_codes=known)
-        for note in notes:
-            LOG.warning("%s", note)
-        counts = ", ".join(f"{k} {v:,}" for k, v in data.counts().items() if v)
-        if dry_run:
-            out.print(f"valid: {counts}; nothing written (--dry-run)")
-            return
-        bar, update = progress_bar()
-        with bar:
-            report = load_interchange(conn, data, source=f"import {path}", progress=update)
+    bar, update = progress_bar()
+    with open_service(url) as gm, bar:
+        result = gm.import_file(
+            path,
+            source_crs=source_crs,
+            encoding=encoding,
+            fix=fix,
+            dry_run=dry_run,
+            progress=update,
+        )
+    for note in result.notes:
+        LOG.warning("%s", note)
+    counts = ", ".join(f"{k} {v:,}" for k, v in result.counts.items() if v)
+    if result.report is None:
+        out.print(f"valid: {counts}; nothing written (--dry-run)")
+        return
     out.print(f"imported {counts}")
-    out.print(report.summary())
+    out.print(result.report.summary())
 
 
 @app.command("export")
@@ -114,28 +111,18 @@ def export(
     ] = None,
 ) -> None:
     """Write the database back out in the interchange format, or as GeoJSON/Shapefile for QGIS."""
-    from gridmap.db import connect
-    from gridmap.db.dump import dump_interchange
     from gridmap.io import export_qgis, write_interchange
 
-    wanted = [x.strip() for x in layers.split(",")] if layers else None
-    with connect(database_url(url)) as conn:
-        data, extra = dump_interchange(conn, layers=wanted, within=within, generation=generation)
-    if fmt == "interchange":
-        written = write_interchange(data, path)
-        if extra is not None:
-            from gridmap.io.interchange import write_layer
-
-            if written.suffix.lower() == ".gpkg":
-                write_layer(written, "crosswalk", extra)
-            else:
-                extra.to_csv(written / "crosswalk.csv", index=False, encoding="utf-8-sig")
-    elif fmt in ("geojson", "shapefile"):
-        files = export_qgis(data, path, fmt=fmt)  # type: ignore[arg-type]
-        out.print(f"wrote {len(files)} file(s) into {path}")
-        return
-    else:
+    if fmt not in ("interchange", "geojson", "shapefile"):
         raise typer.BadParameter(
             f"{fmt!r}: expected interchange, geojson or shapefile", param_hint="--format"
         )
-    out.print(f"wrote {written}")
+    wanted = [x.strip() for x in layers.split(",")] if layers else None
+    with open_service(url) as gm:
+        exported = gm.export(wanted, within=within, generation=generation)
+    if fmt == "interchange":
+        written = write_interchange(exported.data, path, crosswalk=exported.crosswalk)
+        out.print(f"wrote {written}")
+        return
+    files = export_qgis(exported.data, path, fmt=fmt)  # type: ignore[arg-type]
+    out.print(f"wrote {len(files)} file(s) into {path}")

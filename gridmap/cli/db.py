@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gridmap.cli.common import LOG, DbUrl, app, database_url, out
+from gridmap.cli.common import LOG, DbUrl, app, database_url, open_service, out
 from gridmap.errors import GridmapError
 
 db_app = typer.Typer(help="Set up and inspect the PostGIS database.", no_args_is_help=True)
@@ -21,10 +21,12 @@ app.add_typer(code_app, name="code")
 @db_app.command("init")
 def db_init(url: DbUrl = None) -> None:
     """Create the database (and a local server if needed), install PostGIS, migrate."""
-    from gridmap.db import provision, status
+    from gridmap.db import provision
+    from gridmap.service import Gridmap
 
     res = provision(url=url)
-    st = status(res.url)
+    with Gridmap.connect(res.url) as gm:
+        st = gm.status()
     out.print(f"database ready: {st.url} ({res.how}), migration level {st.migration_level}")
 
 
@@ -48,9 +50,10 @@ def db_status(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Which database is in use, its PostGIS/GEOS/PROJ versions and migration level."""
-    from gridmap.db import status
+    from gridmap.service import Gridmap
 
-    st = status(database_url(url, migrate=False))
+    with Gridmap.connect(database_url(url, migrate=False)) as gm:
+        st = gm.status()
     if as_json:
         sys.stdout.write(json.dumps(asdict(st), ensure_ascii=False, indent=2) + "\n")
         return
@@ -79,9 +82,8 @@ def code_explain(
     names: dict[str, str] = {}
     if not offline:
         try:
-            from gridmap.db import queries
-
-            names = queries.division_names_for_code(database_url(url), code)
+            with open_service(url) as gm:
+                names = gm.division_names(code)
         except GridmapError as exc:
             LOG.warning("place names unavailable: %s", exc)
     for part in explain(code, names):

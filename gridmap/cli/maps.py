@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gridmap.cli.common import DbUrl, app, database_url, out
+from gridmap.cli.common import DbUrl, app, open_service, out
 
 assets_app = typer.Typer(
     help="Offline map assets (Leaflet, fetched with npm).", no_args_is_help=True
@@ -56,32 +56,14 @@ def map_command(
     """Write a self-contained HTML map: the coverage map, or with --grid a zone map."""
     from gridmap import maps
     from gridmap.assets import default_assets_dir, load_leaflet
-    from gridmap.db import connect, mapdata
 
     if grid and within:
         raise typer.BadParameter("give --within or --grid, not both")
     assets = load_leaflet(default_assets_dir())
-    with connect(database_url(url), autocommit=True) as conn:
+    with open_service(url) as gm:
         if grid:
-            zone = mapdata.zone_data(conn, grid)
-            m = maps.zone_map(
-                zone.grid,
-                zone.buildings,
-                zone.chiefs,
-                zone.neighbours,
-                show_phones=show_phones,
-                tiles_url=tiles_url,
-                assets=assets,
-            )
+            m = gm.zone_map(grid, show_phones=show_phones, tiles_url=tiles_url, assets=assets)
         else:
-            cov = mapdata.coverage_data(conn, within)
-            m = maps.coverage_map(
-                cov.grids,
-                cov.communities,
-                cov.legacy,
-                target=(low, high),
-                tiles_url=tiles_url,
-                assets=assets,
-            )
+            m = gm.coverage_map(within, target=(low, high), tiles_url=tiles_url, assets=assets)
     target = out_file or Path(f"zone-{grid}.html" if grid else f"coverage-{within or 'all'}.html")
     out.print(f"wrote {maps.save_html(m, target)}")

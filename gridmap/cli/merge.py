@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gridmap.cli.common import DbUrl, app, database_url, out, progress_bar
+from gridmap.cli.common import DbUrl, app, open_service, out, progress_bar
 
 
 @app.command("merge")
@@ -41,10 +40,8 @@ def merge(
 ) -> None:
     """多网合一: merge the three legacy layers into one coded grid coverage (a new generation)."""
 
-    from gridmap.db import connect
-    from gridmap.db.mergeio import read_merge_inputs, write_merge_result
     from gridmap.errors import InvalidInput
-    from gridmap.merge import MergeOptions, merge_layers, render_report_markdown
+    from gridmap.merge import MergeOptions, render_report_markdown
 
     try:
         lo, hi = (int(x) for x in households.split("-", 1))
@@ -58,34 +55,23 @@ def merge(
         layer_priority=tuple(x.strip() for x in priority.split(",")),
         workers=workers,
     ).validate()
-    with connect(database_url(url)) as conn:
-        inputs = read_merge_inputs(conn, division)
-        options = dataclasses.replace(options, used_serials=inputs.used_serials)
-        bar, update = progress_bar()
-        with bar:
-            result = merge_layers(
-                inputs.communities,
-                inputs.legacy,
-                inputs.buildings,
-                options,
-                progress=lambda done, total: update("communities", done, total),
-            )
-        if not dry_run:
-            written = write_merge_result(
-                conn, result.grids, result.crosswalk, inputs, source=f"merge {division or 'all'}"
-            )
-            result.report["generation"] = written.generation
-            result.report["codes"] = {
-                "inherited": len(written.lineage.inherited),
-                "fresh": len(written.lineage.fresh),
-            }
-            out.print(
-                f"generation {written.generation}: {len(result.grids)} grids "
-                f"({len(written.lineage.inherited)} kept their code, "
-                f"{len(written.lineage.fresh)} new), {written.crosswalk_rows} crosswalk rows"
-            )
-        else:
-            out.print(f"{len(result.grids)} grids (dry run: nothing written)")
+    bar, update = progress_bar()
+    with open_service(url) as gm, bar:
+        outcome = gm.merge(
+            division,
+            options,
+            dry_run=dry_run,
+            progress=lambda done, total: update("communities", done, total),
+        )
+    result, lineage = outcome.result, outcome.lineage
+    if outcome.generation is not None:
+        out.print(
+            f"generation {outcome.generation}: {len(outcome.grids)} grids "
+            f"({len(lineage.inherited)} kept their code, "
+            f"{len(lineage.fresh)} new), {outcome.crosswalk_rows} crosswalk rows"
+        )
+    else:
+        out.print(f"{len(outcome.grids)} grids (dry run: nothing written)")
     if report:
         folder = Path(report)
         folder.mkdir(parents=True, exist_ok=True)
@@ -94,6 +80,3 @@ def merge(
         )
         (folder / "report.md").write_text(render_report_markdown(result.report), encoding="utf-8")
         out.print(f"report: {folder / 'report.md'}")
-
-
-# ------------------------------------------------------------------------------ resolve

@@ -56,8 +56,7 @@ def resolve_file(
 
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from gridmap.batch import resolve_csv
-    from gridmap.db import connect, lookup
+    from gridmap.service import Gridmap
 
     class Counting(io.RawIOBase):
         def __init__(self, raw: io.BufferedReader) -> None:
@@ -75,7 +74,7 @@ def resolve_file(
     size = path.stat().st_size
     with (
         path.open("rb") as raw,
-        connect(target, autocommit=True) as conn,
+        Gridmap.connect(target) as gm,
         Progress(
             TextColumn("resolving"),
             BarColumn(),
@@ -84,14 +83,12 @@ def resolve_file(
             console=err,
         ) as bar,
     ):
-        lookup.tune(conn)
         counting = Counting(raw)
         source = io.TextIOWrapper(io.BufferedReader(counting), encoding="utf-8-sig", newline="")
         task = bar.add_task("resolve", total=size)
         sink = out_path.open("w", encoding="utf-8", newline="") if out_path else sys.stdout
         try:
-            counts = resolve_csv(
-                conn,
+            counts = gm.resolve_csv(
                 source,
                 sink,
                 id_column=id_column,

@@ -42,45 +42,42 @@ class DbStatus:
     counts: dict[str, int]
 
 
-def status(url: str) -> DbStatus:
+def status(conn: psycopg.Connection[Any]) -> DbStatus:
     """What database is in use, its PostGIS/GEOS/PROJ versions and its migration level."""
-    with connect(url, autocommit=True) as conn:
-        server = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
-        ctype = str(
-            conn.execute(
-                "SELECT datctype FROM pg_database WHERE datname = current_database()"
-            ).fetchone()[0]  # type: ignore[index]
-        )
-        has_postgis = conn.execute(
-            "SELECT 1 FROM pg_extension WHERE extname = 'postgis'"
+    server = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+    ctype = str(
+        conn.execute(
+            "SELECT datctype FROM pg_database WHERE datname = current_database()"
+        ).fetchone()[0]  # type: ignore[index]
+    )
+    has_postgis = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone()
+    postgis = geos = proj = None
+    if has_postgis:
+        row = conn.execute(
+            "SELECT postgis_lib_version(), postgis_geos_version(), postgis_proj_version()"
         ).fetchone()
-        postgis = geos = proj = None
-        if has_postgis:
+        assert row is not None
+        postgis, geos, proj = (str(v) if v is not None else None for v in row)
+    level = current_version(conn)
+    counts: dict[str, int] = {}
+    if level >= 1:
+        for table in (
+            "division",
+            "grid",
+            "legacy_grid",
+            "building",
+            "unit",
+            "person",
+            "assignment",
+        ):
             row = conn.execute(
-                "SELECT postgis_lib_version(), postgis_geos_version(), postgis_proj_version()"
+                psycopg.sql.SQL("SELECT count(*) FROM {}").format(psycopg.sql.Identifier(table))
             ).fetchone()
-            assert row is not None
-            postgis, geos, proj = (str(v) if v is not None else None for v in row)
-        level = current_version(conn)
-        counts: dict[str, int] = {}
-        if level >= 1:
-            for table in (
-                "division",
-                "grid",
-                "legacy_grid",
-                "building",
-                "unit",
-                "person",
-                "assignment",
-            ):
-                row = conn.execute(
-                    psycopg.sql.SQL("SELECT count(*) FROM {}").format(psycopg.sql.Identifier(table))
-                ).fetchone()
-                counts[table] = int(row[0]) if row else 0
-            row = conn.execute("SELECT count(*) FROM current_grid").fetchone()
-            counts["current_grid"] = int(row[0]) if row else 0
+            counts[table] = int(row[0]) if row else 0
+        row = conn.execute("SELECT count(*) FROM current_grid").fetchone()
+        counts["current_grid"] = int(row[0]) if row else 0
     return DbStatus(
-        url=redact(url),
+        url=redact(conn.info.dsn),
         server_version=server,
         postgis=postgis,
         geos=geos,

@@ -15,9 +15,7 @@ Conventions shared by the queries:
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -69,35 +67,20 @@ _BUILDING_GRID = """
 """
 
 
-_SETTINGS = "SET {scope}jit = off; SET {scope}plan_cache_mode = force_generic_plan"
-_TUNED: weakref.WeakSet[Conn] = weakref.WeakSet()
+_SETTINGS = "SET jit = off; SET plan_cache_mode = force_generic_plan"
 
 
 def tune(conn: Conn) -> None:
-    """Give a long-lived connection (a pool's, the CLI's) the look-up settings for good, so
-    that :func:`session` needs no transaction of its own on it."""
-    conn.execute(_SETTINGS.format(scope=""))
-    if not conn.autocommit:
-        conn.commit()
-    _TUNED.add(conn)
-
-
-@contextmanager
-def session(conn: Conn) -> Iterator[None]:
-    """The settings look-ups want, for one resolution (or batch); wrap each in one.
+    """Give a connection the settings look-ups want, for the rest of its life.
 
     Generic plans: the queries are prepared after a few runs, and their custom plans cost
     more to make than to run (about 1.5 ms against 0.3 ms for a point). No JIT: PostgreSQL
     estimates a batch of a few hundred points expensive enough to spend ~80 ms compiling it.
-    On a connection given them by :func:`tune` this costs nothing; otherwise it is a
-    transaction with ``SET LOCAL``.
+    :class:`gridmap.service.Gridmap` tunes every connection it uses (a pool's ``configure``).
     """
-    if conn in _TUNED:
-        yield
-        return
-    with conn.transaction():
-        conn.execute(_SETTINGS.format(scope="LOCAL "))
-        yield
+    conn.execute(_SETTINGS)
+    if not conn.autocommit:
+        conn.commit()
 
 
 def _rows(conn: Conn, query: str, params: dict[str, Any]) -> list[Row]:
@@ -384,6 +367,14 @@ def community_grid_codes(conn: Conn, community_code: str, limit: int = 50) -> li
     """Codes of a community's current grids (at most ``limit``)."""
     rows = _rows(conn, _COMMUNITY_GRIDS, {"code": community_code, "limit": limit})
     return [str(r["code"]) for r in rows]
+
+
+def division_names(conn: Conn, codes: Sequence[str]) -> dict[str, str]:
+    """The names of the divisions with these codes (those the database holds)."""
+    rows = conn.execute(
+        "SELECT code, name FROM division WHERE code = ANY(%(c)s)", {"c": list(codes)}
+    )
+    return {str(c): str(n) for c, n in rows.fetchall()}
 
 
 def ping(conn: Conn) -> None:

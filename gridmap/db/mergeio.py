@@ -7,16 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import psycopg
-import shapely
 
 from gridmap.db.dump import division_scope, fetch_frame
 from gridmap.db.load import LoadReport, load_interchange
 from gridmap.errors import InvalidInput
-from gridmap.geometry import polygonal
-from gridmap.lineage import Lineage, inherit_codes
 
 LOG = logging.getLogger(__name__)
 
@@ -95,34 +91,10 @@ def read_merge_inputs(conn: psycopg.Connection[Any], within: str | None = None) 
     return MergeInputs(communities, legacy, buildings, current, used)
 
 
-def storage_valid(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The grids with geometries valid in storage coordinates.
-
-    The merge works in metres; a valid polygon can pick up a self-touching ring at the
-    nanodegree scale when brought back to EPSG:4490. Such grids are repaired with
-    ``make_valid`` (keeping the polygonal part) and named in the log, so that the database's
-    validity check never rejects a whole merge for a rounding artefact.
-    """
-    stored = grids.to_crs("EPSG:4490")
-    geoms = np.asarray(stored.geometry.values, dtype=object)
-    bad = ~shapely.is_valid(geoms)
-    if not bad.any():
-        return stored
-    geoms[bad] = [polygonal(g, fallback=g) for g in shapely.make_valid(geoms[bad])]
-    LOG.warning(
-        "repaired %d grid geometr%s made invalid by reprojection: %s",
-        int(bad.sum()),
-        "y" if bad.sum() == 1 else "ies",
-        ", ".join(map(str, grids["code"].to_numpy()[bad][:10])),
-    )
-    return stored.set_geometry(gpd.GeoSeries(geoms, index=stored.index, crs="EPSG:4490"))
-
-
 @dataclass
 class MergeWrite:
     load: LoadReport
     generation: int
-    lineage: Lineage
     crosswalk_rows: int
 
 
@@ -130,20 +102,17 @@ def write_merge_result(
     conn: psycopg.Connection[Any],
     grids: gpd.GeoDataFrame,
     crosswalk: pd.DataFrame,
-    inputs: MergeInputs,
     source: str = "merge",
 ) -> MergeWrite:
-    """Write merged grids as a new generation (codes kept stable) and their crosswalk.
+    """Write merged grids (with their final codes, in EPSG:4490) as a new generation, and
+    their crosswalk.
 
     One transaction: the grids, retired codes and crosswalk land together or not at all.
     """
     from gridmap.io import Interchange
 
-    grids = storage_valid(grids)
-    lineage = inherit_codes(grids, inputs.current, inputs.used_serials)
-    final = lineage.grids
-    xw = crosswalk.copy()
-    xw["grid_code"] = xw["grid_code"].map(lambda c: lineage.renamed.get(str(c), str(c)))
+    final = grids
+    xw = crosswalk
     with conn.transaction():
         data = Interchange.from_frames(
             grids=final[["code", "name", "community_code", "kind", "geometry"]]
@@ -186,4 +155,4 @@ def write_merge_result(
             """,
             {"g": gen},
         ).fetchall()
-    return MergeWrite(load=report, generation=gen, lineage=lineage, crosswalk_rows=len(rows))
+    return MergeWrite(load=report, generation=gen, crosswalk_rows=len(rows))

@@ -315,12 +315,15 @@ def write_layer(
     pyogrio.write_dataframe(out, path, layer=name, append=append, **kw)
 
 
-def write_interchange(data: Interchange, path: str | Path) -> Path:
+def write_interchange(
+    data: Interchange, path: str | Path, crosswalk: pd.DataFrame | None = None
+) -> Path:
     """Write ``data`` as a GeoPackage (``path`` ends in ``.gpkg``) or a folder.
 
     A folder gets ``<layer>.geojson`` for spatial layers (EPSG:4490 declared in the file)
     and ``<layer>.csv`` (UTF-8 with BOM, which Excel opens correctly) for tables. Empty
-    layers are not written; an existing GeoPackage at ``path`` is replaced.
+    layers are not written; an existing GeoPackage at ``path`` is replaced. A ``crosswalk``
+    (legacy grid to unified grid, export only) is written as one more table.
     """
     p = Path(path)
     if p.suffix.lower() == ".gpkg":
@@ -329,6 +332,8 @@ def write_interchange(data: Interchange, path: str | Path) -> Path:
         for name, frame in data.layers().items():
             if len(frame):
                 write_layer(p, name, frame)
+        if crosswalk is not None:
+            write_layer(p, "crosswalk", crosswalk)
         return p
     p.mkdir(parents=True, exist_ok=True)
     for name, frame in data.layers().items():
@@ -340,6 +345,8 @@ def write_interchange(data: Interchange, path: str | Path) -> Path:
             write_layer(target, name, frame, driver="GeoJSON")
         else:
             frame.to_csv(p / f"{name}.csv", index=False, encoding="utf-8-sig")
+    if crosswalk is not None:
+        crosswalk.to_csv(p / "crosswalk.csv", index=False, encoding="utf-8-sig")
     return p
 
 

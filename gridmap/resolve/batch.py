@@ -17,11 +17,14 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gridmap.errors import GridmapError
-from gridmap.resolve import resolve_addresses, resolve_points
+from gridmap.resolve.addresses import resolve_addresses
+from gridmap.resolve.points import resolve_points
 from gridmap.results import Resolution
 
 if TYPE_CHECKING:
     import psycopg
+
+    from gridmap.address.gazetteer import Gazetteer
 
     Conn = psycopg.Connection[Any]
 else:
@@ -64,10 +67,16 @@ class BatchQuery(BaseModel):
     y: float | None = None
     crs: str = Field(default="EPSG:4490", description="EPSG:NNNN, or GCJ02.")
 
+    def coordinates(self) -> tuple[float | None, float | None]:
+        """The point as given: ``lon``/``lat``, or else ``x``/``y`` (the one home of that rule)."""
+        return (
+            self.lon if self.lon is not None else self.x,
+            self.lat if self.lat is not None else self.y,
+        )
+
     def missing(self) -> tuple[str, str] | None:
         """(field, reason) when the row is neither an address nor a whole point."""
-        x = self.lon if self.lon is not None else self.x
-        y = self.lat if self.lat is not None else self.y
+        x, y = self.coordinates()
         if self.address is not None and self.address.strip():
             if x is not None or y is not None:
                 return "address", "give either an address or lon/lat, not both"
@@ -81,8 +90,8 @@ class BatchQuery(BaseModel):
 
     @property
     def point(self) -> tuple[float, float, str] | None:
-        x = self.lon if self.lon is not None else self.x
-        y = self.lat if self.lat is not None else self.y
+        """``(x, y, crs)`` of a row that is a point, None for an address."""
+        x, y = self.coordinates()
         if self.address is not None and self.address.strip():
             return None
         assert x is not None and y is not None
@@ -154,7 +163,9 @@ def _outcome(row: int, qid: Any, res: Resolution | GridmapError) -> BatchRow:
 
 def resolve_batch(
     conn: Conn,
+    gaz: Gazetteer | None,
     queries: Sequence[BatchQuery | RowError],
+    *,
     authorised: bool = False,
     first_row: int = 1,
 ) -> list[BatchRow]:
@@ -171,11 +182,17 @@ def resolve_batch(
             address_idx.append(i)
     if point_idx:
         points = [q.point for i in point_idx if isinstance(q := queries[i], BatchQuery) and q.point]
-        for i, res in zip(point_idx, resolve_points(conn, points, authorised), strict=True):
+        for i, res in zip(
+            point_idx, resolve_points(conn, points, authorised=authorised), strict=True
+        ):
             out[i] = _outcome(first_row + i, _qid(queries[i]), res)
     if address_idx:
+        if gaz is None:
+            raise ValueError("addresses need a gazetteer")
         texts = [str(_q(queries[i]).address) for i in address_idx]
-        for i, res in zip(address_idx, resolve_addresses(conn, texts, authorised), strict=True):
+        for i, res in zip(
+            address_idx, resolve_addresses(conn, gaz, texts, authorised=authorised), strict=True
+        ):
             out[i] = _outcome(first_row + i, _qid(queries[i]), res)
     return [r for r in out if r is not None]
 
@@ -254,6 +271,7 @@ def _chunks(reader: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[s
 
 def resolve_csv(
     conn: Conn,
+    gaz: Gazetteer | None,
     source: IO[str],
     sink: IO[str],
     *,
@@ -272,7 +290,7 @@ def resolve_csv(
     A row's ``crs`` column, when the file has one, overrides ``crs``.
 
     >>> import io
-    >>> counts = resolve_csv(None, io.StringIO("id,address\\n1,\\n"), io.StringIO())
+    >>> counts = resolve_csv(None, None, io.StringIO("id,address\\n1,\\n"), io.StringIO())
     >>> counts
     {'ok': 0, 'not_found': 0, 'ambiguous': 0, 'error': 1}
     """
@@ -294,7 +312,7 @@ def resolve_csv(
             records.append(mapped)
         queries = queries_from_records(records)
         if any(isinstance(q, BatchQuery) for q in queries):
-            rows = resolve_batch(conn, queries, authorised, first_row=done + 1)
+            rows = resolve_batch(conn, gaz, queries, authorised=authorised, first_row=done + 1)
         else:
             rows = [
                 BatchRow(row=done + i + 1, status="error", error=q)

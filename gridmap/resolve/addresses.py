@@ -1,9 +1,4 @@
-"""Resolve an address or a point to its grid and its three chiefs.
-
-Points are transformed to EPSG:4490 (from any EPSG CRS, or from GCJ-02) and looked up in
-the current grids in one round trip for any number of points. A point on an edge shared
-by several grids belongs to the grid with the lowest code (``on_boundary`` says so); a
-point in no grid gets the nearest grid and its geodesic distance instead.
+"""Resolve a written address to its grid, building, unit and chiefs.
 
 Addresses are parsed with :mod:`gridmap.address`, narrowed to the divisions the parser
 found, and matched on road + house number and on compound + building (+ unit). Names of
@@ -11,25 +6,22 @@ compounds and roads may match with one typo; **numbers never match fuzzily**, so
 never taken for 8栋. The rule throughout: never a confident wrong grid. Two buildings that
 fit equally well give ``ambiguous`` with candidates; a building number that a known
 compound lacks gives the compound's grid only when the whole compound lies in one grid.
-The pure matching rules live in :mod:`gridmap.matching`; the SQL in :mod:`gridmap.db.lookup`.
+The pure matching rules live in :mod:`gridmap.resolve.matching`; the SQL in
+:mod:`gridmap.db.lookup`. The gazetteer is the caller's (:class:`gridmap.service.Gridmap`
+owns one per database).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from pyproj import CRS
-
 from gridmap.address.gazetteer import PREFIX_LEN, Division, Gazetteer
 from gridmap.address.parse import ParsedAddress, parse_address
-from gridmap.crs import GCJ02, STORAGE, WGS84, gcj02_to_wgs84, parse_crs, transformer
 from gridmap.db import lookup
-from gridmap.errors import GridmapError, InvalidCoordinate
-from gridmap.matching import (
+from gridmap.errors import GridmapError
+from gridmap.resolve.matching import (
     DIVISION_ONLY,
     EXACT,
     FUZZY,
@@ -38,23 +30,11 @@ from gridmap.matching import (
     best_names,
     contained_names,
     decide,
-    name_score,
     number_key,
     numbered_in_division,
 )
-from gridmap.results import (
-    BuildingRef,
-    Candidate,
-    Chief,
-    DivisionRef,
-    GridRef,
-    LonLat,
-    MatchLevel,
-    Nearest,
-    Resolution,
-    UnitRef,
-    mask_phone,
-)
+from gridmap.resolve.rows import building_ref, chief_from_row, grid_ref
+from gridmap.results import Candidate, DivisionRef, MatchLevel, Resolution, UnitRef
 
 if TYPE_CHECKING:
     import psycopg
@@ -63,263 +43,12 @@ if TYPE_CHECKING:
 else:
     Conn = Any
 
-__all__ = [
-    "clear_gazetteer_cache",
-    "load_gazetteer",
-    "name_score",
-    "number_key",
-    "resolve_address",
-    "resolve_addresses",
-    "resolve_point",
-    "resolve_points",
-    "to_storage_xy",
-]
+__all__ = ["resolve_address", "resolve_addresses"]
 
 LOG = logging.getLogger(__name__)
 
 #: a scope at least this deep (township) lists all its names; wider ones ask the trigram index
 NARROW_PREFIX = 9
-
-# ----------------------------------------------------------------------------- gazetteer
-
-_GAZ_LOCK = threading.Lock()
-_GAZ_CACHE: dict[tuple[str, str, str], Gazetteer] = {}
-
-
-def _db_key(conn: Conn) -> tuple[str, str, str]:
-    info = conn.info
-    return (str(info.host), str(info.port), str(info.dbname))
-
-
-def load_gazetteer(conn: Conn, reload: bool = False) -> Gazetteer:
-    """The gazetteer of the database behind ``conn``: built once per process, then cached.
-
-    ``reload=True`` rebuilds it (after divisions or aliases changed).
-    """
-    key = _db_key(conn)
-    with _GAZ_LOCK:
-        if not reload and key in _GAZ_CACHE:
-            return _GAZ_CACHE[key]
-    records = [
-        (r["code"], r["name"], r["level"], r["parent_code"], tuple(r["aliases"] or ()))
-        for r in lookup.division_records(conn)
-    ]
-    gaz = Gazetteer.from_records(records)
-    LOG.info("gazetteer loaded: %d divisions from %s", len(gaz), key[2])
-    with _GAZ_LOCK:
-        _GAZ_CACHE[key] = gaz
-    return gaz
-
-
-def clear_gazetteer_cache() -> None:
-    """Forget every cached gazetteer; the next resolution reloads from the database."""
-    with _GAZ_LOCK:
-        _GAZ_CACHE.clear()
-
-
-# ----------------------------------------------------------------------------- rows -> models
-
-
-def chief_from_row(row: dict[str, Any], prefix: str, authorised: bool) -> Chief | None:
-    name = row.get(f"{prefix}_name")
-    if name is None:
-        return None
-    phone = row.get(f"{prefix}_phone")
-    return Chief(
-        name=str(name),
-        phone=phone if authorised else mask_phone(phone),
-        since=row[f"{prefix}_since"],
-    )
-
-
-def _ref(row: dict[str, Any], prefix: str) -> DivisionRef | None:
-    code = row.get(f"{prefix}_code")
-    return DivisionRef(code=code, name=row[f"{prefix}_name"]) if code else None
-
-
-def grid_ref(row: dict[str, Any]) -> GridRef | None:
-    """A :class:`GridRef` from a row with the grid context columns of :mod:`gridmap.db.lookup`."""
-    if not row.get("grid_code"):
-        return None
-    return GridRef(
-        code=row["grid_code"],
-        name=row.get("grid_name") or "",
-        community=_ref(row, "community"),
-        street=_ref(row, "street"),
-        county=_ref(row, "county"),
-    )
-
-
-def building_ref(row: dict[str, Any]) -> BuildingRef | None:
-    if not row.get("building_id"):
-        return None
-    return BuildingRef(
-        id=row["building_id"],
-        road=row.get("road"),
-        house_number=row.get("house_number"),
-        compound=row.get("compound"),
-        building_no=row.get("building_no"),
-        community_code=row.get("building_community") or row.get("community_code"),
-    )
-
-
-# ----------------------------------------------------------------------------- points
-
-
-def to_storage_xy(
-    xs: Sequence[float] | np.ndarray[Any, Any],
-    ys: Sequence[float] | np.ndarray[Any, Any],
-    crs: str | int = "EPSG:4490",
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Coordinates in ``crs`` (EPSG code or ``GCJ02``) as EPSG:4490 lon/lat arrays.
-
-    WGS84 is taken as CGCS2000 (they agree to well under a metre). Projected CRSs take
-    easting/northing. Raises :class:`~gridmap.errors.InvalidCoordinate` naming the first
-    value out of range.
-
-    >>> lon, lat = to_storage_xy([500000.0], [4874000.0], "EPSG:4551")
-    >>> round(float(lon[0]), 3), round(float(lat[0]), 3)
-    (126.0, 44.002)
-    >>> to_storage_xy([43.9], [125.3], "EPSG:4326")
-    Traceback (most recent call last):
-    ...
-    gridmap.errors.InvalidCoordinate: latitude 125.3 is outside -90..90 (EPSG:4326); are lon and lat swapped?
-    """
-    parsed = parse_crs(crs)
-    # compare GCJ-02 by type: ``CRS == "GCJ02"`` makes pyproj search its database (~0.3 s)
-    x = np.asarray(xs, dtype=np.float64)
-    y = np.asarray(ys, dtype=np.float64)
-    label = GCJ02 if isinstance(parsed, str) else f"EPSG:{parsed.to_epsg()}"
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise InvalidCoordinate(f"coordinates must be finite numbers ({label})", crs=label)
-    if isinstance(parsed, str):
-        _check_lonlat(x, y, label)
-        lon, lat = gcj02_to_wgs84(x, y)
-    elif parsed.is_geographic:
-        _check_lonlat(x, y, label)
-        if parsed.equals(STORAGE) or parsed.equals(WGS84):
-            lon, lat = x, y
-        else:
-            lon, lat = _transform(parsed, x, y, label)
-    else:
-        lon, lat = _transform(parsed, x, y, label)
-    _check_lonlat(lon, lat, label)
-    return lon, lat
-
-
-def _transform(
-    crs: CRS, x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], label: str
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    lon, lat = transformer(crs, STORAGE).transform(x, y)
-    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-    if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
-        raise InvalidCoordinate(
-            f"coordinates cannot be transformed from {label}: outside its area of use?",
-            crs=label,
-        )
-    return lon, lat
-
-
-def _check_lonlat(lon: np.ndarray[Any, Any], lat: np.ndarray[Any, Any], label: str) -> None:
-    bad_lat = np.flatnonzero(np.abs(lat) > 90)
-    if bad_lat.size:
-        v = float(lat[bad_lat[0]])
-        hint = "; are lon and lat swapped?" if abs(v) <= 180 else ""
-        raise InvalidCoordinate(
-            f"latitude {v:g} is outside -90..90 ({label}){hint}", value=v, field="lat"
-        )
-    bad_lon = np.flatnonzero(np.abs(lon) > 180)
-    if bad_lon.size:
-        v = float(lon[bad_lon[0]])
-        raise InvalidCoordinate(
-            f"longitude {v:g} is outside -180..180 ({label})", value=v, field="lon"
-        )
-
-
-def _point_resolution(row: dict[str, Any], authorised: bool, lon: float, lat: float) -> Resolution:
-    grid = grid_ref(row)
-    building = building_ref(row)
-    location = LonLat(lon=lon, lat=lat)
-    if row["hit_code"] is None:
-        nearest = (
-            Nearest(grid=grid, distance_m=round(float(row["distance_m"]), 2))
-            if grid is not None
-            else None
-        )
-        return Resolution(
-            status="not_found",
-            match_level="none",
-            confidence=0.0,
-            nearest=nearest,
-            location=location,
-            notes=["the point lies in no current grid"],
-        )
-    n_covering = int(row["n_covering"])
-    notes = []
-    if n_covering > 1:
-        notes.append(f"on the edge of {n_covering} grids: the lowest code is taken")
-    return Resolution(
-        status="ok",
-        match_level="building" if building is not None else "grid",
-        confidence=1.0,
-        grid=grid,
-        grid_chief=chief_from_row(row, "grid_chief", authorised),
-        building=building,
-        building_chief=chief_from_row(row, "building_chief", authorised) if building else None,
-        on_boundary=n_covering > 1,
-        location=location,
-        notes=notes,
-    )
-
-
-def resolve_points(
-    conn: Conn,
-    points: Sequence[tuple[float, float, str | int]],
-    authorised: bool = False,
-) -> list[Resolution | GridmapError]:
-    """Resolve many ``(x, y, crs)`` points with one query; a bad point gives its error in place.
-
-    Each point's CRS may differ; points are transformed per CRS group in one vectorised call.
-    """
-    out: list[Resolution | GridmapError | None] = [None] * len(points)
-    lon = np.full(len(points), np.nan)
-    lat = np.full(len(points), np.nan)
-    groups: dict[str, list[int]] = {}
-    for i, (_, _, crs) in enumerate(points):
-        groups.setdefault(str(crs), []).append(i)
-    for crs, idx in groups.items():
-        try:
-            gx, gy = to_storage_xy([points[i][0] for i in idx], [points[i][1] for i in idx], crs)
-            lon[idx], lat[idx] = gx, gy
-        except GridmapError:
-            for i in idx:  # find which of the group fail, one by one
-                try:
-                    (lon[i],), (lat[i],) = to_storage_xy([points[i][0]], [points[i][1]], crs)
-                except GridmapError as exc:
-                    out[i] = exc
-    todo = [i for i in range(len(points)) if out[i] is None]
-    if todo:
-        with lookup.session(conn):
-            rows = lookup.points(conn, lon[todo].tolist(), lat[todo].tolist())
-        for i, row in zip(todo, rows, strict=True):
-            out[i] = _point_resolution(row, authorised, float(lon[i]), float(lat[i]))
-    return [r for r in out if r is not None]
-
-
-def resolve_point(
-    conn: Conn, x: float, y: float, crs: str | int = "EPSG:4490", authorised: bool = False
-) -> Resolution:
-    """The grid (and building) at a point given in ``crs``; the nearest grid when outside all.
-
-    ``x``/``y`` are lon/lat for geographic CRSs and GCJ-02, easting/northing otherwise.
-    """
-    (res,) = resolve_points(conn, [(x, y, crs)], authorised)
-    if isinstance(res, GridmapError):
-        raise res
-    return res
-
-
-# ----------------------------------------------------------------------------- addresses
 
 
 def _scopes(parsed: ParsedAddress) -> list[tuple[str, str]]:
@@ -380,25 +109,10 @@ def _parsed_dict(p: ParsedAddress) -> dict[str, str]:
 
 
 def resolve_address(
-    conn: Conn,
-    text: str,
-    authorised: bool = False,
-    gazetteer: Gazetteer | None = None,
+    conn: Conn, gaz: Gazetteer, text: str, *, authorised: bool = False
 ) -> Resolution:
-    """The grid, building, unit and chiefs of a written address, or an honest "not sure".
-
-    ``gazetteer`` defaults to the database's own (:func:`load_gazetteer`).
-    """
-    gaz = gazetteer if gazetteer is not None else load_gazetteer(conn)
-    return _resolve_text(conn, text, gaz, authorised, None)
-
-
-def _resolve_text(
-    conn: Conn, text: str, gaz: Gazetteer, authorised: bool, memo: Memo | None
-) -> Resolution:
-    parsed = parse_address(text, gaz)
-    with lookup.session(conn):
-        return _resolve_parsed(conn, parsed, gaz, authorised, memo)
+    """The grid, building, unit and chiefs of a written address, or an honest "not sure"."""
+    return _resolve_parsed(conn, parse_address(text, gaz), gaz, authorised, None)
 
 
 _ABOVE = {
@@ -633,19 +347,18 @@ def _finish(
 
 
 def resolve_addresses(
-    conn: Conn, texts: Sequence[str], authorised: bool = False
+    conn: Conn, gaz: Gazetteer, texts: Sequence[str], *, authorised: bool = False
 ) -> list[Resolution | GridmapError]:
     """Resolve many addresses over one connection; a bad address gives its error in place.
 
     Look-ups are remembered for the length of the call, so addresses that share a community
     or compound (as rows of one file usually do) share their queries.
     """
-    gaz = load_gazetteer(conn)
     memo: Memo = {}
     out: list[Resolution | GridmapError] = []
     for text in texts:
         try:
-            out.append(_resolve_text(conn, text, gaz, authorised, memo))
+            out.append(_resolve_parsed(conn, parse_address(text, gaz), gaz, authorised, memo))
         except GridmapError as exc:
             out.append(exc)
     return out
