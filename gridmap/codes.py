@@ -115,6 +115,21 @@ def village_kind_of(digits: str) -> VillageKind:
     raise InvalidCode(digits, "village", f"{digits} is outside 001-599")
 
 
+def division_kind(code: str) -> str | None:
+    """The kind of a township (street, town, township, special) or village-level division
+    (community, village, special) from its digits; None above the township level.
+
+    The one home of the rule: the importer stores it, the merge reads it.
+
+    >>> division_kind("220102005000"), division_kind("220183203201"), division_kind("220102000000")
+    ('street', 'village', None)
+    """
+    parsed = parse_division_code(code)
+    if parsed.level == "village":
+        return parsed.village_kind
+    return parsed.township_kind
+
+
 @dataclass(frozen=True)
 class DivisionCode:
     """A parsed 12-digit division code."""

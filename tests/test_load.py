@@ -281,3 +281,12 @@ def test_cli_import_rejects_a_bad_file_and_writes_nothing(db_url: str, tmp_path:
     assert "many" in run.stderr and "households" in run.stderr
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT count(*) FROM division").fetchone() == (0,)
+
+
+def test_stored_division_kinds_follow_the_code_rule(db: psycopg.Connection[Any]) -> None:
+    from gridmap.codes import division_kind
+
+    load_interchange(db, small_region())
+    rows = db.execute("SELECT code, kind FROM division ORDER BY code").fetchall()
+    assert rows and all(kind == division_kind(code) for code, kind in rows), rows
+    assert {kind for _, kind in rows} >= {None, "street", "community"}

@@ -9,6 +9,7 @@ import psycopg
 
 from gridmap.db.migrate import current_version, latest_version, migrate
 from gridmap.db.provision import Provisioned, provision, redact
+from gridmap.io.layers import LAYERS
 
 __all__ = [
     "DbStatus",
@@ -61,15 +62,7 @@ def status(conn: psycopg.Connection[Any]) -> DbStatus:
     level = current_version(conn)
     counts: dict[str, int] = {}
     if level >= 1:
-        for table in (
-            "division",
-            "grid",
-            "legacy_grid",
-            "building",
-            "unit",
-            "person",
-            "assignment",
-        ):
+        for table in (spec.table for spec in LAYERS.values()):
             row = conn.execute(
                 psycopg.sql.SQL("SELECT count(*) FROM {}").format(psycopg.sql.Identifier(table))
             ).fetchone()

@@ -11,17 +11,10 @@ import shapely
 
 from gridmap.codes import code_prefix, parse_division_code
 from gridmap.errors import InvalidInput, UnknownDivision
+from gridmap.io.layers import LAYER_NAMES
 
-ALL_LAYERS = (
-    "divisions",
-    "legacy_grids",
-    "grids",
-    "crosswalk",
-    "buildings",
-    "units",
-    "people",
-    "assignments",
-)
+#: what can be exported: every layer of the registry, and the crosswalk (export only)
+ALL_LAYERS: tuple[str, ...] = (*LAYER_NAMES, "crosswalk")
 
 
 def fetch_frame(
@@ -59,6 +52,79 @@ def division_scope(conn: psycopg.Connection[Any], within: str | None) -> str:
     return code_prefix(within) + "%"
 
 
+#: one query per layer of the registry, with parameters ``like`` (code pattern), ``gen``
+#: (grid generation) and ``anc`` (ancestor codes of the division exported)
+_QUERIES: dict[str, str] = {
+    "divisions": """
+        SELECT d.code, d.name, d.level, d.parent_code, d.official_name,
+               (SELECT string_agg(alias, '|' ORDER BY alias) FROM division_alias a
+                WHERE a.code = d.code AND a.alias <> coalesce(d.official_name, '')) AS aliases,
+               ST_AsBinary(d.boundary) AS geom
+        FROM division d
+        WHERE d.code LIKE %(like)s
+           OR d.code IN (SELECT unnest(%(anc)s::text[]))
+        ORDER BY d.code
+        """,
+    "legacy_grids": """
+        SELECT layer, source_code, name, community_code, ST_AsBinary(boundary) AS geom
+        FROM legacy_grid
+        WHERE %(like)s = '%%' OR community_code LIKE %(like)s
+           OR EXISTS (SELECT 1 FROM division d WHERE d.code LIKE %(like)s
+                      AND d.level = 'village' AND ST_Intersects(d.boundary, legacy_grid.boundary))
+        ORDER BY layer, source_code
+        """,
+    "grids": """
+        SELECT code, name, community_code, kind, households, ST_AsBinary(boundary) AS geom
+        FROM grid
+        WHERE code LIKE %(like)s AND generation_low <= %(gen)s
+          AND (generation_high IS NULL OR generation_high >= %(gen)s)
+        ORDER BY code
+        """,
+    "buildings": """
+        SELECT external_id AS building_id, community_code, road, house_number, compound,
+               hamlet, group_no, building_no, households, floors,
+               ST_AsBinary(coalesce(footprint, point)) AS geom
+        FROM building WHERE community_code LIKE %(like)s ORDER BY external_id
+        """,
+    "units": """
+        SELECT b.external_id AS building_id, u.unit_no, u.households
+        FROM unit u JOIN building b ON b.id = u.building_id
+        WHERE b.community_code LIKE %(like)s ORDER BY b.external_id, u.unit_no
+        """,
+    "assignments": """
+        SELECT p.external_id AS person_id, a.role, a.grid_code,
+               coalesce(b.external_id, ub.external_id) AS building_id, u.unit_no,
+               a.since::text AS since, a.until::text AS until
+        FROM assignment a JOIN person p ON p.id = a.person_id
+        LEFT JOIN building b ON b.id = a.building_id
+        LEFT JOIN unit u ON u.id = a.unit_id
+        LEFT JOIN building ub ON ub.id = u.building_id
+        WHERE coalesce(a.grid_code, b.community_code, ub.community_code) LIKE %(like)s
+        ORDER BY p.external_id, a.role, a.since
+        """,
+    # everyone in scope, or (for one division) the people its assignments name
+    "people": """
+        SELECT external_id AS person_id, name, phone FROM person
+        WHERE %(like)s = '%%' OR external_id IN (
+            SELECT p.external_id FROM assignment a JOIN person p ON p.id = a.person_id
+            LEFT JOIN building b ON b.id = a.building_id
+            LEFT JOIN unit u ON u.id = a.unit_id
+            LEFT JOIN building ub ON ub.id = u.building_id
+            WHERE coalesce(a.grid_code, b.community_code, ub.community_code) LIKE %(like)s)
+        ORDER BY external_id
+        """,
+    "crosswalk": """
+        SELECT l.layer, l.source_code, l.community_code AS legacy_community_code,
+               c.grid_code, c.area_share, c.household_share
+        FROM crosswalk c JOIN legacy_grid l ON l.id = c.legacy_id
+        WHERE c.generation = (SELECT max(generation) FROM crosswalk
+                              WHERE generation <= %(gen)s)
+          AND c.grid_code LIKE %(like)s
+        ORDER BY l.layer, l.community_code, l.source_code, c.grid_code
+        """,
+}
+
+
 def dump_interchange(
     conn: psycopg.Connection[Any],
     layers: list[str] | None = None,
@@ -78,121 +144,25 @@ def dump_interchange(
             f"unknown layer(s) {unknown!r}: expected some of {list(ALL_LAYERS)!r}", value=unknown
         )
     like = division_scope(conn, within)
-    gen_row = conn.execute(
-        "SELECT coalesce(%(g)s, (SELECT id FROM current_generation))", {"g": generation}
-    ).fetchone()
-    gen = gen_row[0] if gen_row else None
+    gen = _generation(conn, generation)
+    params = {
+        "like": like,
+        "gen": gen,
+        "anc": parse_division_code(within).ancestors() if within else [],
+    }
+    frames = {
+        name: fetch_frame(conn, _QUERIES[name], params) for name in ALL_LAYERS if name in wanted
+    }
+    crosswalk = frames.pop("crosswalk", None)
+    return Interchange.from_frames(**frames), crosswalk
+
+
+def _generation(conn: psycopg.Connection[Any], generation: int | None) -> int | None:
+    """The generation asked for (checked to exist), or the current one."""
     if generation is not None:
         exists = conn.execute("SELECT 1 FROM generation WHERE id = %s", (generation,)).fetchone()
         if not exists:
             raise InvalidInput(f"no grid generation {generation}", value=generation)
-    p = {"like": like, "gen": gen}
-    frames: dict[str, pd.DataFrame] = {}
-    if "divisions" in wanted:
-        frames["divisions"] = fetch_frame(
-            conn,
-            """
-            SELECT d.code, d.name, d.level, d.parent_code, d.official_name,
-                   (SELECT string_agg(alias, '|' ORDER BY alias) FROM division_alias a
-                    WHERE a.code = d.code AND a.alias <> coalesce(d.official_name, '')) AS aliases,
-                   ST_AsBinary(d.boundary) AS geom
-            FROM division d
-            WHERE d.code LIKE %(like)s
-               OR d.code IN (SELECT unnest(%(anc)s::text[]))
-            ORDER BY d.code
-            """,
-            {**p, "anc": parse_division_code(within).ancestors() if within else []},
-        )
-    if "legacy_grids" in wanted:
-        frames["legacy_grids"] = fetch_frame(
-            conn,
-            """
-            SELECT layer, source_code, name, community_code, ST_AsBinary(boundary) AS geom
-            FROM legacy_grid
-            WHERE %(like)s = '%%' OR community_code LIKE %(like)s
-               OR EXISTS (SELECT 1 FROM division d WHERE d.code LIKE %(like)s
-                          AND d.level = 'village' AND ST_Intersects(d.boundary, legacy_grid.boundary))
-            ORDER BY layer, source_code
-            """,
-            p,
-        )
-    if "grids" in wanted:
-        frames["grids"] = fetch_frame(
-            conn,
-            """
-            SELECT code, name, community_code, kind, households, ST_AsBinary(boundary) AS geom
-            FROM grid
-            WHERE code LIKE %(like)s AND generation_low <= %(gen)s
-              AND (generation_high IS NULL OR generation_high >= %(gen)s)
-            ORDER BY code
-            """,
-            p,
-        )
-    if "buildings" in wanted:
-        frames["buildings"] = fetch_frame(
-            conn,
-            """
-            SELECT external_id AS building_id, community_code, road, house_number, compound,
-                   hamlet, group_no, building_no, households, floors,
-                   ST_AsBinary(coalesce(footprint, point)) AS geom
-            FROM building WHERE community_code LIKE %(like)s ORDER BY external_id
-            """,
-            p,
-        )
-    if "units" in wanted:
-        frames["units"] = fetch_frame(
-            conn,
-            """
-            SELECT b.external_id AS building_id, u.unit_no, u.households
-            FROM unit u JOIN building b ON b.id = u.building_id
-            WHERE b.community_code LIKE %(like)s ORDER BY b.external_id, u.unit_no
-            """,
-            p,
-            geometry=None,
-        )
-    if "assignments" in wanted or "people" in wanted:
-        assignments = fetch_frame(
-            conn,
-            """
-            SELECT p.external_id AS person_id, a.role, a.grid_code,
-                   coalesce(b.external_id, ub.external_id) AS building_id, u.unit_no,
-                   a.since::text AS since, a.until::text AS until
-            FROM assignment a JOIN person p ON p.id = a.person_id
-            LEFT JOIN building b ON b.id = a.building_id
-            LEFT JOIN unit u ON u.id = a.unit_id
-            LEFT JOIN building ub ON ub.id = u.building_id
-            WHERE coalesce(a.grid_code, b.community_code, ub.community_code) LIKE %(like)s
-            ORDER BY p.external_id, a.role, a.since
-            """,
-            p,
-            geometry=None,
-        )
-        if "assignments" in wanted:
-            frames["assignments"] = assignments
-        if "people" in wanted:
-            frames["people"] = fetch_frame(
-                conn,
-                """
-                SELECT external_id AS person_id, name, phone FROM person
-                WHERE %(like)s = '%%' OR external_id = ANY(%(ids)s) ORDER BY external_id
-                """,
-                {**p, "ids": list(assignments["person_id"]) if len(assignments) else []},
-                geometry=None,
-            )
-    crosswalk = None
-    if "crosswalk" in wanted:
-        crosswalk = fetch_frame(
-            conn,
-            """
-            SELECT l.layer, l.source_code, l.community_code AS legacy_community_code,
-                   c.grid_code, c.area_share, c.household_share
-            FROM crosswalk c JOIN legacy_grid l ON l.id = c.legacy_id
-            WHERE c.generation = (SELECT max(generation) FROM crosswalk
-                                  WHERE generation <= %(gen)s)
-              AND c.grid_code LIKE %(like)s
-            ORDER BY l.layer, l.community_code, l.source_code, c.grid_code
-            """,
-            p,
-            geometry=None,
-        )
-    return Interchange.from_frames(**frames), crosswalk
+        return generation
+    row = conn.execute("SELECT id FROM current_generation").fetchone()
+    return int(row[0]) if row and row[0] is not None else None

@@ -25,7 +25,9 @@ import psycopg
 import shapely
 from psycopg import sql
 
-from gridmap.errors import InvalidInput
+from gridmap.codes import division_kind
+from gridmap.db.generations import AS_MULTIPOLYGON, load_grid_generation, refresh_grid_households
+from gridmap.io.layers import LAYERS
 
 LOG = logging.getLogger(__name__)
 
@@ -102,11 +104,12 @@ def _stage(
     name: str,
     frame: pd.DataFrame,
     columns: Sequence[str],
-    geometry: str | None,
+    derived: dict[str, list[str | None]],
+    geometry: bool,
     progress: Progress | None,
 ) -> int:
     """Create temp table ``stage_<name>`` with text columns and COPY ``frame`` into it."""
-    cols = list(columns) + (["geom"] if geometry else [])
+    cols = [*columns, *derived] + (["geom"] if geometry else [])
     conn.execute(
         sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
             sql.Identifier(f"stage_{name}"),
@@ -118,6 +121,7 @@ def _stage(
     data: list[list[str | None]] = []
     for col in columns:
         data.append(_text(frame[col]) if col in frame.columns else [None] * len(frame))
+    data.extend(derived.values())
     if geometry:
         data.append(_ewkb(frame.geometry.values))
     data.append([str(i) for i in range(len(frame))])
@@ -144,20 +148,10 @@ def _record(report: LoadReport, table: str, staged: int, changes: tuple[int, int
     report.unchanged[table] = staged - ins - upd
 
 
-_MULTI = "ST_Multi(ST_CollectionExtract(geom::geometry, 3))"
-
 _UPSERT_DIVISIONS = f"""
 INSERT INTO division AS d (code, name, official_name, level, parent_code, kind, boundary)
-SELECT code, name, official_name, level, parent_code,
-       CASE WHEN level = 'township' THEN
-              CASE WHEN substr(code, 7, 3)::int < 100 THEN 'street'
-                   WHEN substr(code, 7, 3)::int < 200 THEN 'town'
-                   WHEN substr(code, 7, 3)::int < 400 THEN 'township' ELSE 'special' END
-            WHEN level = 'village' THEN
-              CASE WHEN substr(code, 10, 3)::int < 200 THEN 'community'
-                   WHEN substr(code, 10, 3)::int < 400 THEN 'village' ELSE 'special' END
-       END,
-       CASE WHEN geom IS NULL THEN NULL ELSE {_MULTI} END
+SELECT code, name, official_name, level, parent_code, kind,
+       CASE WHEN geom IS NULL THEN NULL ELSE {AS_MULTIPOLYGON} END
 FROM stage_divisions
 ON CONFLICT (code) DO UPDATE SET
     name = EXCLUDED.name, official_name = EXCLUDED.official_name, level = EXCLUDED.level,
@@ -184,7 +178,7 @@ ON CONFLICT DO NOTHING
 
 _UPSERT_LEGACY = f"""
 INSERT INTO legacy_grid AS l (layer, source_code, name, community_code, boundary)
-SELECT layer, source_code, coalesce(name, ''), community_code, {_MULTI} FROM stage_legacy_grids
+SELECT layer, source_code, coalesce(name, ''), community_code, {AS_MULTIPOLYGON} FROM stage_legacy_grids
 ON CONFLICT ON CONSTRAINT legacy_source_code_unique DO UPDATE SET
     name = EXCLUDED.name, boundary = EXCLUDED.boundary
 WHERE l.name IS DISTINCT FROM EXCLUDED.name OR NOT ST_Equals(l.boundary, EXCLUDED.boundary)
@@ -196,7 +190,7 @@ INSERT INTO building AS b (external_id, community_code, road, house_number, comp
                            group_no, building_no, households, floors, footprint, point)
 SELECT building_id, community_code, road, house_number, compound, hamlet, group_no, building_no,
        households::int, floors::int,
-       CASE WHEN ST_Dimension(geom::geometry) = 2 THEN {_MULTI} END,
+       CASE WHEN ST_Dimension(geom::geometry) = 2 THEN {AS_MULTIPOLYGON} END,
        CASE WHEN ST_Dimension(geom::geometry) = 2 THEN ST_PointOnSurface(geom::geometry)
             ELSE ST_GeometryN(ST_Multi(geom::geometry), 1) END
 FROM stage_buildings
@@ -273,131 +267,59 @@ RETURNING true
 """
 
 
-def _load_grids(conn: psycopg.Connection[Any], report: LoadReport, source: str) -> None:
-    """Turn the staged grid set into a new generation, if it changes anything."""
-    conn.execute(
-        f"""
-        CREATE TEMP TABLE stage_grid_rows ON COMMIT DROP AS
-        SELECT code, coalesce(name, '') AS name, community_code, kind,
-               {_MULTI} AS boundary
-        FROM stage_grids
-        """
-    )
-    conn.execute("CREATE INDEX ON stage_grid_rows (code)")
-    conn.execute("CREATE INDEX ON stage_grid_rows (community_code)")
-    conn.execute("ANALYZE stage_grid_rows")
-    reused = conn.execute(
-        "SELECT s.code FROM stage_grid_rows s JOIN grid_code c ON c.code = s.code "
-        "WHERE c.retired_in IS NOT NULL ORDER BY s.code LIMIT 20"
-    ).fetchall()
-    if reused:
-        codes = ", ".join(str(r[0]) for r in reused)
-        raise InvalidInput(
-            f"grid code(s) {codes} were retired and may not be reused: give the grid a new "
-            "serial (codes are never reissued)",
-            codes=[str(r[0]) for r in reused],
-        )
-    changed = conn.execute(
-        """
-        SELECT count(*) FROM stage_grid_rows s
-        LEFT JOIN grid g ON g.code = s.code AND g.generation_high IS NULL
-        WHERE g.id IS NULL OR (g.name, g.community_code, g.kind)
-              IS DISTINCT FROM (s.name, s.community_code, s.kind)
-           OR NOT ST_Equals(g.boundary, s.boundary)
-        """
-    ).fetchone()
-    gone = conn.execute(
-        """
-        SELECT count(*) FROM grid g
-        WHERE g.generation_high IS NULL
-          AND g.community_code IN (SELECT community_code FROM stage_grid_rows)
-          AND NOT EXISTS (SELECT 1 FROM stage_grid_rows s WHERE s.code = g.code)
-        """
-    ).fetchone()
-    n_changed = int(changed[0]) if changed else 0
-    n_gone = int(gone[0]) if gone else 0
-    staged = conn.execute("SELECT count(*) FROM stage_grid_rows").fetchone()
-    n_staged = int(staged[0]) if staged else 0
-    if n_changed == 0 and n_gone == 0:
-        report.unchanged["grid"] = n_staged
-        return
-    row = conn.execute(
-        "INSERT INTO generation (id, source, description, activated_at) "
-        "SELECT coalesce(max(id), 0) + 1, %(s)s, %(d)s, now() FROM generation RETURNING id",
-        {"s": source, "d": f"{n_changed} grid(s) new or changed, {n_gone} retired"},
-    ).fetchone()
-    assert row is not None
-    gen = int(row[0])
-    report.generation = gen
-    conn.execute(
-        """
-        INSERT INTO grid_code (code, community_code, issued_in)
-        SELECT code, community_code, %(g)s FROM stage_grid_rows
-        ON CONFLICT (code) DO NOTHING
-        """,
-        {"g": gen},
-    )
-    closed = conn.execute(
-        """
-        WITH changed AS (
-            SELECT g.id FROM grid g JOIN stage_grid_rows s ON s.code = g.code
-            WHERE g.generation_high IS NULL
-              AND ((g.name, g.community_code, g.kind)
-                   IS DISTINCT FROM (s.name, s.community_code, s.kind)
-                   OR NOT ST_Equals(g.boundary, s.boundary))
-        ), gone AS (
-            SELECT g.id FROM grid g
-            WHERE g.generation_high IS NULL
-              AND g.community_code IN (SELECT community_code FROM stage_grid_rows)
-              AND NOT EXISTS (SELECT 1 FROM stage_grid_rows s WHERE s.code = g.code)
-        )
-        UPDATE grid g SET generation_high = %(g)s - 1
-        WHERE g.id IN (SELECT id FROM changed UNION ALL SELECT id FROM gone)
-        RETURNING g.code
-        """,
-        {"g": gen},
-    ).fetchall()
-    conn.execute(
-        """
-        UPDATE grid_code c SET retired_in = %(g)s
-        WHERE c.community_code IN (SELECT community_code FROM stage_grid_rows)
-          AND NOT EXISTS (SELECT 1 FROM stage_grid_rows s WHERE s.code = c.code)
-          AND c.retired_in IS NULL
-        """,
-        {"g": gen},
-    )
-    inserted = conn.execute(
-        """
-        INSERT INTO grid (code, community_code, kind, name, boundary, generation_low)
-        SELECT s.code, s.community_code, s.kind, s.name, s.boundary, %(g)s
-        FROM stage_grid_rows s
-        WHERE NOT EXISTS (SELECT 1 FROM grid g WHERE g.code = s.code AND g.generation_high IS NULL)
-        RETURNING id
-        """,
-        {"g": gen},
-    ).fetchall()
-    report.retired_grids = n_gone
-    report.inserted["grid"] = len(inserted)
-    report.updated["grid"] = len(closed) - n_gone
-    report.unchanged["grid"] = n_staged - len(inserted)
+Loader = Callable[[psycopg.Connection[Any], LoadReport, int, str], None]
+"""Merges the staged layer (``stage_<layer>``, ``staged`` rows) into its tables."""
 
 
-def refresh_grid_households(conn: psycopg.Connection[Any]) -> int:
-    """Recount households of current grids from the buildings whose point they cover."""
-    rows = conn.execute(
-        """
-        UPDATE grid g SET households = coalesce(h.total, 0)
-        FROM (
-            SELECT g2.id, sum(b.households) AS total
-            FROM grid g2 LEFT JOIN building b ON ST_Covers(g2.boundary, b.point)
-            WHERE g2.generation_high IS NULL
-            GROUP BY g2.id
-        ) h
-        WHERE g.id = h.id AND g.households IS DISTINCT FROM coalesce(h.total, 0)
-        RETURNING g.id
-        """
-    ).fetchall()
-    return len(rows)
+def _upsert(table: str, statement: str) -> Loader:
+    def load(conn: psycopg.Connection[Any], report: LoadReport, staged: int, source: str) -> None:
+        _record(report, table, staged, _count_changes(conn, sql.SQL(statement)))
+
+    return load
+
+
+def _load_divisions(
+    conn: psycopg.Connection[Any], report: LoadReport, staged: int, source: str
+) -> None:
+    conn.execute("SET CONSTRAINTS ALL DEFERRED")
+    _record(report, "division", staged, _count_changes(conn, sql.SQL(_UPSERT_DIVISIONS)))
+    conn.execute(_UPSERT_ALIASES)
+
+
+def _load_grids(
+    conn: psycopg.Connection[Any], report: LoadReport, staged: int, source: str
+) -> None:
+    load_grid_generation(conn, report, source)
+
+
+def _load_assignments(
+    conn: psycopg.Connection[Any], report: LoadReport, staged: int, source: str
+) -> None:
+    conn.execute(_ASSIGNMENTS_RESOLVED)
+    conn.execute("ANALYZE stage_assignment_rows")
+    # close first, so that a post's new term never clashes with its old open one
+    updated = len(conn.execute(_UPDATE_ASSIGNMENTS).fetchall())
+    inserted = len(conn.execute(_INSERT_ASSIGNMENTS).fetchall())
+    _record(report, "assignment", staged, (inserted, updated))
+
+
+#: how each layer of the registry (:data:`gridmap.io.layers.LAYERS`) reaches its tables
+LOADERS: dict[str, Loader] = {
+    "divisions": _load_divisions,
+    "legacy_grids": _upsert("legacy_grid", _UPSERT_LEGACY),
+    "grids": _load_grids,
+    "buildings": _upsert("building", _UPSERT_BUILDINGS),
+    "units": _upsert("unit", _UPSERT_UNITS),
+    "people": _upsert("person", _UPSERT_PEOPLE),
+    "assignments": _load_assignments,
+}
+
+
+def _derived(name: str, frame: pd.DataFrame) -> dict[str, list[str | None]]:
+    """Columns the database stores that the file does not carry (computed by the one rule)."""
+    if name == "divisions":
+        return {"kind": [division_kind(str(c)) for c in frame["code"]]}
+    return {}
 
 
 def load_interchange(
@@ -409,97 +331,34 @@ def load_interchange(
 ) -> LoadReport:
     """Write a validated :class:`gridmap.io.Interchange` into the database, in one transaction.
 
-    The caller validates first (``gridmap.io.validate.validate_or_raise``); database
-    constraints are the last line of defence and roll everything back on any violation.
+    Layers are staged and merged in the registry's order (divisions first: everything else
+    refers to them). The caller validates first (``gridmap.io.validate.validate_or_raise``);
+    database constraints are the last line of defence and roll everything back on any
+    violation.
     """
     report = LoadReport()
+    frames = data.layers()
     with conn.transaction():
         conn.execute("SET LOCAL synchronous_commit = off")
-        # divisions first: everything else refers to them
-        divs = data.divisions
-        if len(divs):
-            if "aliases" not in divs.columns:
-                divs = divs.assign(aliases=None)
-            n = _stage(
+        for spec in LAYERS.values():
+            frame = frames[spec.name]
+            if not len(frame):
+                continue
+            staged = _stage(
                 conn,
-                "divisions",
-                divs,
-                ["code", "name", "official_name", "level", "parent_code", "aliases"],
-                "geometry",
+                spec.name,
+                frame,
+                spec.column_names,
+                _derived(spec.name, frame),
+                spec.geometry,
                 progress,
             )
-            conn.execute("SET CONSTRAINTS ALL DEFERRED")
-            _record(report, "division", n, _count_changes(conn, sql.SQL(_UPSERT_DIVISIONS)))
-            conn.execute(_UPSERT_ALIASES)
-        if len(data.legacy_grids):
-            n = _stage(
-                conn,
-                "legacy_grids",
-                data.legacy_grids,
-                ["layer", "source_code", "name", "community_code"],
-                "geometry",
-                progress,
-            )
-            _record(report, "legacy_grid", n, _count_changes(conn, sql.SQL(_UPSERT_LEGACY)))
-        if len(data.grids):
-            _stage(
-                conn,
-                "grids",
-                data.grids,
-                ["code", "name", "community_code", "kind"],
-                "geometry",
-                progress,
-            )
-            _load_grids(conn, report, source)
-        if len(data.buildings):
-            n = _stage(
-                conn,
-                "buildings",
-                data.buildings,
-                [
-                    "building_id",
-                    "community_code",
-                    "road",
-                    "house_number",
-                    "compound",
-                    "hamlet",
-                    "group_no",
-                    "building_no",
-                    "households",
-                    "floors",
-                ],
-                "geometry",
-                progress,
-            )
-            _record(report, "building", n, _count_changes(conn, sql.SQL(_UPSERT_BUILDINGS)))
-        if len(data.units):
-            n = _stage(
-                conn, "units", data.units, ["building_id", "unit_no", "households"], None, progress
-            )
-            _record(report, "unit", n, _count_changes(conn, sql.SQL(_UPSERT_UNITS)))
-        if len(data.people):
-            n = _stage(conn, "people", data.people, ["person_id", "name", "phone"], None, progress)
-            _record(report, "person", n, _count_changes(conn, sql.SQL(_UPSERT_PEOPLE)))
-        if len(data.assignments):
-            n = _stage(
-                conn,
-                "assignments",
-                data.assignments,
-                ["person_id", "role", "grid_code", "building_id", "unit_no", "since", "until"],
-                None,
-                progress,
-            )
-            conn.execute(_ASSIGNMENTS_RESOLVED)
-            conn.execute("ANALYZE stage_assignment_rows")
-            # close first, so that a post's new term never clashes with its old open one
-            updated = len(conn.execute(_UPDATE_ASSIGNMENTS).fetchall())
-            inserted = len(conn.execute(_INSERT_ASSIGNMENTS).fetchall())
-            _record(report, "assignment", n, (inserted, updated))
+            LOADERS[spec.name](conn, report, staged, source)
         if len(data.grids) or len(data.buildings):
             refresh_grid_households(conn)
-    for table in ("division", "legacy_grid", "grid", "building", "unit", "person", "assignment"):
-        if report.inserted.get(table) or report.updated.get(table):
-            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+    for spec in LAYERS.values():
+        if report.inserted.get(spec.table) or report.updated.get(spec.table):
+            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(spec.table)))
     LOG.info("import done: %s", report.summary())
     return report
 

@@ -6,7 +6,7 @@
 """
 
 from gridmap.io.interchange import Interchange, export_qgis, read_interchange, write_interchange
-from gridmap.io.schema import LAYERS
+from gridmap.io.layers import LAYERS
 from gridmap.io.validate import Problem, validate, validate_or_raise
 
 __all__ = [

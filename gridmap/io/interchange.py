@@ -27,7 +27,7 @@ import shapely
 
 from gridmap.crs import GCJ02, STORAGE, CRSLike, parse_crs, to_storage
 from gridmap.errors import InvalidInput
-from gridmap.io.schema import (
+from gridmap.io.layers import (
     LAYER_NAMES,
     LAYERS,
     SPATIAL_LAYERS,
@@ -68,7 +68,7 @@ class Interchange:
 
     Spatial layers (``divisions``, ``legacy_grids``, ``grids``, ``buildings``) are
     GeoDataFrames in EPSG:4490 with a ``geometry`` column; ``units``, ``people`` and
-    ``assignments`` are DataFrames. Columns are those of :data:`gridmap.io.schema.LAYERS`,
+    ``assignments`` are DataFrames. Columns are those of :data:`gridmap.io.layers.LAYERS`,
     in that order, then any extra columns the file carried. Text is pandas ``string``,
     counts are ``Int64``, dates are ISO text. A value that cannot take its column's dtype
     (households ``'abc'``) is kept as text so validation can name it.
@@ -360,7 +360,7 @@ def export_qgis(
 
     ``fmt="shapefile"`` writes ``<layer>.shp`` (tables as ``<layer>.dbf``) with a ``.cpg``
     naming ``encoding`` (GBK for older ArcGIS) and field names cut to 10 characters as
-    :data:`gridmap.io.schema.SHAPEFILE_NAMES` gives them. A Shapefile holds one geometry
+    :data:`gridmap.io.layers.SHAPEFILE_NAMES` gives them. A Shapefile holds one geometry
     type, so a layer mixing points and polygons is refused with :class:`InvalidInput`.
     """
     out = Path(folder)

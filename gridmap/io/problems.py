@@ -1,0 +1,89 @@
+"""What validation reports: :class:`Problem`, and the small helpers the checks share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Problem", "Severity", "mojibake"]
+
+Severity = Literal["error", "warning", "fixed"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in an import: where it is, what the value was, and what was expected.
+
+    >>> str(Problem("buildings", 12, "households", "abc", "is not a whole number"))
+    "buildings row 12 households: 'abc' is not a whole number"
+    >>> str(Problem("divisions", None, None, None, "unknown CRS: the file declares none"))
+    'divisions: unknown CRS: the file declares none'
+    """
+
+    layer: str
+    row: int | None
+    field: str | None
+    value: Any
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = self.layer if self.row is None else f"{self.layer} row {self.row}"
+        if self.field is not None:
+            where += f" {self.field}"
+        what = self.message if self.value is None else f"{self.value!r} {self.message}"
+        prefix = "fixed: " if self.severity == "fixed" else ""
+        return f"{where}: {prefix}{what}"
+
+
+def present(v: Any) -> bool:
+    return v is not None and v is not pd.NA and not (isinstance(v, float) and np.isnan(v))
+
+
+def values(frame: pd.DataFrame, col: str) -> Iterator[tuple[int, Any]]:
+    if col not in frame.columns:
+        return
+    for i, v in enumerate(frame[col].tolist()):
+        if present(v):
+            yield i, v
+
+
+def text_set(frame: pd.DataFrame, col: str) -> set[str]:
+    if col not in frame.columns:
+        return set()
+    return set(frame[col].dropna().astype(str).tolist())
+
+
+def mojibake(text: str) -> str | None:
+    """Why ``text`` looks wrongly decoded, or None.
+
+    Catches replacement characters, and UTF-8 read as GBK or Latin-1 (and GBK as Latin-1),
+    by re-encoding the text the wrong way and seeing whether it decodes the right way.
+
+    >>> mojibake("龙兴社区") is None
+    True
+    >>> mojibake("榫欏叴绀惧尯")
+    "looks like UTF-8 read as GBK (meant '龙兴社区')"
+    >>> mojibake("Áúð")
+    'contains Latin-1 letters where Chinese text is expected'
+    """
+    if "\ufffd" in text:
+        return "contains the replacement character U+FFFD (undecodable bytes)"
+    if text.isascii():
+        return None
+    for wrong, right in (("gbk", "utf-8"), ("latin-1", "utf-8"), ("latin-1", "gb18030")):
+        try:
+            fixed = text.encode(wrong).decode(right)
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if fixed != text and any("\u4e00" <= ch <= "\u9fff" for ch in fixed):
+            return f"looks like {right.upper()} read as {wrong.upper()} (meant {fixed!r})"
+    if any("\u00c0" <= ch <= "\u00ff" for ch in text):
+        return "contains Latin-1 letters where Chinese text is expected"
+    if any("\ue000" <= ch <= "\uf8ff" or ord(ch) < 32 for ch in text):
+        return "contains private-use or control characters"
+    return None
