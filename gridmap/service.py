@@ -29,12 +29,12 @@ if TYPE_CHECKING:
     import psycopg
     from psycopg_pool import ConnectionPool
 
-    from gridmap.assets import LeafletAssets
     from gridmap.db import DbStatus
     from gridmap.db.load import LoadReport
     from gridmap.errors import GridmapError
     from gridmap.io import Interchange, Problem
     from gridmap.lineage import Lineage
+    from gridmap.maps import LeafletAssets
     from gridmap.merge import MergeOptions, MergeResult
     from gridmap.resolve.batch import BatchQuery, BatchRow, RowError
     from gridmap.results import (

@@ -22,41 +22,42 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 import tarfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 import folium.plugins
 import geopandas as gpd
 import pandas as pd
-import psycopg
 import pytest
 from shapely import Point, box
 from typer.testing import CliRunner
 
-from gridmap.assets import (
-    FILES,
-    LeafletAssets,
-    MapAssetsInstallError,
-    MapAssetsMissing,
-    default_assets_dir,
-    install_leaflet,
-    load_leaflet,
-)
 from gridmap.cli import app
 from gridmap.db import mapdata
 from gridmap.errors import InvalidInput, UnknownDivision, UnknownGridCode
 from gridmap.maps import (
+    FILES,
     LOAD_COLOURS,
+    LeafletAssets,
+    MapAssetsInstallError,
+    MapAssetsMissing,
     OnlineResourceRequired,
     coverage_map,
-    mask_phone,
+    default_assets_dir,
+    install_leaflet,
+    load_leaflet,
     save_html,
     zone_map,
 )
+from gridmap.privacy import mask_phone
 from tests.conftest import unavailable
+
+if TYPE_CHECKING:
+    import psycopg
 
 STREET = "220102001000"
 NANHU = "220102001001"
@@ -73,7 +74,8 @@ UNIT_CHIEF_PHONE = "13700002222"
 
 
 def poly(minx: float, miny: float, maxx: float, maxy: float) -> str:
-    return f"SRID=4490;MULTIPOLYGON((({minx} {miny},{maxx} {miny},{maxx} {maxy},{minx} {maxy},{minx} {miny})))"
+    ring = f"{minx} {miny},{maxx} {miny},{maxx} {maxy},{minx} {maxy},{minx} {miny}"
+    return f"SRID=4490;MULTIPOLYGON((({ring})))"
 
 
 # ------------------------------------------------------------------------------ fixtures
@@ -353,7 +355,11 @@ def png_pixels(path: Path) -> tuple[int, int, list[tuple[int, int, int]]]:
 
 def remote_refs(html: str) -> list[str]:
     """Every script, stylesheet, image or CSS resource the page would fetch from the network."""
-    pattern = r"""<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)\s*=\s*["']?(https?:|//)[^"'\s>]*|url\(\s*["']?(?:https?:|//)[^)]*\)|@import\s+["']?(?:url\()?\s*["']?(?:https?:|//)"""
+    pattern = (
+        r"""<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)\s*=\s*["']?(https?:|//)[^"'\s>]*"""
+        r"""|url\(\s*["']?(?:https?:|//)[^)]*\)"""
+        r"""|@import\s+["']?(?:url\()?\s*["']?(?:https?:|//)"""
+    )
     return [m.group(0) for m in re.finditer(pattern, html, re.IGNORECASE)]
 
 
@@ -378,11 +384,16 @@ def blend(
 # ------------------------------------------------------------------------------ pure tests
 
 
-def test_mask_phone() -> None:
-    assert mask_phone("10012345678") == "100****5678"
-    assert mask_phone("0431-88881234") == "043****1234"
-    assert mask_phone("12345") == "***45"
-    assert mask_phone("") == mask_phone(None) == ""
+def test_assets_alone_import_neither_folium_nor_geopandas() -> None:
+    """``gridmap assets install`` stays quick: the maps' heavy imports wait for first use."""
+    code = (
+        "import sys, gridmap.maps.assets; "
+        "print('folium' in sys.modules, 'geopandas' in sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout.split() == ["False", "False"]
 
 
 def test_coverage_html_is_self_contained(leaflet: LeafletAssets, tmp_path: Path) -> None:
@@ -417,10 +428,15 @@ def test_zone_map_masks_phones_unless_asked(leaflet: LeafletAssets) -> None:
     html = zone_map(grid, f["buildings"], f["chiefs"], assets=leaflet).get_root().render()
     for phone in (CHIEF_PHONE, BUILDING_CHIEF_PHONE, UNIT_CHIEF_PHONE):
         assert phone not in html
-        assert mask_phone(phone) in html
+        masked = mask_phone(phone)
+        assert masked and masked in html
     assert "张三 138****5678" in html
     shown = zone_map(grid, f["buildings"], f["chiefs"], show_phones=True, assets=leaflet)
     assert CHIEF_PHONE in shown.get_root().render()
+    # the one rule of gridmap.privacy: a landline keeps its length
+    f["chiefs"].loc[0, "phone"] = "0431-88881234"
+    html = zone_map(grid, f["buildings"], f["chiefs"], assets=leaflet).get_root().render()
+    assert "张三 043******1234" in html and "88881234" not in html
 
 
 def test_map_needing_a_cdn_is_refused(leaflet: LeafletAssets) -> None:

@@ -28,7 +28,7 @@ def assets_install(
     force: Annotated[bool, typer.Option(help="Fetch again even if installed.")] = False,
 ) -> None:
     """Fetch Leaflet with npm into the assets folder, for maps that draw offline."""
-    from gridmap.assets import install_leaflet
+    from gridmap.maps import install_leaflet
 
     out.print(f"Leaflet installed in {install_leaflet(directory, tarball=tarball, force=force)}")
 
@@ -55,7 +55,7 @@ def map_command(
 ) -> None:
     """Write a self-contained HTML map: the coverage map, or with --grid a zone map."""
     from gridmap import maps
-    from gridmap.assets import default_assets_dir, load_leaflet
+    from gridmap.maps import default_assets_dir, load_leaflet
 
     if grid and within:
         raise typer.BadParameter("give --within or --grid, not both")

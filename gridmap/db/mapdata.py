@@ -3,7 +3,8 @@
 Only current grids (the view ``current_grid``) and current chiefs (``until IS NULL``) are read.
 Buildings belong to the grid their point lies in, found spatially, so a redrawn boundary
 moves them without any update. Phone numbers come back as stored: masking is the map's job
-(:func:`gridmap.maps.mask_phone`), so that ``--show-phones`` can be a choice made in one place.
+(:func:`gridmap.privacy.shown_phone`), so that ``--show-phones`` can be a choice made in one
+place.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ JavaScript or CSS from a CDN. ``gridmap assets install`` runs the machine's own 
 (which honours the machine's npm configuration, e.g. an intranet mirror) to fetch the pinned
 Leaflet release, and keeps only ``leaflet.js``, ``leaflet.css``, ``images/*.png`` and the
 licence in a cache folder. :func:`load_leaflet` reads them back with the images turned into
-``data:`` URIs, ready to be inlined by :mod:`gridmap.maps`.
+``data:`` URIs, ready to be inlined by :class:`gridmap.maps.base.OfflineMap`.
 
 On a machine that cannot reach any npm registry, copy a tarball made elsewhere with
 ``npm pack leaflet@1.9.4`` and run ``gridmap assets install --from leaflet-1.9.4.tgz``.

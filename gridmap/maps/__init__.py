@@ -1,0 +1,118 @@
+"""Folium maps of grids that draw with no internet access.
+
+Two maps, both built from GeoDataFrames (this package never touches the database):
+
+* :func:`coverage_map` (:mod:`gridmap.maps.coverage`) for planners: every grid coloured by
+  its household load against a target range, community boundaries on top, legacy layers and
+  plan changes as overlays.
+* :func:`zone_map` (:mod:`gridmap.maps.zone`) for a grid worker: one grid, its buildings and
+  chiefs, the neighbours.
+
+The HTML is self-contained. Folium would load Leaflet, jQuery and Bootstrap from CDNs, which
+draw nothing on an intranet, so :class:`OfflineMap` (:mod:`gridmap.maps.base`) drops those
+links and inlines the Leaflet installed by ``gridmap assets install``
+(:mod:`gridmap.maps.assets`) instead, with its images as ``data:`` URIs. There is no tile
+layer unless ``tiles_url`` names one (an intranet tile server). Phone numbers are masked
+(:func:`gridmap.privacy.shown_phone`) unless ``show_phones=True``.
+
+The asset functions need only the standard library and are imported at once; the maps
+(folium, geopandas) are imported on first use, so ``gridmap assets install`` stays quick.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from gridmap.maps.assets import (
+    FILES,
+    IMAGES,
+    INSTALL_COMMAND,
+    LEAFLET_VERSION,
+    MANIFEST,
+    LeafletAssets,
+    MapAssetsInstallError,
+    MapAssetsMissing,
+    default_assets_dir,
+    install_leaflet,
+    leaflet_dir,
+    load_leaflet,
+)
+
+if TYPE_CHECKING:
+    from gridmap.maps.base import (
+        FONT_STACK,
+        HOUSEHOLD_TARGET,
+        LOAD_COLOURS,
+        Load,
+        OfflineMap,
+        OnlineResourceRequired,
+        household_load,
+        save_html,
+    )
+    from gridmap.maps.coverage import (
+        AUTO_LABEL_LIMIT,
+        LEGACY_COLOURS,
+        LEGACY_LAYER_NAMES,
+        coverage_map,
+    )
+    from gridmap.maps.zone import zone_map
+
+__all__ = [
+    "AUTO_LABEL_LIMIT",
+    "FILES",
+    "FONT_STACK",
+    "HOUSEHOLD_TARGET",
+    "IMAGES",
+    "INSTALL_COMMAND",
+    "LEAFLET_VERSION",
+    "LEGACY_COLOURS",
+    "LEGACY_LAYER_NAMES",
+    "LOAD_COLOURS",
+    "MANIFEST",
+    "LeafletAssets",
+    "Load",
+    "MapAssetsInstallError",
+    "MapAssetsMissing",
+    "OfflineMap",
+    "OnlineResourceRequired",
+    "coverage_map",
+    "default_assets_dir",
+    "household_load",
+    "install_leaflet",
+    "leaflet_dir",
+    "load_leaflet",
+    "save_html",
+    "zone_map",
+]
+
+_LAZY = {
+    "AUTO_LABEL_LIMIT": "coverage",
+    "FONT_STACK": "base",
+    "HOUSEHOLD_TARGET": "base",
+    "LEGACY_COLOURS": "coverage",
+    "LEGACY_LAYER_NAMES": "coverage",
+    "LOAD_COLOURS": "base",
+    "Load": "base",
+    "OfflineMap": "base",
+    "OnlineResourceRequired": "base",
+    "coverage_map": "coverage",
+    "household_load": "base",
+    "save_html": "base",
+    "zone_map": "zone",
+}
+"""The public names that live in folium-based modules, and which module that is."""
+
+if not TYPE_CHECKING:  # mypy sees the imports above and no catch-all __getattr__
+
+    def __getattr__(name: str) -> Any:
+        """Import the module that defines ``name`` on first use (PEP 562)."""
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})

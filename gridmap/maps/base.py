@@ -1,0 +1,294 @@
+"""The offline page every map is drawn on, and the pieces both maps share.
+
+:class:`OfflineMap` is a ``folium.Map`` that inlines the Leaflet from :mod:`gridmap.maps.assets`
+and refuses any remote script or stylesheet. :func:`base_map` makes one fitted to some frames,
+with a metric scale and an optional intranet tile layer. :class:`LabelLayer`, :class:`Box` and
+:class:`MetricScale` are the map elements; :func:`wgs84`, :func:`collection` and
+:func:`column` turn GeoDataFrames into what folium draws. :func:`household_load` classes a
+grid's households against the target range, and :func:`save_html` writes the page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
+from jinja2 import Template
+
+from gridmap.errors import GridmapError, InvalidInput
+from gridmap.maps.assets import load_leaflet
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from gridmap.maps.assets import LeafletAssets
+
+LOG = logging.getLogger(__name__)
+
+Load = Literal["empty", "under", "in", "over"]
+HOUSEHOLD_TARGET: tuple[int, int] = (300, 500)
+LOAD_COLOURS: dict[Load, str] = {
+    "empty": "#d9d9d9",
+    "under": "#6baed6",
+    "in": "#41ab5d",
+    "over": "#ef3b2c",
+}
+FONT_STACK = (
+    '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
+    '"WenQuanYi Micro Hei", sans-serif'
+)
+
+
+class OnlineResourceRequired(GridmapError):
+    """A map element wants JavaScript or CSS from the internet, which offline maps cannot use."""
+
+    code = "online_resource_required"
+
+
+def household_load(households: float, target: tuple[int, int] = HOUSEHOLD_TARGET) -> Load:
+    """Whether a grid's households are under, in or over the target range (inclusive).
+
+    A grid with no households recorded is ``empty``: a planner reads it as missing data or
+    open land, not as a grid to merge.
+
+    >>> [household_load(n) for n in (0, 120, 300, 500, 501)]
+    ['empty', 'under', 'in', 'in', 'over']
+    """
+    low, high = target
+    if households <= 0:
+        return "empty"
+    if households < low:
+        return "under"
+    return "in" if households <= high else "over"
+
+
+# ------------------------------------------------------------------------------ offline map
+
+
+class OfflineMap(folium.Map):
+    """A ``folium.Map`` whose page inlines Leaflet and refuses any remote script or stylesheet.
+
+    Rendering raises :class:`OnlineResourceRequired` if some element added a CDN link
+    (e.g. a folium plugin), rather than writing a map that would draw nothing offline.
+    """
+
+    default_js: list[tuple[str, str]] = []  # noqa: RUF012 (folium reads it per class)
+    default_css: list[tuple[str, str]] = []  # noqa: RUF012
+
+    def __init__(self, assets: LeafletAssets, **kwargs: Any) -> None:
+        kwargs.setdefault("tiles", None)
+        super().__init__(**kwargs)
+        self._gridmap_assets = assets
+
+    def render(self, **kwargs: Any) -> Any:
+        root = self.get_root()
+        assert isinstance(root, Figure)
+        header = root.header
+        a = self._gridmap_assets
+        icons = {
+            "iconUrl": a.images["marker-icon.png"],
+            "iconRetinaUrl": a.images["marker-icon-2x.png"],
+            "shadowUrl": a.images["marker-shadow.png"],
+        }
+        header.add_child(
+            Element('<meta name="referrer" content="no-referrer" />'), name="gridmap_referrer"
+        )
+        header.add_child(Element(f"<style>{a.css}</style>"), name="leaflet_css")
+        header.add_child(Element(f"<script>{a.js}</script>"), name="leaflet")
+        header.add_child(
+            Element(
+                "<script>L.Icon.Default.imagePath = '';"
+                f"L.Icon.Default.mergeOptions({json.dumps(icons)});</script>"
+            ),
+            name="gridmap_icons",
+        )
+        header.add_child(Element(f"<style>{_PAGE_CSS}</style>"), name="gridmap_css")
+        result = super().render(**kwargs)  # type: ignore[no-untyped-call]
+        remote = [
+            f"{name}: {child.url}"
+            for name, child in header._children.items()
+            if isinstance(child, JavascriptLink | CssLink)
+        ]
+        if remote:
+            raise OnlineResourceRequired(
+                "this map needs resources from the internet, which offline maps cannot load: "
+                + "; ".join(remote)
+            )
+        return result
+
+
+_PAGE_CSS = f"""
+.leaflet-container, .gridmap-box {{ font-family: {FONT_STACK}; }}
+.leaflet-container {{ background: #f4f3ef; }}
+.gridmap-box {{ position: fixed; z-index: 1000; background: rgba(255,255,255,.93);
+  border: 1px solid #999; border-radius: 4px; padding: 8px 10px; font-size: 13px;
+  line-height: 1.5; box-shadow: 0 1px 4px rgba(0,0,0,.3); max-width: 320px; }}
+.gridmap-box h4 {{ margin: 0 0 4px; font-size: 14px; }}
+.gridmap-legend {{ bottom: 40px; left: 10px; }}
+.gridmap-panel {{ top: 10px; left: 56px; }}
+.gridmap-swatch {{ display: inline-block; width: 14px; height: 14px; margin-right: 6px;
+  vertical-align: -2px; border: 1px solid #555; }}
+.gridmap-label {{ background: none; border: none; }}
+.gridmap-label span {{ position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
+  font-size: 12px; font-weight: 600; color: #222; text-shadow: 0 0 3px #fff, 0 0 3px #fff; }}
+.gridmap-label.above span {{ transform: translate(-50%, -140%); }}
+.gridmap-label.small span {{ font-size: 11px; font-weight: 400; color: #444; }}
+"""
+
+
+class LabelLayer(folium.FeatureGroup):
+    """Text labels (one DOM element each, non-interactive) as a toggleable overlay."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.featureGroup();
+        {{ this.labels|tojson }}.forEach(function (d) {
+            L.marker([d[0], d[1]], {
+                icon: L.divIcon({className: {{ this.class_name|tojson }} + d[3],
+                                 html: "<span>" + d[2] + "</span>", iconSize: [0, 0]}),
+                interactive: false, keyboard: false
+            }).addTo({{ this.get_name() }});
+        });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, gdf: gpd.GeoDataFrame, texts: Sequence[str], name: str, **kw: Any) -> None:
+        class_name = kw.pop("class_name", "gridmap-label")
+        super().__init__(name=name, overlay=True, control=True, **kw)
+        self.class_name = class_name
+        points = gdf.geometry.representative_point()
+        kinds = gdf.geometry.geom_type
+        self.labels = [
+            [round(p.y, 7), round(p.x, 7), html.escape(t), " above" if k == "Point" else ""]
+            for p, t, k in zip(points, texts, kinds, strict=True)
+            if p is not None and not p.is_empty
+        ]
+
+
+class Box(MacroElement):
+    """A fixed HTML box over the map (legend, panel); its content is escaped by the caller."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div class="gridmap-box {{ this.css_class }}">{{ this.content }}</div>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, content: str, css_class: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.content = content
+        self.css_class = css_class
+
+
+class MetricScale(MacroElement):
+    """A metric-only scale bar."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+
+
+# ------------------------------------------------------------------------------ frames
+
+
+def wgs84(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    """``gdf`` without empty geometries, in WGS84 (EPSG:4326), for Leaflet."""
+    if gdf.crs is None:
+        raise InvalidInput(f"{what} has no CRS; expected EPSG:4490 or another lon/lat CRS")
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    return gdf.to_crs(4326)
+
+
+def collection(gdf: gpd.GeoDataFrame, props: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection with exactly the given properties (no NaN, no numpy).
+
+    Text is HTML-escaped: folium's tooltips and popups put property values into innerHTML.
+    """
+    escaped = {
+        k: [html.escape(v) if isinstance(v, str) else v for v in vs] for k, vs in props.items()
+    }
+    frame = gpd.GeoDataFrame(escaped, geometry=list(gdf.geometry), crs=gdf.crs)
+    result: dict[str, Any] = json.loads(frame.to_json(drop_id=True, na="null"))
+    return result
+
+
+def column(gdf: pd.DataFrame, name: str, default: Any = "") -> list[Any]:
+    """The values of column ``name``, ``default`` where missing or where there is no column."""
+    if name not in gdf.columns:
+        return [default] * len(gdf)
+    return [default if missing(v) else v for v in gdf[name]]
+
+
+def missing(value: Any) -> bool:
+    """Whether a cell is empty: ``None``, NaN or ``pd.NA``."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def to_int(value: Any) -> int:
+    """A count cell as an ``int``, 0 when missing."""
+    return 0 if missing(value) else int(value)
+
+
+# ------------------------------------------------------------------------------ the page
+
+
+def base_map(
+    frames: Sequence[gpd.GeoDataFrame],
+    assets: LeafletAssets | None,
+    assets_dir: Path | None,
+    tiles_url: str | None,
+    tiles_attribution: str | None,
+) -> OfflineMap:
+    """An :class:`OfflineMap` fitted to ``frames`` (in WGS84), with a scale and the tiles."""
+    leaflet = assets or load_leaflet(assets_dir)
+    minx, miny, maxx, maxy = pd.concat([f.geometry for f in frames if len(f)]).total_bounds
+    m = OfflineMap(
+        leaflet,
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=14,
+        max_zoom=21,
+    )
+    m.add_child(MetricScale())
+    if tiles_url:
+        if "{z}" not in tiles_url or "{x}" not in tiles_url or "{y}" not in tiles_url:
+            raise InvalidInput(
+                f"tile URL {tiles_url!r} must contain {{z}}, {{x}} and {{y}} placeholders"
+            )
+        folium.TileLayer(
+            tiles=tiles_url,
+            attr=tiles_attribution or "内网底图",
+            name="底图",
+            max_zoom=21,
+            max_native_zoom=18,
+            overlay=False,
+            control=False,
+        ).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20))
+    return m
+
+
+def save_html(m: folium.Map, path: Path | str) -> Path:
+    """Write the map as one self-contained UTF-8 HTML file and return its path."""
+    target = Path(path)
+    target.write_text(m.get_root().render(), encoding="utf-8")
+    LOG.info("wrote %s (%d kB)", target, target.stat().st_size // 1024)
+    return target

@@ -1,0 +1,180 @@
+"""The planner's coverage map: every grid coloured by its household load.
+
+Community boundaries go on top, the legacy layers (党建/综治/民政网格) are overlays hidden at
+first, and the grids a plan redraws can be outlined. The map is drawn on
+:class:`gridmap.maps.base.OfflineMap`, so it needs no internet access.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import folium
+
+from gridmap.errors import InvalidInput
+from gridmap.maps.base import (
+    HOUSEHOLD_TARGET,
+    LOAD_COLOURS,
+    Box,
+    LabelLayer,
+    base_map,
+    collection,
+    column,
+    household_load,
+    to_int,
+    wgs84,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import geopandas as gpd
+
+    from gridmap.maps.assets import LeafletAssets
+
+LEGACY_LAYER_NAMES = {"party": "党建网格", "governance": "综治网格", "civil": "民政网格"}
+LEGACY_COLOURS = {"party": "#d7301f", "governance": "#6a51a3", "civil": "#238b45"}
+AUTO_LABEL_LIMIT = 200
+
+
+def coverage_map(
+    grids: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame | None = None,
+    legacy: gpd.GeoDataFrame | None = None,
+    changes: gpd.GeoDataFrame | None = None,
+    *,
+    target: tuple[int, int] = HOUSEHOLD_TARGET,
+    labels: bool | None = None,
+    tiles_url: str | None = None,
+    tiles_attribution: str | None = None,
+    assets: LeafletAssets | None = None,
+    assets_dir: Path | None = None,
+) -> folium.Map:
+    """The planner's map: every grid coloured by household load against ``target``.
+
+    ``grids`` has ``code``, ``name``, ``households`` and optionally ``chief_name`` and
+    ``community_name``; ``communities`` has ``code`` and ``name``; ``legacy`` has ``layer``
+    (``party``/``governance``/``civil``), ``source_code`` and ``name``, one overlay per layer,
+    hidden at first; ``changes`` (e.g. grids a rebalancing plan redraws) has ``code`` and an
+    optional ``change`` text and is outlined on top. Grid labels show the code's serial when
+    ``labels`` is true, or by default when there are at most 200 grids.
+
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> grids = gpd.GeoDataFrame({"code": ["220102001001001"], "name": ["一网格"],
+    ...     "households": [420]}, geometry=[box(125.30, 43.80, 125.31, 43.81)], crs=4490)
+    >>> m = coverage_map(grids)  # doctest: +SKIP
+    >>> m.save("coverage.html")  # doctest: +SKIP
+    """
+    low, high = target
+    if low > high:
+        raise InvalidInput(f"target range {target!r} must be (low, high) with low <= high")
+    if len(grids) == 0:
+        raise InvalidInput("no grids to map")
+    g = wgs84(grids, "grids")
+    extra = [
+        wgs84(f, n)
+        for f, n in ((communities, "communities"), (changes, "changes"))
+        if f is not None
+    ]
+    m = base_map([g, *extra], assets, assets_dir, tiles_url, tiles_attribution)
+
+    households = [to_int(v) for v in column(g, "households", 0)]
+    loads = [household_load(n, target) for n in households]
+    codes = [str(c) for c in column(g, "code")]
+    data = collection(
+        g,
+        {
+            "code": codes,
+            "name": column(g, "name"),
+            "community": column(g, "community_name"),
+            "households": households,
+            "chief": [c or "未配置" for c in column(g, "chief_name")],
+            "load": loads,
+        },
+    )
+    folium.GeoJson(
+        data,
+        name="网格（按户数着色）",
+        style_function=lambda f: {
+            "fillColor": LOAD_COLOURS[f["properties"]["load"]],
+            "fillOpacity": 0.55,
+            "color": "#333333",
+            "weight": 1,
+        },
+        highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.75},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["code", "name", "community", "households", "chief"],
+            aliases=["网格编码", "网格名称", "所属社区", "户数", "网格长"],
+        ),
+    ).add_to(m)
+
+    if communities is not None and len(communities):
+        c = wgs84(communities, "communities")
+        folium.GeoJson(
+            collection(c, {"code": column(c, "code"), "name": column(c, "name")}),
+            name="社区边界",
+            style_function=lambda f: {"fill": False, "color": "#111111", "weight": 3},
+            tooltip=folium.GeoJsonTooltip(fields=["name", "code"], aliases=["社区", "代码"]),
+        ).add_to(m)
+
+    if legacy is not None and len(legacy):
+        leg = wgs84(legacy, "legacy")
+        for layer, part in leg.groupby(column(leg, "layer", "other"), sort=True):
+            colour = LEGACY_COLOURS.get(str(layer), "#555555")
+            folium.GeoJson(
+                collection(
+                    part,
+                    {"source_code": column(part, "source_code"), "name": column(part, "name")},
+                ),
+                name=f"旧{LEGACY_LAYER_NAMES.get(str(layer), str(layer))}",
+                show=False,
+                style_function=lambda f, colour=colour: {
+                    "fill": False,
+                    "color": colour,
+                    "weight": 2,
+                    "dashArray": "6 4",
+                },
+                tooltip=folium.GeoJsonTooltip(
+                    fields=["source_code", "name"], aliases=["原编码", "名称"]
+                ),
+            ).add_to(m)
+
+    if changes is not None and len(changes):
+        ch = wgs84(changes, "changes")
+        folium.GeoJson(
+            collection(ch, {"code": column(ch, "code"), "change": column(ch, "change", "调整")}),
+            name="调整方案",
+            style_function=lambda f: {
+                "fill": False,
+                "color": "#ff7f00",
+                "weight": 4,
+                "dashArray": "10 6",
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["code", "change"], aliases=["网格编码", "调整"]),
+        ).add_to(m)
+
+    if labels or (labels is None and len(g) <= AUTO_LABEL_LIMIT):
+        texts = [
+            f"{c[-3:] if len(c) == 15 else c} {nm}".strip()
+            for c, nm in zip(codes, column(g, "name"), strict=True)
+        ]
+        LabelLayer(g, texts, name="网格编号").add_to(m)
+
+    counts = {k: loads.count(k) for k in LOAD_COLOURS}
+    rows = {
+        "empty": "无住户数据（0 户）",
+        "under": f"偏少（少于 {low} 户）",
+        "in": f"适中（{low}–{high} 户）",
+        "over": f"偏多（多于 {high} 户）",
+    }
+    legend = "<h4>网格户数</h4>" + "".join(
+        f'<div><span class="gridmap-swatch" style="background:{LOAD_COLOURS[k]}"></span>'
+        f"{html.escape(rows[k])}：{counts[k]} 个</div>"
+        for k in LOAD_COLOURS
+    )
+    legend += f"<div>共 {len(g)} 个网格，{sum(households)} 户</div>"
+    m.add_child(Box(legend, "gridmap-legend"))
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m

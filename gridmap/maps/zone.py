@@ -1,0 +1,168 @@
+"""A grid worker's "my zone" map: one grid, its buildings and chiefs, the neighbours.
+
+Phones go through :func:`gridmap.privacy.shown_phone`, the one rule for showing them: masked
+unless ``show_phones``. The map is drawn on :class:`gridmap.maps.base.OfflineMap`, so it
+needs no internet access.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+import folium
+
+from gridmap.errors import InvalidInput
+from gridmap.maps.base import Box, LabelLayer, base_map, collection, column, missing, to_int, wgs84
+from gridmap.privacy import shown_phone
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import geopandas as gpd
+    import pandas as pd
+
+    from gridmap.maps.assets import LeafletAssets
+
+
+def zone_map(
+    grid: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    chiefs: pd.DataFrame,
+    neighbours: gpd.GeoDataFrame | None = None,
+    *,
+    show_phones: bool = False,
+    tiles_url: str | None = None,
+    tiles_attribution: str | None = None,
+    assets: LeafletAssets | None = None,
+    assets_dir: Path | None = None,
+) -> folium.Map:
+    """A grid worker's "my zone" map: one grid, its buildings and chiefs, its neighbours.
+
+    ``grid`` is one row with ``code``, ``name``, ``households`` and optionally
+    ``community_name``. ``buildings`` has ``id``, ``building_no``, ``households`` and optionally
+    ``compound``; its geometry is the footprint, or the point where there is none. ``chiefs``
+    has ``role`` (``grid_chief``/``building_chief``/``unit_chief``), ``name``, ``phone`` and,
+    for building and unit chiefs, ``building_id`` (and ``unit_no``). ``neighbours`` has
+    ``code`` and ``name``. Phones are shown masked (``138****5678``, by
+    :func:`gridmap.privacy.shown_phone`) unless ``show_phones``.
+    """
+    if len(grid) != 1:
+        raise InvalidInput(f"zone_map takes exactly one grid, got {len(grid)}")
+    g = wgs84(grid, "grid")
+    b = wgs84(buildings, "buildings")
+    n = wgs84(neighbours, "neighbours") if neighbours is not None else None
+    m = base_map([g, b], assets, assets_dir, tiles_url, tiles_attribution)
+
+    def phone(value: Any) -> str:
+        text = "" if missing(value) else str(value)
+        return shown_phone(text, show_phones) or ""
+
+    by_building: dict[int, list[str]] = {}
+    units: dict[int, list[str]] = {}
+    grid_chiefs: list[str] = []
+    for row in chiefs.itertuples(index=False):
+        who = f"{row.name} {phone(getattr(row, 'phone', None))}".strip()
+        role = str(row.role)
+        bid = getattr(row, "building_id", None)
+        if role == "grid_chief":
+            grid_chiefs.append(who)
+        elif role == "building_chief" and not missing(bid):
+            by_building.setdefault(to_int(bid), []).append(who)
+        elif role == "unit_chief" and not missing(bid):
+            unit = getattr(row, "unit_no", None)
+            label = f"{unit}单元 {who}" if not missing(unit) else who
+            units.setdefault(to_int(bid), []).append(label)
+
+    if n is not None and len(n):
+        ncodes = [str(c) for c in column(n, "code")]
+        folium.GeoJson(
+            collection(n, {"code": ncodes, "name": column(n, "name")}),
+            name="相邻网格",
+            style_function=lambda f: {
+                "color": "#777777",
+                "weight": 2,
+                "dashArray": "5 5",
+                "fillColor": "#bbbbbb",
+                "fillOpacity": 0.12,
+            },
+            tooltip=folium.GeoJsonTooltip(
+                fields=["code", "name"], aliases=["网格编码", "网格名称"]
+            ),
+        ).add_to(m)
+        LabelLayer(
+            n,
+            [f"{c[-3:]} {nm}".strip() for c, nm in zip(ncodes, column(n, "name"), strict=True)],
+            name="相邻网格名称",
+            class_name="gridmap-label small",
+        ).add_to(m)
+
+    code = str(column(g, "code")[0])
+    name = str(column(g, "name")[0])
+    folium.GeoJson(
+        collection(g, {"code": [code], "name": [name]}),
+        name="本网格",
+        style_function=lambda f: {
+            "color": "#08519c",
+            "weight": 4,
+            "fillColor": "#c6dbef",
+            "fillOpacity": 0.25,
+        },
+        interactive=False,
+    ).add_to(m)
+
+    ids = [to_int(v) for v in column(b, "id", 0)]
+    numbers = [str(v) for v in column(b, "building_no")]
+    chief_text = ["；".join(by_building.get(i, [])) or "未配置" for i in ids]
+    data = collection(
+        b,
+        {
+            "building_no": numbers,
+            "compound": column(b, "compound"),
+            "households": [to_int(v) for v in column(b, "households", 0)],
+            "chief": chief_text,
+            "units": ["；".join(units.get(i, [])) or "—" for i in ids],
+            "staffed": [i in by_building for i in ids],
+        },
+    )
+    folium.GeoJson(
+        data,
+        name="楼栋",
+        style_function=lambda f: {
+            "color": "#3f3f3f",
+            "weight": 1,
+            "fillColor": "#fd8d3c" if not f["properties"]["staffed"] else "#4292c6",
+            "fillOpacity": 0.8,
+        },
+        marker=folium.CircleMarker(radius=7, fill=True),
+        tooltip=folium.GeoJsonTooltip(
+            fields=["building_no", "compound", "households", "chief"],
+            aliases=["楼栋", "小区", "户数", "楼栋长"],
+        ),
+        popup=folium.GeoJsonPopup(
+            fields=["building_no", "compound", "households", "chief", "units"],
+            aliases=["楼栋", "小区", "户数", "楼栋长", "单元长"],
+        ),
+    ).add_to(m)
+    LabelLayer(b, [f"{x}号楼" if x.isdigit() else x for x in numbers], name="楼栋号").add_to(m)
+
+    staffed = sum(1 for i in ids if i in by_building)
+    rows = [
+        ("网格编码", code),
+        ("网格名称", name),
+        ("所属社区", str(column(g, "community_name")[0])),
+        ("户数", str(to_int(column(g, "households", 0)[0]))),
+        ("楼栋", f"{len(b)} 栋（已配楼栋长 {staffed} 栋）"),
+        ("网格长", "；".join(grid_chiefs) or "未配置"),
+    ]
+    panel = "<h4>我的网格</h4>" + "".join(
+        f"<div><b>{k}</b>：{html.escape(v)}</div>" for k, v in rows if v
+    )
+    panel += (
+        '<div><span class="gridmap-swatch" style="background:#4292c6"></span>已配楼栋长 '
+        '<span class="gridmap-swatch" style="background:#fd8d3c;margin-left:8px"></span>'
+        "未配楼栋长</div>"
+    )
+    m.add_child(Box(panel, "gridmap-panel"))
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
