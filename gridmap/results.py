@@ -3,8 +3,8 @@
 These are pydantic models so that the library, the CLI and the HTTP API share one
 definition (and the API's OpenAPI schema is the library's own). They hold no behaviour.
 
-Phones are masked (``138****5678``) unless the caller was authorised; see
-:func:`mask_phone`.
+Phones in them are already as the caller may see them: masked (``138****5678``) unless the
+caller was authorised, by :func:`gridmap.privacy.shown_phone` (the one home of that rule).
 """
 
 from __future__ import annotations
@@ -18,27 +18,6 @@ MatchLevel = Literal[
     "unit", "building", "compound", "community", "township", "county", "grid", "none"
 ]
 Status = Literal["ok", "not_found", "ambiguous"]
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """Hide the middle of a phone number: keep the first three and the last four digits.
-
-    Short numbers keep only their last two characters.
-
-    >>> mask_phone("13912345678")
-    '139****5678'
-    >>> mask_phone("0431-8888123")
-    '043*****8123'
-    >>> mask_phone("12345")
-    '***45'
-    >>> mask_phone(None) is None
-    True
-    """
-    if phone is None:
-        return None
-    if len(phone) >= 9:
-        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-    return "*" * max(len(phone) - 2, 0) + phone[-2:]
 
 
 class _Model(BaseModel):

@@ -242,15 +242,23 @@ def test_openapi_is_valid_and_honest(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     validate(spec)
     paths = spec["paths"]
-    for path in (
-        "/v1/resolve",
-        "/v1/resolve/point",
-        "/v1/grids/{code}",
-        "/v1/buildings/{building_id}",
-    ):
+    # every status a route can answer is documented, and every error is problem+json
+    expected = {
+        "/v1/resolve": {"200", "401", "422", "503"},
+        "/v1/resolve/point": {"200", "401", "422", "503"},
+        "/v1/grids/{code}": {"200", "401", "404", "422"},
+        "/v1/grids": {"200", "401", "404", "422"},
+        "/v1/buildings/{building_id}": {"200", "401", "404", "422"},
+        "/v1/divisions/{code}": {"200", "404", "422"},
+    }
+    for path, statuses in expected.items():
         responses = paths[path]["get"]["responses"]
-        assert "422" in responses or "404" in responses
+        assert set(responses) == statuses, path
         assert responses["200"]["content"]["application/json"]["schema"]
+        for status in statuses - {"200"}:
+            content = responses[status]["content"]
+            assert set(content) == {PROBLEM}, (path, status)
+            assert content[PROBLEM]["schema"] == {"$ref": "#/components/schemas/Problem"}
     not_found = paths["/v1/grids/{code}"]["get"]["responses"]["404"]["content"]
     assert not_found[PROBLEM]["schema"] == {"$ref": "#/components/schemas/Problem"}
     assert "application/json" not in not_found

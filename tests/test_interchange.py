@@ -126,7 +126,8 @@ def _assert_same(a: Interchange, b: Interchange, exact: bool = True) -> None:
             equal = lg.geom_equals_exact(rg, 1e-9) if exact else lg.geom_equals(rg)
             same = (lg.isna() & rg.isna()) | equal
             assert bool(same.all()), name
-            assert right.crs is None or right.crs.equals(STORAGE)
+            assert right.crs is not None, name
+            assert right.crs.equals(STORAGE), name
             left, right = (
                 pd.DataFrame(left.drop(columns="geometry")),
                 pd.DataFrame(right.drop(columns="geometry")),
