@@ -20,12 +20,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+import pandas as pd
+
 from gridmap.address.gazetteer import Gazetteer
 from gridmap.db import lookup
 
 if TYPE_CHECKING:
     import geopandas as gpd
-    import pandas as pd
     import psycopg
     from psycopg_pool import ConnectionPool
 
@@ -386,13 +387,24 @@ class Gridmap:
         *,
         within: str | None = None,
         generation: int | None = None,
+        authorised: bool = False,
     ) -> ExportResult:
-        """The database, or one division of it, as interchange layers (and the crosswalk)."""
+        """The database, or one division of it, as interchange layers (and the crosswalk).
+
+        Chiefs' phones are masked unless ``authorised``; the importer refuses masked phones,
+        so an export meant to move data between databases must be authorised.
+        """
         from gridmap.db.dump import dump_interchange
+        from gridmap.privacy import shown_phone
 
         with self.connection() as conn:
             data, crosswalk = dump_interchange(
                 conn, layers=list(layers) if layers else None, within=within, generation=generation
+            )
+        if not authorised and len(data.people):
+            phones = data.people["phone"].astype(object).where(data.people["phone"].notna(), None)
+            data.people["phone"] = pd.Series(
+                [shown_phone(p, False) for p in phones], index=data.people.index, dtype="string"
             )
         return ExportResult(data, crosswalk)
 

@@ -109,6 +109,10 @@ def export(
     generation: Annotated[
         int | None, typer.Option(help="Grid generation (default: current).")
     ] = None,
+    show_phones: Annotated[
+        bool,
+        typer.Option(help="Write chiefs' phones unmasked (needed to import the export elsewhere)."),
+    ] = False,
 ) -> None:
     """Write the database back out in the interchange format, or as GeoJSON/Shapefile for QGIS."""
     from gridmap.io import export_qgis, write_interchange
@@ -119,7 +123,7 @@ def export(
         )
     wanted = [x.strip() for x in layers.split(",")] if layers else None
     with open_service(url) as gm:
-        exported = gm.export(wanted, within=within, generation=generation)
+        exported = gm.export(wanted, within=within, generation=generation, authorised=show_phones)
     if fmt == "interchange":
         written = write_interchange(exported.data, path, crosswalk=exported.crosswalk)
         out.print(f"wrote {written}")

@@ -25,7 +25,16 @@ from gridmap.io.problems import Problem, present, text_set, values
 if TYPE_CHECKING:
     from gridmap.io.interchange import Interchange
 
-__all__ = ["Context", "assignments", "buildings", "divisions", "grids", "iso_date", "units"]
+__all__ = [
+    "Context",
+    "assignments",
+    "buildings",
+    "divisions",
+    "grids",
+    "iso_date",
+    "people",
+    "units",
+]
 
 #: degrees per metre of latitude, for the small tolerance of point-in-community checks
 _DEG_PER_M = 1.0 / 111_320.0
@@ -181,6 +190,19 @@ def units(data: Interchange, ctx: Context) -> list[Problem]:
             "warning",
         )
         for i in map(int, np.flatnonzero(differ))
+    ]
+
+
+# ----------------------------------------------------------------------------- people
+
+
+def people(data: Interchange, ctx: Context) -> list[Problem]:
+    """A phone is not a masked one (an export made without ``--show-phones``)."""
+    why = "is masked: export with --show-phones to move phone numbers between databases"
+    return [
+        Problem("people", i, "phone", v, why)
+        for i, v in values(data.people, "phone")
+        if "*" in str(v)
     ]
 
 

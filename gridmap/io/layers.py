@@ -200,6 +200,7 @@ LAYERS: dict[str, LayerSpec] = {
             key=("person_id",),
             table="person",
             geometry=False,
+            check=checks.people,
         ),
         LayerSpec(
             "assignments",
