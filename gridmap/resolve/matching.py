@@ -205,14 +205,14 @@ def numbered_in_division(
     return [b for b in rows if _same_building_no(b, wanted) and _same_group(b, group)]
 
 
-def decide(
+def _chosen(
     parsed: ParsedAddress,
     compound: Route,
     road: Route,
     wanted_building: str | None,
-    division: Route | None = None,
-) -> Decision:
-    """Choose a building, a compound or nothing from the two routes' candidates (pure)."""
+    division: Route | None,
+) -> tuple[list[dict[str, Any]], float]:
+    """The buildings the routes agree on, and the score they earn."""
     by_compound = [
         b
         for b in compound.buildings
@@ -226,30 +226,45 @@ def decide(
             for b in by_road
             if b.get("building_no") is None or _same_building_no(b, wanted_building)
         ]
-
-    chosen: list[dict[str, Any]] = []
-    score = 0.0
     if by_compound and by_road:
-        both = {b["building_pk"] for b in by_road}
-        agree = [b for b in by_compound if b["building_pk"] in both]
-        compounds = {(b["community_code"], b["compound"]) for b in by_compound}
-        road_elsewhere = [
-            b for b in by_road if (b["community_code"], b["compound"]) not in compounds
-        ]
-        if agree:
-            chosen, score = agree, min(1.0, max(compound.score, road.score) + 0.02)
-        elif road_elsewhere:
-            chosen, score = by_compound + road_elsewhere, min(compound.score, road.score)
-        else:
-            chosen, score = by_compound, compound.score
-    elif by_compound:
-        chosen, score = by_compound, compound.score
-    elif by_road and not (wanted_building and compound.buildings):
-        chosen, score = by_road, road.score
-    elif division is not None and division.buildings and not compound.buildings:
+        return _both_routes(by_compound, by_road, compound.score, road.score)
+    if by_compound:
+        return by_compound, compound.score
+    if by_road and not (wanted_building and compound.buildings):
+        return by_road, road.score
+    if division is not None and division.buildings and not compound.buildings:
         # a number written under a community alone: only if it names its buildings
-        chosen, score = division.buildings, division.score
+        return division.buildings, division.score
+    return [], 0.0
 
+
+def _both_routes(
+    by_compound: list[dict[str, Any]],
+    by_road: list[dict[str, Any]],
+    compound_score: float,
+    road_score: float,
+) -> tuple[list[dict[str, Any]], float]:
+    """Compound and road both found buildings: agreement wins, else all of them stand."""
+    both = {b["building_pk"] for b in by_road}
+    agree = [b for b in by_compound if b["building_pk"] in both]
+    if agree:
+        return agree, min(1.0, max(compound_score, road_score) + 0.02)
+    compounds = {(b["community_code"], b["compound"]) for b in by_compound}
+    road_elsewhere = [b for b in by_road if (b["community_code"], b["compound"]) not in compounds]
+    if road_elsewhere:
+        return by_compound + road_elsewhere, min(compound_score, road_score)
+    return by_compound, compound_score
+
+
+def decide(
+    parsed: ParsedAddress,
+    compound: Route,
+    road: Route,
+    wanted_building: str | None,
+    division: Route | None = None,
+) -> Decision:
+    """Choose a building, a compound or nothing from the two routes' candidates (pure)."""
+    chosen, score = _chosen(parsed, compound, road, wanted_building, division)
     if len(chosen) == 1:
         b = chosen[0]
         return Decision(
