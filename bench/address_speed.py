@@ -25,12 +25,15 @@ import random
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import cn2an
 
 from geodata.reference import ReferenceDivision, divisions, road_names
 from gridmap.address import DivisionRecord, Gazetteer, normalize_address, parse_address
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 LOG = logging.getLogger("bench.address_speed")
 

@@ -32,11 +32,10 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import psycopg
@@ -46,6 +45,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from gridmap.db.migrate import migrate
 from gridmap.db.provision import conninfo_to_url, ensure_extensions, find_server
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
 
 LOG = logging.getLogger("bench.api_load")
 

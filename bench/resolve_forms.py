@@ -31,10 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cn2an
 import psycopg
@@ -43,6 +42,9 @@ from psycopg.conninfo import make_conninfo
 
 from gridmap.db.provision import conninfo_to_url, find_server
 from gridmap.service import Gridmap
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 LOG = logging.getLogger("bench.resolve_forms")
 

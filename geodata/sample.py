@@ -38,9 +38,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -53,6 +52,9 @@ from geodata.sample_divisions import children, partition
 from gridmap.crs import STORAGE
 from gridmap.errors import InvalidInput
 from gridmap.io.interchange import Interchange, conform, write_interchange, write_layer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 LOG = logging.getLogger(__name__)
 

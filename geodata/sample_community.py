@@ -12,13 +12,12 @@ in exactly one grid, and the grids of a community form a coverage of it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 from shapely import affinity
 
 from geodata.reference import road_names
@@ -32,6 +31,11 @@ from geodata.sample_names import (
 )
 from gridmap.codes import compose_grid_code, reading_order
 from gridmap.geometry import polygonal
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pyproj import CRS
 
 LOT_W, LOT_H, ROAD = 85.0, 140.0, 10.0
 TODAY = dt.date(2025, 6, 30)

@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from gridmap.errors import InvalidCode
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
 
 Level = Literal["province", "city", "county", "township", "village"]
 LEVELS: tuple[Level, ...] = ("province", "city", "county", "township", "village")

@@ -24,7 +24,6 @@ True
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -37,6 +36,8 @@ from pyproj.exceptions import CRSError
 from gridmap.errors import InvalidCoordinate, InvalidCRS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     import geopandas as gpd
 
 LOG = logging.getLogger(__name__)

@@ -9,16 +9,20 @@ reissued. Pure: GeoDataFrames in, GeoDataFrame and a code mapping out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from gridmap.codes import compose_grid_code, next_serials, reading_order
 from gridmap.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    import geopandas as gpd
+    import pandas as pd
 
 METRIC = "EPSG:4551"
 
@@ -44,6 +48,7 @@ def inherit_codes(
     ``current`` holds the grids in force (``code``, ``community_code``, geometry);
     ``used_serials`` every serial ever issued per community, retired ones included.
 
+    >>> import geopandas as gpd
     >>> from shapely import box
     >>> old = gpd.GeoDataFrame({"code": ["220102005004007"], "community_code": ["220102005004"]},
     ...                        geometry=[box(125.30, 43.85, 125.31, 43.86)], crs="EPSG:4490")
@@ -106,7 +111,7 @@ def inherit_codes(
 def rename_crosswalk(crosswalk: pd.DataFrame, lineage: Lineage) -> pd.DataFrame:
     """The crosswalk with each provisional grid code replaced by its final one.
 
-    >>> import pandas as pd
+    >>> import geopandas as gpd, pandas as pd
     >>> lin = Lineage(gpd.GeoDataFrame(), {"p1": "220102005004001"}, {}, [])
     >>> rename_crosswalk(pd.DataFrame({"grid_code": ["p1", "x"]}), lin)["grid_code"].tolist()
     ['220102005004001', 'x']

@@ -17,7 +17,6 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import pandas as pd
@@ -26,6 +25,8 @@ from gridmap.address.gazetteer import Gazetteer
 from gridmap.db import lookup
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import geopandas as gpd
     import psycopg
     from psycopg_pool import ConnectionPool

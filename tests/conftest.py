@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -24,6 +23,9 @@ from gridmap.db.provision import (
     find_server,
 )
 from gridmap.errors import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEMPLATE = f"gridmap_test_template_{os.getpid()}"

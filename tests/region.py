@@ -15,14 +15,17 @@ ended) and a building chief; grid A has a chief, grid B's post is vacant (past t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 import pytest
 
 from gridmap.service import Gridmap
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import psycopg
 
 COUNTY = "220103000000"
 STREET = "220103001000"

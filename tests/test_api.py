@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from openapi_spec_validator import validate
@@ -13,6 +12,9 @@ from openapi_spec_validator import validate
 from api.app import create_app
 from api.settings import Settings
 from tests.region import GRID_A, GRID_B, STREET, Region, region
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -38,13 +40,15 @@ def assert_problem(resp: Any, status: int, code: str) -> dict[str, Any]:
     assert resp.headers["content-type"].startswith(PROBLEM)
     body: dict[str, Any] = resp.json()
     assert {"type", "title", "status", "detail", "instance", "code"} <= body.keys()
-    assert body["status"] == status and body["code"] == code
+    assert body["status"] == status
+    assert body["code"] == code
     return body
 
 
 def test_resolve_address_masks_phones_without_key(client: TestClient) -> None:
     body = client.get("/v1/resolve", params={"address": ADDRESS}).json()
-    assert body["match_level"] == "unit" and body["grid"]["code"] == GRID_A
+    assert body["match_level"] == "unit"
+    assert body["grid"]["code"] == GRID_A
     assert body["grid"]["street"] == {"code": STREET, "name": "新发街道"}
     phones = [body[r]["phone"] for r in ("grid_chief", "building_chief", "unit_chief")]
     assert phones == ["139****5678", "137****4321", "136****2222"]
@@ -71,20 +75,23 @@ def test_gazetteer_reload_needs_a_key(client: TestClient, region: Region) -> Non
         "('220103001003', '兴华社区', 'village', '220103001000')"
     )
     resp = client.post("/v1/admin/gazetteer/reload", headers={"X-API-Key": KEY})
-    assert resp.status_code == 200 and resp.json() == {"divisions": 7}
+    assert resp.status_code == 200
+    assert resp.json() == {"divisions": 7}
     body = client.get("/v1/resolve", params={"address": "宽城区新发街道兴华社区"}).json()
     assert body["division"] == {"code": "220103001003", "name": "兴华社区"}
 
 
 def test_resolve_point_and_crs(client: TestClient) -> None:
     body = client.get("/v1/resolve/point", params={"lon": 125.31, "lat": 43.885}).json()
-    assert body["grid"]["code"] == GRID_A and body["on_boundary"] is True
+    assert body["grid"]["code"] == GRID_A
+    assert body["on_boundary"] is True
     body = client.get(
         "/v1/resolve/point", params={"x": 125.315, "y": 43.885, "crs": "EPSG:4326"}
     ).json()
     assert body["grid"]["code"] == GRID_B
     body = client.get("/v1/resolve/point", params={"lon": 125.325, "lat": 43.885}).json()
-    assert body["status"] == "not_found" and body["nearest"]["grid"]["code"] == GRID_B
+    assert body["status"] == "not_found"
+    assert body["nearest"]["grid"]["code"] == GRID_B
     assert body["nearest"]["distance_m"] > 300
 
 
@@ -103,7 +110,8 @@ def test_422_names_the_field(client: TestClient) -> None:
         422,
         "invalid_coordinate",
     )
-    assert body["errors"][0]["field"] == "lat" and "swapped" in body["detail"]
+    assert body["errors"][0]["field"] == "lat"
+    assert "swapped" in body["detail"]
     body = assert_problem(
         client.get("/v1/resolve/point", params={"lon": 1, "lat": 2, "crs": "Mars"}),
         422,
@@ -125,17 +133,22 @@ def test_404_problems(client: TestClient) -> None:
 
 def test_grid_feature_and_collection(client: TestClient) -> None:
     feature = client.get(f"/v1/grids/{GRID_A}").json()
-    assert feature["type"] == "Feature" and feature["id"] == GRID_A
-    assert feature["geometry"]["type"] == "MultiPolygon" and "crs" not in feature["geometry"]
+    assert feature["type"] == "Feature"
+    assert feature["id"] == GRID_A
+    assert feature["geometry"]["type"] == "MultiPolygon"
+    assert "crs" not in feature["geometry"]
     ring = feature["geometry"]["coordinates"][0][0]
     assert ring[0] == [125.3, 43.88]  # lon, lat
     props = feature["properties"]
     assert props["households"] == 300
-    assert props["buildings"] == 3 and props["building_households"] == 36 + 24 * 2
+    assert props["buildings"] == 3
+    assert props["building_households"] == 36 + 24 * 2
     assert props["grid_chief"]["phone"] == "139****5678"
-    assert props["community"]["name"] == "新发社区" and props["county"]["name"] == "宽城区"
+    assert props["community"]["name"] == "新发社区"
+    assert props["county"]["name"] == "宽城区"
     page = client.get("/v1/grids", params={"within": STREET, "limit": 2, "offset": 1}).json()
-    assert page["type"] == "FeatureCollection" and page["total"] == 3
+    assert page["type"] == "FeatureCollection"
+    assert page["total"] == 3
     assert [f["id"] for f in page["features"]] == [GRID_B, "220103001002001"]
     assert_problem(
         client.get("/v1/grids", params={"within": STREET, "limit": 0}), 422, "invalid_input"
@@ -144,11 +157,14 @@ def test_grid_feature_and_collection(client: TestClient) -> None:
 
 def test_divisions_and_buildings(client: TestClient) -> None:
     div = client.get(f"/v1/divisions/{STREET}").json()
-    assert div["level"] == "township" and div["parent"]["name"] == "宽城区" and div["children"] == 2
+    assert div["level"] == "township"
+    assert div["parent"]["name"] == "宽城区"
+    assert div["children"] == 2
     kids = client.get(f"/v1/divisions/{STREET}/children").json()
     assert [k["name"] for k in kids] == ["新发社区", "春华社区"]
     b = client.get("/v1/buildings/B-MZ-3", headers={"X-API-Key": KEY}).json()
-    assert b["grid"]["code"] == GRID_A and b["building_chief"]["phone"] == "13787654321"
+    assert b["grid"]["code"] == GRID_A
+    assert b["building_chief"]["phone"] == "13787654321"
     assert [(u["unit_no"], (u["unit_chief"] or {}).get("name")) for u in b["units"]] == [
         ("1", "张单元"),
         ("2", None),
@@ -280,4 +296,5 @@ def test_docs_use_only_local_assets(client: TestClient) -> None:
         for ref in refs:
             assert ref.startswith("/"), f"{page} references {ref}"
             assert client.get(ref).status_code == 200, ref
-        assert "http://" not in html and "https://" not in html
+        assert "http://" not in html
+        assert "https://" not in html

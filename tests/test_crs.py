@@ -33,7 +33,8 @@ def test_district_polygons_from_gcj02_match_wgs84_copy_to_under_a_metre() -> Non
     assert converted.crs.equals(STORAGE)
     a = shapely.get_coordinates(converted.geometry.values)
     b = shapely.get_coordinates(wgs.geometry.values)
-    assert a.shape == b.shape and len(a) > 18_000
+    assert a.shape == b.shape
+    assert len(a) > 18_000
     ax, ay = _metric(a)
     bx, by = _metric(b)
     err = np.hypot(ax - bx, ay - by)
@@ -60,13 +61,15 @@ def test_round_trip_is_sub_centimetre_over_jilin() -> None:
 
 def test_no_offset_outside_china() -> None:
     lon, lat = wgs84_to_gcj02(np.array([2.35, -74.0]), np.array([48.85, 40.7]))
-    assert lon.tolist() == [2.35, -74.0] and lat.tolist() == [48.85, 40.7]
+    assert lon.tolist() == [2.35, -74.0]
+    assert lat.tolist() == [48.85, 40.7]
     assert gcj02_to_wgs84(2.35, 48.85)[0] == 2.35
 
 
 def test_empty_arrays() -> None:
     lon, lat = gcj02_to_wgs84(np.array([]), np.array([]))
-    assert lon.size == 0 and lat.size == 0
+    assert lon.size == 0
+    assert lat.size == 0
 
 
 @pytest.mark.parametrize(
@@ -75,7 +78,8 @@ def test_empty_arrays() -> None:
 )
 def test_parse_crs_epsg_forms(text: str | int, epsg: int) -> None:
     crs = parse_crs(text)
-    assert not isinstance(crs, str) and crs.to_epsg() == epsg
+    assert not isinstance(crs, str)
+    assert crs.to_epsg() == epsg
 
 
 @pytest.mark.parametrize("text", ["GCJ02", "GCJ-02", "gcj02", "gcj_02"])

@@ -216,8 +216,10 @@ def test_trigram_search_keeps_chinese(db: psycopg.Connection[Any]) -> None:
 def test_status_reports_postgis_and_migration_level(db_url: str) -> None:
     with Gridmap.connect(db_url) as gm:
         st = gm.status()
-    assert st.postgis is not None and st.postgis.startswith("3.")
-    assert st.geos and st.proj
+    assert st.postgis is not None
+    assert st.postgis.startswith("3.")
+    assert st.geos
+    assert st.proj
     assert st.migration_level == latest_version()
     assert st.ctype == "C.UTF-8"
 
@@ -272,7 +274,8 @@ def test_private_cluster_is_initialised_and_started() -> None:
         with psycopg.connect(res.url) as conn:
             assert current_version(conn) == latest_version()
             row = conn.execute("SELECT postgis_lib_version()").fetchone()
-            assert row and str(row[0]).startswith("3.")
+            assert row
+            assert str(row[0]).startswith("3.")
     finally:
         stop_private_cluster(datadir)
         shutil.rmtree(base, ignore_errors=True)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +25,9 @@ from gridmap.io import (
     validate_or_raise,
     write_interchange,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # A street 220102005000 with one community 220102005004 (a 400 m square near 125.34E 43.90N)
 # holding two buildings and their units, one grid, and a grid chief.

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import psycopg
 import pytest
 
 from gridmap.db.dump import _QUERIES, ALL_LAYERS
 from gridmap.db.load import LOADERS
 from gridmap.io import Interchange, validate
 from gridmap.io.layers import LAYERS, markdown_table
+
+if TYPE_CHECKING:
+    import psycopg
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "import-format.md"
 
@@ -64,7 +66,8 @@ def test_each_choice_column_refuses_other_values(name: str, column: str) -> None
     row[column] = "not-a-choice"
     data = Interchange.from_frames(**{name: pd.DataFrame([row])})
     bad = [p for p in validate(data) if p.field == column and "is not one of" in p.message]
-    assert len(bad) == 1 and bad[0].value == "not-a-choice"
+    assert len(bad) == 1
+    assert bad[0].value == "not-a-choice"
 
 
 @pytest.mark.postgis

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -18,6 +17,9 @@ from gridmap.db.dump import dump_interchange
 from gridmap.db.load import load_interchange
 from gridmap.errors import InvalidInput
 from gridmap.io import Interchange, read_interchange, write_interchange
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.postgis
 
@@ -278,7 +280,8 @@ def test_cli_import_rejects_a_bad_file_and_writes_nothing(db_url: str, tmp_path:
         text=True,
     )
     assert run.returncode == 2
-    assert "many" in run.stderr and "households" in run.stderr
+    assert "many" in run.stderr
+    assert "households" in run.stderr
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT count(*) FROM division").fetchone() == (0,)
 
@@ -288,5 +291,6 @@ def test_stored_division_kinds_follow_the_code_rule(db: psycopg.Connection[Any])
 
     load_interchange(db, small_region())
     rows = db.execute("SELECT code, kind FROM division ORDER BY code").fetchall()
-    assert rows and all(kind == division_kind(code) for code, kind in rows), rows
+    assert rows
+    assert all(kind == division_kind(code) for code, kind in rows), rows
     assert {kind for _, kind in rows} >= {None, "street", "community"}

@@ -319,7 +319,9 @@ def png_pixels(path: Path) -> tuple[int, int, list[tuple[int, int, int]]]:
         kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
-            assert depth == 8 and colour in (2, 6) and interlace == 0
+            assert depth == 8
+            assert colour in (2, 6)
+            assert interlace == 0
         elif kind == b"IDAT":
             idat += body
         pos += 12 + length
@@ -402,11 +404,14 @@ def test_coverage_html_is_self_contained(leaflet: LeafletAssets, tmp_path: Path)
     page = save_html(coverage_map(f["grids"], assets=leaflet), tmp_path / "c.html")
     html = page.read_text(encoding="utf-8")
     assert remote_refs(html) == []
-    assert 'onerror="alert' not in html and "lt;img src=x onerror=" in html
+    assert 'onerror="alert' not in html
+    assert "lt;img src=x onerror=" in html
     assert "charset=UTF-8" in html
-    assert "网格户数" in html and "适中（300–500 户）" in html
+    assert "网格户数" in html
+    assert "适中（300–500 户）" in html
     assert f"Leaflet {leaflet.version}" in html
-    assert "jquery" not in html.lower() and "bootstrap" not in html.lower()
+    assert "jquery" not in html.lower()
+    assert "bootstrap" not in html.lower()
     # the negative control: folium's own page would fetch its scripts from CDNs
     plain = folium.Map(tiles=None).get_root().render()
     assert len(remote_refs(plain)) >= 5
@@ -429,14 +434,16 @@ def test_zone_map_masks_phones_unless_asked(leaflet: LeafletAssets) -> None:
     for phone in (CHIEF_PHONE, BUILDING_CHIEF_PHONE, UNIT_CHIEF_PHONE):
         assert phone not in html
         masked = mask_phone(phone)
-        assert masked and masked in html
+        assert masked
+        assert masked in html
     assert "张三 138****5678" in html
     shown = zone_map(grid, f["buildings"], f["chiefs"], show_phones=True, assets=leaflet)
     assert CHIEF_PHONE in shown.get_root().render()
     # the one rule of gridmap.privacy: a landline keeps its length
     f["chiefs"].loc[0, "phone"] = "0431-88881234"
     html = zone_map(grid, f["buildings"], f["chiefs"], assets=leaflet).get_root().render()
-    assert "张三 043******1234" in html and "88881234" not in html
+    assert "张三 043******1234" in html
+    assert "88881234" not in html
 
 
 def test_map_needing_a_cdn_is_refused(leaflet: LeafletAssets) -> None:
@@ -459,7 +466,8 @@ def test_bad_inputs(leaflet: LeafletAssets) -> None:
 def test_missing_assets_name_the_file_and_the_command(tmp_path: Path) -> None:
     with pytest.raises(MapAssetsMissing) as err:
         coverage_map(frames()["grids"], assets_dir=tmp_path)
-    assert "leaflet.js" in str(err.value) and "gridmap assets install" in str(err.value)
+    assert "leaflet.js" in str(err.value)
+    assert "gridmap assets install" in str(err.value)
 
 
 def test_install_from_a_tarball_inlines_images(tmp_path: Path) -> None:
@@ -479,7 +487,8 @@ def test_install_from_a_tarball_inlines_images(tmp_path: Path) -> None:
     assert json.loads((dest / "manifest.json").read_text())["version"] == "1.9.4"
     assets = load_leaflet(tmp_path / "assets")
     assert "sourceMappingURL" not in assets.js
-    assert 'url("data:image/png;base64,' in assets.css and "images/" not in assets.css
+    assert 'url("data:image/png;base64,' in assets.css
+    assert "images/" not in assets.css
     wrong = tmp_path / "other.tgz"
     (pkg / "package.json").write_text('{"name": "leaflet", "version": "1.0.0"}')
     with tarfile.open(wrong, "w:gz") as tar:
@@ -545,7 +554,8 @@ def test_tiles_are_the_only_requests(leaflet: LeafletAssets, chromium: str, tmp_
     dom = render(chromium, save_html(m, tmp_path / "tiles.html"), tmp_path)
     assert len(re.findall(r'<path class="leaflet-interactive"', dom)) == 3
     requested = page_requests(tmp_path)
-    assert requested and all(u.startswith("http://tiles.intranet.invalid/base/") for u in requested)
+    assert requested
+    assert all(u.startswith("http://tiles.intranet.invalid/base/") for u in requested)
 
 
 @pytest.mark.postgis
@@ -566,9 +576,11 @@ def test_coverage_map_draws_offline(
     assert len(paths) == 5, dom[-3000:]
     for label in ("001 南湖一网格", "002 南湖二网格", "001 东风网格"):
         assert f"<span>{label}</span>" in dom
-    assert "网格户数" in dom and "偏多（多于 500 户）：1 个" in dom
+    assert "网格户数" in dom
+    assert "偏多（多于 500 户）：1 个" in dom
     assert "无住户数据（0 户）：0 个" in dom
-    assert "旧党建网格" in dom and "旧民政网格" in dom  # layer control entries
+    assert "旧党建网格" in dom
+    assert "旧民政网格" in dom
 
     render(chromium, page, tmp_path, screenshot=True)
     width, height, pixels = png_pixels(tmp_path / "shot.png")
@@ -596,7 +608,9 @@ def test_zone_map_draws_offline(
     assert page_requests(tmp_path) == []
     # 2 neighbours + 3 buildings (2 footprints, 1 circle); the grid itself is not interactive
     assert len(re.findall(r'<path class="leaflet-interactive"', dom)) == 5
-    assert "我的网格" in dom and "张三 138****5678" in dom and "钱七" not in dom
+    assert "我的网格" in dom
+    assert "张三 138****5678" in dom
+    assert "钱七" not in dom
     for label in ("1号楼", "2号楼", "3号楼", "002 南湖二网格", "001 东风网格"):
         assert f"<span>{label}</span>" in dom
     assert "<b>楼栋</b>：3 栋（已配楼栋长 1 栋）" in dom
@@ -606,7 +620,8 @@ def test_zone_map_draws_offline(
     inside = blend("#c6dbef", 0.25)  # the grid's own light fill under its buildings
     staffed = sum(1 for p in pixels if near(p, blend("#4292c6", 0.8, inside)))
     vacant = sum(1 for p in pixels if near(p, blend("#fd8d3c", 0.8, inside)))
-    assert staffed > 200 and vacant > 200, (staffed, vacant)
+    assert staffed > 200, (staffed, vacant)
+    assert vacant > 200, (staffed, vacant)
 
 
 @pytest.mark.postgis
@@ -625,12 +640,15 @@ def test_cli_writes_both_maps(
     result = runner.invoke(app, [*args, "--tiles-url", tiles])
     assert result.exit_code == 0, result.output
     html = cov.read_text(encoding="utf-8")
-    assert remote_refs(html) == [] and json.dumps(tiles) in html and GRID_D not in html
+    assert remote_refs(html) == []
+    assert json.dumps(tiles) in html
+    assert GRID_D not in html
     args = ["map", "--database-url", db_url, "--grid", GRID_A, "--out", str(zone)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     html = zone.read_text(encoding="utf-8")
-    assert "138****5678" in html and CHIEF_PHONE not in html
+    assert "138****5678" in html
+    assert CHIEF_PHONE not in html
     assert runner.invoke(app, [*args, "--show-phones"]).exit_code == 0
     assert CHIEF_PHONE in zone.read_text(encoding="utf-8")
     monkeypatch.setenv("GRIDMAP_ASSETS_DIR", str(tmp_path / "empty"))

@@ -111,7 +111,9 @@ def check_invariants(result: MergeResult, comm: gpd.GeoDataFrame, bld: gpd.GeoDa
     assert grids["code"].is_unique
     # every building in exactly one grid, its footprint never cut
     a = result.assignment
-    assert len(a) == len(bld) and a["building_id"].is_unique and a["grid_code"].notna().all()
+    assert len(a) == len(bld)
+    assert a["building_id"].is_unique
+    assert a["grid_code"].notna().all()
     geom_of = grids.set_index("code").geometry
     for bid, code, fp, ccode in zip(
         a["building_id"],
@@ -284,18 +286,22 @@ def test_grid_crossing_a_community_line_is_split_at_it() -> None:
     r = merge_layers(comm, leg, bld, GEOMETRY)
     in_a = r.grids[r.grids["community_code"] == A]
     in_b = r.grids[r.grids["community_code"] == B_].set_index("name")
-    assert list(in_a["name"]) == ["GA"] and same_shape(in_a.geometry.iloc[0], B(0, 0, 200, 200))
+    assert list(in_a["name"]) == ["GA"]
+    assert same_shape(in_a.geometry.iloc[0], B(0, 0, 200, 200))
     assert same_shape(in_b.geometry["GA"], B(200, 0, 260, 200))
     assert same_shape(in_b.geometry["GB"], B(260, 0, 400, 200))
-    assert grid_of(r, "b") == in_b.loc["GA", "code"] and grid_of(r, "c") == in_b.loc["GB", "code"]
+    assert grid_of(r, "b") == in_b.loc["GA", "code"]
+    assert grid_of(r, "c") == in_b.loc["GB", "code"]
     (cross,) = r.report["crossing"]
-    assert cross["source_code"] == "GA" and cross["main_community"] == A
+    assert cross["source_code"] == "GA"
+    assert cross["main_community"] == A
     assert {p["community_code"]: p["area_m2"] for p in cross["parts"]} == {A: 40000.0, B_: 12000.0}
     xw = r.crosswalk.set_index(["source_code", "grid_code"])["area_share"]
     assert xw[("GA", in_a["code"].iloc[0])] == pytest.approx(200 / 260)
     assert xw[("GB", in_b.loc["GB", "code"])] == pytest.approx(140 / 160)
     (out,) = r.report["legacy_outside"]
-    assert out["source_code"] == "GB" and out["outside_share"] == pytest.approx(20 / 160)
+    assert out["source_code"] == "GB"
+    assert out["outside_share"] == pytest.approx(20 / 160)
     check_invariants(r, comm, bld)
 
 
@@ -367,7 +373,8 @@ def test_infeasible_household_count_is_reported_with_a_reason() -> None:
     )
     r = merge_layers(comm, leg, bld)
     (bad,) = r.report["communities"][0]["out_of_range"]
-    assert bad["households"] == 520 and "cannot split" in bad["reason"]
+    assert bad["households"] == 520
+    assert "cannot split" in bad["reason"]
 
 
 def test_rural_grids_follow_hamlets() -> None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 import psycopg
 import pytest
-from click.testing import Result
 from shapely import affinity
 from typer.testing import CliRunner
 
@@ -20,6 +18,11 @@ from gridmap.io import Interchange
 from gridmap.merge import MergeOptions
 from gridmap.service import Gridmap
 from tests.test_load import small_region
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from click.testing import Result
 
 pytestmark = pytest.mark.postgis
 

@@ -44,6 +44,7 @@ def test_readme_shows_the_two_commands_and_they_exist() -> None:
     assert {"demo", "test"} <= set(commands)
     for name in commands:
         script = ROOT / "scripts" / f"{name}.sh"
-        assert script.exists() and script.stat().st_mode & 0o111, script
+        assert script.exists(), script
+        assert script.stat().st_mode & 0o111, script
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "scripts/test.sh" in ci

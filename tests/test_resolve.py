@@ -46,35 +46,48 @@ def test_number_key_spellings() -> None:
 
 def test_point_in_grid(region: Region) -> None:
     res = region.gm.resolve_point(*INSIDE_A)
-    assert res.status == "ok" and res.match_level == "grid"
-    assert res.grid is not None and res.grid.code == GRID_A
-    assert res.grid.community is not None and res.grid.community.code == XINFA
-    assert res.grid.street is not None and res.grid.street.name == "新发街道"
-    assert res.grid.county is not None and res.grid.county.name == "宽城区"
-    assert res.grid_chief is not None and res.grid_chief.name == "王网格"
+    assert res.status == "ok"
+    assert res.match_level == "grid"
+    assert res.grid is not None
+    assert res.grid.code == GRID_A
+    assert res.grid.community is not None
+    assert res.grid.community.code == XINFA
+    assert res.grid.street is not None
+    assert res.grid.street.name == "新发街道"
+    assert res.grid.county is not None
+    assert res.grid.county.name == "宽城区"
+    assert res.grid_chief is not None
+    assert res.grid_chief.name == "王网格"
     assert not res.on_boundary
 
 
 def test_point_in_building_footprint(region: Region) -> None:
     res = region.gm.resolve_point(125.3026, 43.8851)
     assert res.match_level == "building"
-    assert res.building is not None and res.building.id == "B-MZ-3"
-    assert res.building_chief is not None and res.building_chief.name == "李楼栋"
+    assert res.building is not None
+    assert res.building.id == "B-MZ-3"
+    assert res.building_chief is not None
+    assert res.building_chief.name == "李楼栋"
 
 
 def test_point_on_shared_edge_takes_lowest_code(region: Region) -> None:
     for _ in range(3):
         res = region.gm.resolve_point(125.310, 43.885)
-        assert res.grid is not None and res.grid.code == GRID_A
+        assert res.grid is not None
+        assert res.grid.code == GRID_A
         assert res.on_boundary
     corner = region.gm.resolve_point(125.310, 43.880)
-    assert corner.grid is not None and corner.grid.code == GRID_A
+    assert corner.grid is not None
+    assert corner.grid.code == GRID_A
 
 
 def test_point_outside_gives_nearest_grid_and_distance(region: Region) -> None:
     res = region.gm.resolve_point(125.325, 43.885)
-    assert res.status == "not_found" and res.grid is None and res.match_level == "none"
-    assert res.nearest is not None and res.nearest.grid.code == GRID_B
+    assert res.status == "not_found"
+    assert res.grid is None
+    assert res.match_level == "none"
+    assert res.nearest is not None
+    assert res.nearest.grid.code == GRID_B
     # 0.005° of longitude at 43.885°N is about 401 m
     assert res.nearest.distance_m == pytest.approx(401.5, abs=2)
 
@@ -93,7 +106,8 @@ def test_gcj02_and_projected_inputs_land_in_the_same_grid(region: Region) -> Non
     # the raw GCJ-02 numbers, misread as WGS84, are hundreds of metres off
     gx, gy = wgs84_to_gcj02(125.3085, 43.885)
     misread = region.gm.resolve_point(float(gx), float(gy), "EPSG:4326")
-    assert misread.grid is not None and misread.grid.code == GRID_B
+    assert misread.grid is not None
+    assert misread.grid.code == GRID_B
 
 
 def test_bad_points_are_errors_in_place(region: Region) -> None:
@@ -124,52 +138,70 @@ FULL = "吉林省长春市宽城区新发街道新发社区明珠花园3栋1单�
 
 def test_exact_address_resolves_to_unit_with_all_three_chiefs(region: Region) -> None:
     res = region.gm.resolve_address(FULL)
-    assert res.status == "ok" and res.match_level == "unit"
+    assert res.status == "ok"
+    assert res.match_level == "unit"
     assert res.confidence >= 0.95
-    assert res.grid is not None and res.grid.code == GRID_A
-    assert res.building is not None and res.building.id == "B-MZ-3"
-    assert res.unit is not None and res.unit.unit_no == "1"
-    assert res.grid_chief is not None and res.grid_chief.name == "王网格"
-    assert res.building_chief is not None and res.building_chief.name == "李楼栋"
-    assert res.unit_chief is not None and res.unit_chief.name == "张单元"
+    assert res.grid is not None
+    assert res.grid.code == GRID_A
+    assert res.building is not None
+    assert res.building.id == "B-MZ-3"
+    assert res.unit is not None
+    assert res.unit.unit_no == "1"
+    assert res.grid_chief is not None
+    assert res.grid_chief.name == "王网格"
+    assert res.building_chief is not None
+    assert res.building_chief.name == "李楼栋"
+    assert res.unit_chief is not None
+    assert res.unit_chief.name == "张单元"
     assert res.unit_chief.phone == "136****2222"
     unmasked = region.gm.resolve_address(FULL, authorised=True)
-    assert unmasked.unit_chief is not None and unmasked.unit_chief.phone == "13611112222"
+    assert unmasked.unit_chief is not None
+    assert unmasked.unit_chief.phone == "13611112222"
 
 
 def test_vacant_post_is_null_and_past_terms_ignored(region: Region) -> None:
     res = region.gm.resolve_address("长春市宽城区明珠花园三栋二单元")
-    assert res.match_level == "unit" and res.unit is not None and res.unit.unit_no == "2"
+    assert res.match_level == "unit"
+    assert res.unit is not None
+    assert res.unit.unit_no == "2"
     assert res.unit_chief is None  # 刘离任's term ended
     in_b = region.gm.resolve_address("宽城区长城小区7栋")
-    assert in_b.grid is not None and in_b.grid.code == GRID_B
+    assert in_b.grid is not None
+    assert in_b.grid.code == GRID_B
     assert in_b.grid_chief is None  # 赵离任's term ended
 
 
 def test_road_and_house_number(region: Region) -> None:
     res = region.gm.resolve_address("长春市宽城区人民大街1234号")
-    assert res.match_level == "building" and res.building is not None
+    assert res.match_level == "building"
+    assert res.building is not None
     assert res.building.id == "B-MZ-3"
     typo_in_number = region.gm.resolve_address("长春市宽城区人民大街1235号")
-    assert typo_in_number.grid is None and typo_in_number.building is None
+    assert typo_in_number.grid is None
+    assert typo_in_number.building is None
     assert any("1235" in n for n in typo_in_number.notes)
     other_road = region.gm.resolve_address("长春市宽城区人民大路1234号")
-    assert other_road.building is None and other_road.grid is None
+    assert other_road.building is None
+    assert other_road.grid is None
 
 
 def test_unknown_building_in_compound_within_one_grid_gives_compound_level(
     region: Region,
 ) -> None:
     res = region.gm.resolve_address("宽城区长城小区9栋")
-    assert res.match_level == "compound" and res.building is None
-    assert res.grid is not None and res.grid.code == GRID_B
+    assert res.match_level == "compound"
+    assert res.building is None
+    assert res.grid is not None
+    assert res.grid.code == GRID_B
     assert res.confidence < 0.9
 
 
 def test_unknown_building_in_compound_across_grids_never_guesses(region: Region) -> None:
     res = region.gm.resolve_address("宽城区新发街道幸福小区9栋")
     assert res.match_level == "compound"
-    assert res.grid is None and res.building is None and res.status == "ambiguous"
+    assert res.grid is None
+    assert res.building is None
+    assert res.status == "ambiguous"
     assert sorted(c.grid.code for c in res.candidates if c.grid) == [GRID_A, GRID_B]
 
 
@@ -181,15 +213,19 @@ def test_number_typo_is_not_matched_to_a_neighbour(region: Region) -> None:
 
 def test_one_character_typo_in_compound_name_is_matched(region: Region) -> None:
     res = region.gm.resolve_address("宽城区明珠花圆3栋")
-    assert res.status == "ok" and res.match_level == "building"
-    assert res.building is not None and res.building.id == "B-MZ-3"
+    assert res.status == "ok"
+    assert res.match_level == "building"
+    assert res.building is not None
+    assert res.building.id == "B-MZ-3"
     assert res.confidence < region.gm.resolve_address("宽城区明珠花园3栋").confidence
 
 
 def test_equally_good_matches_are_ambiguous(region: Region) -> None:
     # 明珠佳园 is one typo from both 明珠花园 (grid A) and 明珠家园 (grid C), both with a 3栋
     res = region.gm.resolve_address("宽城区明珠佳园3栋")
-    assert res.status == "ambiguous" and res.grid is None and res.grid_chief is None
+    assert res.status == "ambiguous"
+    assert res.grid is None
+    assert res.grid_chief is None
     found = {
         (c.building.id if c.building else None, c.grid.code if c.grid else None)
         for c in res.candidates
@@ -199,7 +235,8 @@ def test_equally_good_matches_are_ambiguous(region: Region) -> None:
     assert res.match_level == "township"  # the finest level the two readings share
     # the exact name wins over the typo reading
     exact = region.gm.resolve_address("宽城区明珠家园3栋")
-    assert exact.grid is not None and exact.grid.code == GRID_C
+    assert exact.grid is not None
+    assert exact.grid.code == GRID_C
 
 
 def test_same_building_in_two_communities_without_division_is_ambiguous(region: Region) -> None:
@@ -212,17 +249,21 @@ def test_same_building_in_two_communities_without_division_is_ambiguous(region: 
         building_no="3",
     )
     res = region.gm.resolve_address("明珠花园3栋")
-    assert res.status == "ambiguous" and res.grid is None
+    assert res.status == "ambiguous"
+    assert res.grid is None
     narrowed = region.gm.resolve_address("宽城区新发街道春华社区明珠花园3栋")
-    assert narrowed.building is not None and narrowed.building.id == "B-MZ2-3"
+    assert narrowed.building is not None
+    assert narrowed.building.id == "B-MZ2-3"
 
 
 def test_duplicate_buildings_in_one_grid_give_the_grid_not_a_building(region: Region) -> None:
     region.add_building("B-MZ-5b", 125.3045, 43.8865, compound="明珠花园", building_no="5")
     res = region.gm.resolve_address("宽城区明珠花园5栋")
-    assert res.status == "ok" and res.building is None
+    assert res.status == "ok"
+    assert res.building is None
     assert res.match_level == "compound"
-    assert res.grid is not None and res.grid.code == GRID_A
+    assert res.grid is not None
+    assert res.grid.code == GRID_A
 
 
 def test_rural_hamlet_and_house_number(region: Region) -> None:
@@ -233,12 +274,17 @@ def test_rural_hamlet_and_house_number(region: Region) -> None:
             house_number=no, group_no=group,
         )  # fmt: skip
     res = region.gm.resolve_address("长春市宽城区新发街道兴隆村李家屯5号")
-    assert res.match_level == "building" and res.building is not None
-    assert res.building.id == "R-5" and res.grid is not None and res.grid.code == grid
+    assert res.match_level == "building"
+    assert res.building is not None
+    assert res.building.id == "R-5"
+    assert res.grid is not None
+    assert res.grid.code == grid
     assert region.gm.resolve_address("宽城区新发街道兴隆村李家屯6号").building.id == "R-6"  # type: ignore[union-attr]
     unknown = region.gm.resolve_address("宽城区新发街道兴隆村李家屯9号")
-    assert unknown.building is None and unknown.match_level == "compound"
-    assert unknown.grid is not None and unknown.grid.code == grid  # the hamlet lies in one grid
+    assert unknown.building is None
+    assert unknown.match_level == "compound"
+    assert unknown.grid is not None
+    assert unknown.grid.code == grid
     wrong_group = region.gm.resolve_address("宽城区新发街道兴隆村李家屯2组5号")
     assert wrong_group.building is None
 
@@ -251,33 +297,43 @@ def test_number_under_a_community_alone(region: Region) -> None:
             house_number=no, group_no=group,
         )  # fmt: skip
     res = region.gm.resolve_address("宽城区新发街道兴隆村5社7号")
-    assert res.building is not None and res.building.id == "G5-7"
+    assert res.building is not None
+    assert res.building.id == "G5-7"
     both = region.gm.resolve_address("宽城区新发街道兴隆村7号")  # groups 5 and 6
-    assert both.building is None and both.grid is not None  # one grid, two houses
+    assert both.building is None
+    assert both.grid is not None
     # 7栋 is 长城小区's only: found without the compound; 3栋 is not (no such number here)
     seven = region.gm.resolve_address("宽城区新发街道新发社区7栋")
-    assert seven.building is not None and seven.building.id == "B-CC-7"
+    assert seven.building is not None
+    assert seven.building.id == "B-CC-7"
     # a written compound that does not exist never borrows another compound's building
     unknown = region.gm.resolve_address("宽城区新发街道新发社区向阳小区7栋")
-    assert unknown.building is None and unknown.grid is None
+    assert unknown.building is None
+    assert unknown.grid is None
 
 
 def test_compound_named_after_its_community(region: Region) -> None:
     region.add_building("B-XFJY-1", 125.3170, 43.8890, compound="新发家园", building_no="1")
     res = region.gm.resolve_address("宽城区新发家园1栋")
-    assert res.building is not None and res.building.id == "B-XFJY-1"
-    assert res.grid is not None and res.grid.code == GRID_B
+    assert res.building is not None
+    assert res.building.id == "B-XFJY-1"
+    assert res.grid is not None
+    assert res.grid.code == GRID_B
 
 
 def test_division_only_addresses(region: Region) -> None:
     res = region.gm.resolve_address("长春市宽城区新发街道春华社区")
     assert res.match_level == "community"
-    assert res.grid is not None and res.grid.code == GRID_C
+    assert res.grid is not None
+    assert res.grid.code == GRID_C
     township = region.gm.resolve_address("长春市宽城区新发街道")
-    assert township.match_level == "township" and township.grid is None
-    assert township.division is not None and township.division.name == "新发街道"
+    assert township.match_level == "township"
+    assert township.grid is None
+    assert township.division is not None
+    assert township.division.name == "新发街道"
     nothing = region.gm.resolve_address("火星大道9号")
-    assert nothing.status == "not_found" and nothing.match_level == "none"
+    assert nothing.status == "not_found"
+    assert nothing.match_level == "none"
 
 
 def test_gazetteer_is_kept_per_service_and_reloadable(region: Region) -> None:
@@ -315,8 +371,10 @@ def test_batch_mixes_rows_and_keeps_bad_rows_apart(region: Region) -> None:
         ("far", "not_found"),
         (None, "error"),
     ]
-    assert rows[2].error is not None and rows[2].error.field is not None
-    assert rows[3].error is not None and rows[3].error.code == "invalid_coordinate"
+    assert rows[2].error is not None
+    assert rows[2].error.field is not None
+    assert rows[3].error is not None
+    assert rows[3].error.code == "invalid_coordinate"
 
 
 def test_batch_of_addresses_answers_as_one_by_one(region: Region) -> None:
@@ -348,7 +406,8 @@ def test_resolve_csv_streams_in_chunks(region: Region) -> None:
     counts = region.gm.resolve_csv(
         points, sink, address_column=None, lon_column="x", lat_column="y"
     )
-    assert counts["ok"] == 1 and GRID_A in sink.getvalue()
+    assert counts["ok"] == 1
+    assert GRID_A in sink.getvalue()
 
 
 def test_cli_resolve(region: Region, db_url: str, tmp_path: Any) -> None:

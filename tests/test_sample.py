@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -16,6 +16,9 @@ from geodata.sample import generate_sample, write_sample
 from gridmap.codes import parse_grid_code
 from gridmap.crs import METRIC, STORAGE
 from gridmap.io import Interchange, read_interchange, validate
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,8 @@ def test_demo_is_valid_for_the_importer(demo: Interchange) -> None:
 @pytest.mark.parametrize("level", ["county", "township", "village"])
 def test_divisions_form_a_coverage(demo: Interchange, level: str) -> None:
     geoms = demo.divisions.loc[demo.divisions["level"] == level].geometry.values
-    assert len(geoms) and bool(shapely.coverage_is_valid(geoms))
+    assert len(geoms)
+    assert bool(shapely.coverage_is_valid(geoms))
 
 
 def test_townships_fill_their_real_district(demo: Interchange) -> None:
@@ -104,12 +108,13 @@ def test_housing_types(demo: Interchange) -> None:
     assert set(units[walkup]) <= {3, 4, 5, 6}
     assert set(b.loc[walkup, "households"].astype(int) / units[walkup]) == {12.0}
     high = (b["floors"] > 6).to_numpy()
-    assert high.any() and set(units[high]) <= {2, 3, 4}
+    assert high.any()
+    assert set(units[high]) <= {2, 3, 4}
     assert b.loc[high, "households"].between(60, 120).all()
     rural = b["hamlet"].notna().to_numpy()
-    assert (
-        rural.any() and set(units[rural]) == {1} and b.loc[rural, "households"].between(1, 2).all()
-    )
+    assert rural.any()
+    assert set(units[rural]) == {1}
+    assert b.loc[rural, "households"].between(1, 2).all()
 
 
 def test_urban_grids_hold_300_to_500_households_mostly(demo: Interchange) -> None:
@@ -154,7 +159,8 @@ def test_demo_has_the_named_places_with_real_codes(demo: Interchange) -> None:
 
 def test_roads_are_real_changchun_names(demo: Interchange) -> None:
     roads = set(demo.buildings["road"].dropna())
-    assert roads and roads <= set(road_names())
+    assert roads
+    assert roads <= set(road_names())
 
 
 def test_legacy_layers_have_three_code_styles(demo: Interchange) -> None:
@@ -190,7 +196,8 @@ def test_roster(demo: Interchange) -> None:
     vacant = set(demo.grids["code"]) - set(
         current.loc[current["role"] == "grid_chief", "grid_code"]
     )
-    assert vacant and len(vacant) < len(demo.grids) / 5
+    assert vacant
+    assert len(vacant) < len(demo.grids) / 5
     assert a["until"].notna().sum() > 0
 
 

@@ -27,15 +27,17 @@ number, compound (小区), building (栋), unit (单元), floor (层) and room (
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gridmap.address.admin import COMPONENT_OF_LEVEL, read_admin, resolve
 from gridmap.address.gazetteer import LEVELS, Division, Gazetteer
 from gridmap.address.grammar import read_rest
 from gridmap.address.normalize import normalize_address
 from gridmap.errors import InvalidAddress
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 __all__ = ["Ambiguity", "ParsedAddress", "parse_address", "parse_many"]
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
-import psycopg
 import shapely
 
 from gridmap.codes import code_prefix, parse_division_code
 from gridmap.errors import InvalidInput, UnknownDivision
 from gridmap.io.layers import LAYER_NAMES
+
+if TYPE_CHECKING:
+    import psycopg
 
 #: what can be exported: every layer of the registry, and the crosswalk (export only)
 ALL_LAYERS: tuple[str, ...] = (*LAYER_NAMES, "crosswalk")

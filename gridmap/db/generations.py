@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import psycopg
-
 from gridmap.errors import InvalidInput
 
 if TYPE_CHECKING:
+    import psycopg
+
     from gridmap.db.load import LoadReport
 
 __all__ = ["AS_MULTIPOLYGON", "load_grid_generation", "refresh_grid_households"]

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, LiteralString
+from typing import TYPE_CHECKING, Any, LiteralString
 
 import geopandas as gpd
 import pandas as pd
-import psycopg
 import shapely
 
 from gridmap.codes import code_prefix, parse_division_code, parse_grid_code
 from gridmap.errors import UnknownDivision, UnknownGridCode
+
+if TYPE_CHECKING:
+    import psycopg
 
 LOG = logging.getLogger(__name__)
 

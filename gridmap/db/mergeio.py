@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import pandas as pd
-import psycopg
 
 from gridmap.db.dump import division_scope, fetch_frame
 from gridmap.db.load import LoadReport, load_interchange
 from gridmap.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import psycopg
 
 LOG = logging.getLogger(__name__)
 

@@ -20,11 +20,10 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
@@ -32,6 +31,9 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from gridmap.db.migrate import migrate
 from gridmap.errors import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 LOG = logging.getLogger(__name__)
 

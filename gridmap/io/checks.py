@@ -9,7 +9,6 @@ units that add up, the targets each role needs.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,8 @@ from gridmap.errors import InvalidCode
 from gridmap.io.problems import Problem, present, text_set, values
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from gridmap.io.interchange import Interchange
 
 __all__ = [

@@ -14,10 +14,9 @@ brought into EPSG:4490; a spatial layer whose CRS cannot be known keeps ``crs=No
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -35,6 +34,9 @@ from gridmap.io.layers import (
     column_from_shapefile,
     shapefile_name,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 LOG = logging.getLogger(__name__)
 

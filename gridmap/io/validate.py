@@ -19,7 +19,6 @@ units row 0 households: 'abc' is not a whole number
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -34,6 +33,8 @@ from gridmap.io.layers import LAYERS, LayerSpec
 from gridmap.io.problems import Problem, mojibake, text_set, values
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from gridmap.io.interchange import Interchange
 
 __all__ = ["Problem", "mojibake", "validate", "validate_or_raise"]

@@ -8,13 +8,15 @@ polygonized. The faces share their edges exactly, so any grouping of them dissol
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 Geoms = NDArray[np.object_]
 Ints = NDArray[np.int64]

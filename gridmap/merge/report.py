@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 from pyproj import Transformer
 
 from gridmap.merge.model import MEASURE_CRS, STORE_CRS
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 @cache

@@ -14,7 +14,6 @@ owns one per database).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gridmap.address.gazetteer import PREFIX_LEN, Division, Gazetteer
@@ -37,6 +36,8 @@ from gridmap.resolve.rows import building_ref, chief_from_row, grid_ref
 from gridmap.results import Candidate, DivisionRef, MatchLevel, Resolution, UnitRef
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import psycopg
 
     Conn = psycopg.Connection[Any]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,6 +21,8 @@ from gridmap.resolve.points import resolve_points
 from gridmap.results import Resolution
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+
     import psycopg
 
     from gridmap.address.gazetteer import Gazetteer
@@ -94,7 +95,8 @@ class BatchQuery(BaseModel):
         x, y = self.coordinates()
         if self.address is not None and self.address.strip():
             return None
-        assert x is not None and y is not None
+        assert x is not None
+        assert y is not None
         return (x, y, self.crs)
 
 

@@ -17,15 +17,18 @@ good candidates, or nothing; it never picks between equals. No I/O here: the row
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz.distance import Levenshtein
 
 from gridmap.address.normalize import CN_DIGITS, normalize_address
-from gridmap.address.parse import ParsedAddress
-from gridmap.results import MatchLevel
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from gridmap.address.parse import ParsedAddress
+    from gridmap.results import MatchLevel
 
 __all__ = [
     "DIVISION_ONLY",

@@ -9,7 +9,6 @@ geodesic distance instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +20,8 @@ from gridmap.resolve.rows import building_ref, chief_from_row, grid_ref
 from gridmap.results import LonLat, Nearest, Resolution
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import psycopg
 
     Conn = psycopg.Connection[Any]
