@@ -107,12 +107,11 @@ class _TooLarge(Exception):
 
 
 def _open_service(settings: Settings) -> Gridmap:
-    url = settings.database_url
-    if not url:
-        from gridmap.db import provision
-
-        url = provision().url
-    gm = Gridmap.pooled(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+    gm = Gridmap.pooled(
+        settings.database_url or None,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+    )
     gm.reload_gazetteer()
     return gm
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from gridmap.address.gazetteer import Gazetteer
 from gridmap.db import lookup
+from gridmap.places import MAX_PAGE
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
         Resolution,
     )
 
-__all__ = ["ExportResult", "Gridmap", "ImportResult", "MergeOutcome"]
+__all__ = ["MAX_PAGE", "ExportResult", "Gridmap", "ImportResult", "MergeOutcome"]
 
 LOG = logging.getLogger(__name__)
 
@@ -126,11 +127,24 @@ class Gridmap:
 
     @classmethod
     def pooled(
-        cls, url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 30.0
+        cls,
+        url: str | None = None,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        timeout: float = 30.0,
     ) -> Gridmap:
-        """A Gridmap over a connection pool of its own (opened, ready to serve)."""
+        """A Gridmap over a connection pool of its own (opened, ready to serve).
+
+        Without ``url`` the local default database is found or created (PostGIS installed,
+        migrated), as the CLI does.
+        """
         from psycopg_pool import ConnectionPool
 
+        if url is None:
+            from gridmap.db import provision
+
+            url = provision().url
         pool: ConnectionPool[Any] = ConnectionPool(
             url,
             min_size=min_size,

@@ -1,17 +1,20 @@
 """Shared fixtures: a real PostGIS for every test that needs one.
 
-A test that needs PostGIS skips when none can be had locally, but fails when CI=true: CI
-must run against a real database.
+:func:`unavailable` is the one place where a missing service or tool (PostGIS, Chromium,
+Leaflet, docker-compose, nbclient) is decided: a skip on a developer's machine, a failure
+when CI=true, because CI must run every test for real. Under CI hypothesis runs
+derandomised (the ``ci`` profile), so a red run can be repeated exactly.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import psycopg
 import pytest
+from hypothesis import settings
 from psycopg.conninfo import make_conninfo
 
 from gridmap.db.migrate import migrate
@@ -30,8 +33,13 @@ if TYPE_CHECKING:
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEMPLATE = f"gridmap_test_template_{os.getpid()}"
 
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if IN_CI else "dev")
 
-def unavailable(reason: str) -> None:
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip a test that needs what this machine lacks; fail it under CI=true."""
     if IN_CI:
         pytest.fail(f"CI=true and a required service is unavailable: {reason}")
     pytest.skip(reason)

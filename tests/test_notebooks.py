@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.conftest import unavailable
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
@@ -22,9 +22,7 @@ def test_notebook_runs(
         import nbformat
         from nbclient import NotebookClient
     except ImportError as exc:  # pragma: no cover - dev extra missing
-        if IN_CI:
-            pytest.fail(f"nbclient is not installed: {exc}")
-        pytest.skip(str(exc))
+        unavailable(f"nbclient is not installed: {exc}")
     monkeypatch.setenv("GRIDMAP_DATABASE_URL", db_url)
     monkeypatch.setenv("GRIDMAP_NOTEBOOK_OUT", str(tmp_path))
     nb = nbformat.read(path, as_version=4)

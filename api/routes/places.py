@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import AuthorisedDep, GridmapDep
 from api.errors import INVALID, UNAUTHORISED, not_found
-from gridmap import places
 from gridmap.results import BuildingDetail, Division, GridCollection, GridFeature
+from gridmap.service import MAX_PAGE
 
 router = APIRouter(prefix="/v1")
 
@@ -47,7 +47,7 @@ def grids(
     gm: GridmapDep,
     authorised: AuthorisedDep,
     within: Annotated[str, Query(examples=["220103001000"], description="A division code.")],
-    limit: Annotated[int, Query(ge=1, le=places.MAX_PAGE)] = 100,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> GridCollection:
     """A GeoJSON FeatureCollection of the current grids in a division, ordered by code."""
