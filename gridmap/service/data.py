@@ -1,0 +1,240 @@
+"""The data use cases: validate, import, export, 多网合一 merge, and the offline maps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from gridmap.service.base import ServiceBase
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    import geopandas as gpd
+
+    from gridmap.db.load import LoadReport
+    from gridmap.io import Interchange, Problem
+    from gridmap.lineage import Lineage
+    from gridmap.maps import LeafletAssets
+    from gridmap.merge import MergeOptions, MergeResult
+
+__all__ = ["DataUseCases", "ExportResult", "ImportResult", "MergeOutcome", "Progress"]
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(label, done, total)`` by long use cases."""
+
+
+@dataclass
+class ImportResult:
+    """What an import found and, unless it was a dry run, what it changed."""
+
+    counts: dict[str, int]
+    notes: list[Problem] = field(default_factory=list)
+    report: LoadReport | None = None
+
+
+@dataclass
+class ExportResult:
+    """The exported layers, and the crosswalk when it was asked for."""
+
+    data: Interchange
+    crosswalk: pd.DataFrame | None
+
+
+@dataclass
+class MergeOutcome:
+    """A merge's grids and QA report, and (unless a dry run) the generation written."""
+
+    result: MergeResult
+    lineage: Lineage
+    generation: int | None = None
+    crosswalk_rows: int = 0
+
+    @property
+    def grids(self) -> gpd.GeoDataFrame:
+        """The merged grids with their final (inherited or fresh) codes."""
+        return self.lineage.grids
+
+
+class DataUseCases(ServiceBase):
+    """Data in and out of the database, the merge and the maps."""
+
+    # ------------------------------------------------------------------ import / export
+
+    def validate(self, data: Interchange, *, fix: bool = False) -> list[Problem]:
+        """Every problem in ``data``, against the divisions this database already holds."""
+        from gridmap.db.load import known_division_codes
+        from gridmap.io import validate
+
+        with self.connection() as conn:
+            known = known_division_codes(conn)
+        return validate(data, fix=fix, known_codes=known)
+
+    def import_data(
+        self,
+        data: Interchange,
+        *,
+        fix: bool = False,
+        dry_run: bool = False,
+        source: str = "import",
+        progress: Progress | None = None,
+    ) -> ImportResult:
+        """Validate ``data`` and write it, all or nothing.
+
+        Raises :class:`~gridmap.errors.ImportValidationError` listing every error; warnings
+        and repairs come back in ``notes``. A dry run validates and writes nothing.
+        """
+        from gridmap.db.load import known_division_codes, load_interchange
+        from gridmap.io import validate_or_raise
+
+        with self.connection() as conn:
+            notes = validate_or_raise(data, fix=fix, known_codes=known_division_codes(conn))
+            result = ImportResult(counts=data.counts(), notes=notes)
+            if dry_run:
+                return result
+            result.report = load_interchange(conn, data, source=source, progress=progress)
+        if result.report.inserted.get("division") or result.report.updated.get("division"):
+            self._forget_gazetteer()
+        return result
+
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        source_crs: str | None = None,
+        encoding: str | None = None,
+        fix: bool = False,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> ImportResult:
+        """Read a GeoPackage or folder in the interchange format and import it."""
+        from gridmap.io import read_interchange
+
+        data = read_interchange(path, source_crs=source_crs, encoding=encoding)
+        return self.import_data(
+            data, fix=fix, dry_run=dry_run, source=f"import {path}", progress=progress
+        )
+
+    def export(
+        self,
+        layers: Sequence[str] | None = None,
+        *,
+        within: str | None = None,
+        generation: int | None = None,
+        authorised: bool = False,
+    ) -> ExportResult:
+        """The database, or one division of it, as interchange layers (and the crosswalk).
+
+        Chiefs' phones are masked unless ``authorised``; the importer refuses masked phones,
+        so an export meant to move data between databases must be authorised.
+        """
+        from gridmap.db.dump import dump_interchange
+        from gridmap.privacy import shown_phone
+
+        with self.connection() as conn:
+            data, crosswalk = dump_interchange(
+                conn, layers=list(layers) if layers else None, within=within, generation=generation
+            )
+        if not authorised and len(data.people):
+            phones = data.people["phone"].astype(object).where(data.people["phone"].notna(), None)
+            data.people["phone"] = pd.Series(
+                [shown_phone(p, False) for p in phones], index=data.people.index, dtype="string"
+            )
+        return ExportResult(data, crosswalk)
+
+    # ------------------------------------------------------------------ merge
+
+    def merge(
+        self,
+        within: str | None = None,
+        options: MergeOptions | None = None,
+        *,
+        dry_run: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> MergeOutcome:
+        """多网合一 for a division (or the whole database): merge, inherit codes, write.
+
+        The pure steps run first (merge, then code lineage against the current grids); the
+        result is written as a new generation with its crosswalk in one transaction.
+        """
+        from gridmap.db.mergeio import read_merge_inputs, write_merge_result
+        from gridmap.geometry import storage_valid
+        from gridmap.lineage import inherit_codes, rename_crosswalk
+        from gridmap.merge import MergeOptions, merge_layers
+
+        with self.connection() as conn:
+            inputs = read_merge_inputs(conn, within)
+            opts = replace(options or MergeOptions(), used_serials=inputs.used_serials).validate()
+            result = merge_layers(
+                inputs.communities, inputs.legacy, inputs.buildings, opts, progress=progress
+            )
+            lineage = inherit_codes(
+                storage_valid(result.grids), inputs.current, inputs.used_serials
+            )
+            outcome = MergeOutcome(result=result, lineage=lineage)
+            if dry_run:
+                return outcome
+            written = write_merge_result(
+                conn,
+                lineage.grids,
+                rename_crosswalk(result.crosswalk, lineage),
+                source=f"merge {within or 'all'}",
+            )
+        outcome.generation = written.generation
+        outcome.crosswalk_rows = written.crosswalk_rows
+        result.report["generation"] = written.generation
+        result.report["codes"] = {"inherited": len(lineage.inherited), "fresh": len(lineage.fresh)}
+        return outcome
+
+    # ------------------------------------------------------------------ maps
+
+    def coverage_map(
+        self,
+        within: str | None = None,
+        *,
+        target: tuple[int, int] = (300, 500),
+        tiles_url: str | None = None,
+        assets: LeafletAssets | None = None,
+    ) -> Any:
+        """The planner's offline coverage map of a division (or everything), as a folium Map."""
+        from gridmap.db import mapdata
+        from gridmap.maps import coverage_map
+
+        with self.connection() as conn:
+            cov = mapdata.coverage_data(conn, within)
+        return coverage_map(
+            cov.grids,
+            cov.communities,
+            cov.legacy,
+            target=target,
+            tiles_url=tiles_url,
+            assets=assets,
+        )
+
+    def zone_map(
+        self,
+        grid_code: str,
+        *,
+        show_phones: bool = False,
+        tiles_url: str | None = None,
+        assets: LeafletAssets | None = None,
+    ) -> Any:
+        """A grid worker's offline "my zone" map, as a folium Map."""
+        from gridmap.db import mapdata
+        from gridmap.maps import zone_map
+
+        with self.connection() as conn:
+            zone = mapdata.zone_data(conn, grid_code)
+        return zone_map(
+            zone.grid,
+            zone.buildings,
+            zone.chiefs,
+            zone.neighbours,
+            show_phones=show_phones,
+            tiles_url=tiles_url,
+            assets=assets,
+        )
