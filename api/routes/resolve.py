@@ -20,14 +20,14 @@ from gridmap.results import Resolution
 router = APIRouter(prefix="/v1/resolve", tags=["resolve"])
 
 _ADDRESS_EXAMPLE = "长春市宽城区新发街道明珠花园3栋1单元"
+#: what both single resolutions answer
+_RESOLUTION: dict[str, Any] = {
+    "response_model": Resolution,
+    "responses": {**INVALID, **UNAUTHORISED, **UNAVAILABLE},
+}
 
 
-@router.get(
-    "",
-    response_model=Resolution,
-    responses={**INVALID, **UNAUTHORISED, **UNAVAILABLE},
-    summary="Resolve an address to its grid and chiefs",
-)
+@router.get("", **_RESOLUTION, summary="Resolve an address to its grid and chiefs")
 def resolve_address(
     gm: GridmapDep,
     authorised: AuthorisedDep,
@@ -39,12 +39,7 @@ def resolve_address(
     return ModelResponse(gm.resolve_address(address, authorised=authorised))
 
 
-@router.get(
-    "/point",
-    response_model=Resolution,
-    responses={**INVALID, **UNAUTHORISED, **UNAVAILABLE},
-    summary="Resolve a point to its grid, building and chiefs",
-)
+@router.get("/point", **_RESOLUTION, summary="Resolve a point to its grid, building and chiefs")
 def resolve_point(
     gm: GridmapDep,
     authorised: AuthorisedDep,

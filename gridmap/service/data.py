@@ -206,14 +206,8 @@ class DataUseCases(ServiceBase):
 
         with self.connection() as conn:
             cov = mapdata.coverage_data(conn, within)
-        return coverage_map(
-            cov.grids,
-            cov.communities,
-            cov.legacy,
-            target=target,
-            tiles_url=tiles_url,
-            assets=assets,
-        )
+        layers = (cov.grids, cov.communities, cov.legacy)
+        return coverage_map(*layers, target=target, tiles_url=tiles_url, assets=assets)
 
     def zone_map(
         self,
@@ -229,12 +223,5 @@ class DataUseCases(ServiceBase):
 
         with self.connection() as conn:
             zone = mapdata.zone_data(conn, grid_code)
-        return zone_map(
-            zone.grid,
-            zone.buildings,
-            zone.chiefs,
-            zone.neighbours,
-            show_phones=show_phones,
-            tiles_url=tiles_url,
-            assets=assets,
-        )
+        layers = (zone.grid, zone.buildings, zone.chiefs, zone.neighbours)
+        return zone_map(*layers, show_phones=show_phones, tiles_url=tiles_url, assets=assets)
