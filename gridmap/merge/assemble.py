@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 import statistics
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.merge.community import CommunityPart
 from gridmap.merge.model import LAYERS, MEASURE_CRS, MergeOptions, MergeResult
 from gridmap.merge.report import features_geojson
+
+if TYPE_CHECKING:
+    from gridmap.merge.community import CommunityPart
 
 LOG = logging.getLogger(__name__)
 
