@@ -1,10 +1,11 @@
 """Address resolution accuracy: labelled messy addresses of a sample region, resolved for real.
 
 The sample region is generated and imported into a fresh database; ``--n`` labelled cases
-(:mod:`gridmap.accuracy`) are resolved through the library's batch path
-(:meth:`gridmap.service.Gridmap.resolve_addresses`) and scored. The goal (from the issue) is at least
-99% correct or correctly flagged and no confident wrong answer; a confident answer is one that
-names a grid (``status == "ok"``), or, with ``--min-confidence``, one at least that confident.
+(:mod:`gridmap.testing`) are resolved through the library's batch path
+(:meth:`gridmap.service.Gridmap.resolve_addresses`) and scored. The goal (from the issue) is at
+least 99% correct or correctly flagged and no confident wrong answer; a confident answer is one
+that names a grid (``status == "ok"``), or, with ``--min-confidence``, one at least that
+confident.
 
     python bench/resolve_accuracy.py --scale street --n 10000
     python bench/resolve_accuracy.py --scale district --n 10000 --failures out/failures.csv
@@ -27,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geodata.sample import SCALES, generate_sample  # noqa: E402
-from gridmap.accuracy import generate_cases, score  # noqa: E402
 from gridmap.db.provision import find_server, scratch_database  # noqa: E402
 from gridmap.service import Gridmap  # noqa: E402
+from gridmap.testing import generate_cases, score  # noqa: E402
 
 LOG = logging.getLogger("bench.resolve_accuracy")
 

@@ -5,7 +5,7 @@ A sample region is generated and imported into a fresh database. ``--n`` points 
 uniformly (seeded) in the bounding box of the current grids, so some fall outside every grid;
 for those gridmap also finds the nearest grid and its distance, which sjoin does not do.
 ``--inside`` draws them inside the grids only. ``--n-addresses`` addresses are drawn with
-replacement from the labelled variants of :mod:`gridmap.accuracy` (full and partial
+replacement from the labelled variants of :mod:`gridmap.testing.messy` (full and partial
 prefixes, numerals, shorthand, typos, places that do not exist ...).
 
 gridmap is timed end to end as a user runs it: the CLI reads the CSV, resolves it in chunks
@@ -44,9 +44,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geodata.sample import SCALES, generate_sample  # noqa: E402
-from gridmap.accuracy import generate_cases  # noqa: E402
 from gridmap.db.load import load_interchange  # noqa: E402
 from gridmap.db.provision import conninfo_to_url, find_server, scratch_database  # noqa: E402
+from gridmap.testing import generate_cases  # noqa: E402
 
 LOG = logging.getLogger("bench.resolve_bulk")
 

@@ -8,14 +8,17 @@ confident wrong answer. ``bench/resolve_accuracy.py`` runs the same at other sca
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 import pytest
 
 from geodata.sample import generate_sample
-from gridmap.accuracy import KINDS, Case, Expected, Got, Score, generate_cases, judge, score
-from gridmap.io import Interchange
+from gridmap.testing import KINDS, Case, Expected, Got, Score, generate_cases, judge, score
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from gridmap.io import Interchange
 
 N_CASES = 2500
 GOAL = 0.99
@@ -53,7 +56,8 @@ def test_labels_point_at_real_buildings_units_and_grids(
         assert e.building_id is None or e.building_id in buildings, c
         assert e.unit_no is None or (e.building_id, e.unit_no) in units, c
         if e.level in ("unit", "building"):
-            assert e.building_id and e.grid_code, c
+            assert e.building_id, c
+            assert e.grid_code, c
 
 
 def test_labels_of_the_demo_places(cases: list[Case]) -> None:
@@ -103,7 +107,8 @@ def test_score_counts_per_kind() -> None:
     cs = [Case("a", "k1", Expected("none")), Case("b", "k2", Expected("compound", grid_code="G"))]
     s = score(cs, [Got("not_found", None), Got("ok", "H")])
     assert s.total() == {"correct": 0, "flagged": 1, "missed": 0, "confident_wrong": 1}
-    assert s.ok_rate("k1") == 1.0 and s.ok_rate() == 0.5
+    assert s.ok_rate("k1") == 1.0
+    assert s.ok_rate() == 0.5
     assert [f[0].text for f in s.failures] == ["b"]
     assert "| **all** | 2 | 0 | 1 | 0 | 1 | 50.0% |" in s.table()
 
