@@ -51,7 +51,8 @@ from geodata.sample_community import Community, Pinned, generate_community
 from geodata.sample_divisions import children, partition
 from gridmap.crs import STORAGE
 from gridmap.errors import InvalidInput
-from gridmap.io.interchange import Interchange, conform, write_interchange, write_layer
+from gridmap.io.files import write_interchange, write_layer
+from gridmap.io.interchange import Interchange, conform
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

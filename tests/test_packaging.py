@@ -51,6 +51,8 @@ def test_readme_shows_the_two_commands_and_they_exist() -> None:
 def test_the_wheel_carries_reference_data_and_migrations(tmp_path: Path) -> None:
     """Installed from a wheel, gridmap still has its migrations, the Jilin reference data the
     sample generator reads, and its type marker."""
+    build = ROOT / "build"
+    existed = build.exists()
     res = subprocess.run(
         [
             sys.executable,
@@ -67,6 +69,8 @@ def test_the_wheel_carries_reference_data_and_migrations(tmp_path: Path) -> None
         text=True,
         check=False,
     )
+    if not existed:
+        shutil.rmtree(build, ignore_errors=True)  # setuptools builds in the source tree
     assert res.returncode == 0, res.stderr[-2000:]
     (wheel,) = tmp_path.glob("gridmap-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())

@@ -5,7 +5,8 @@
 []
 """
 
-from gridmap.io.interchange import Interchange, export_qgis, read_interchange, write_interchange
+from gridmap.io.files import export_qgis, read_interchange, write_interchange
+from gridmap.io.interchange import Interchange
 from gridmap.io.layers import LAYERS
 from gridmap.io.validate import Problem, validate, validate_or_raise
 
