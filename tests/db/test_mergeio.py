@@ -17,7 +17,7 @@ from gridmap.errors import UnknownDivision
 from gridmap.io import Interchange
 from gridmap.merge import MergeOptions
 from gridmap.service import Gridmap
-from tests.test_load import small_region
+from tests.db.test_load import small_region
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -16,7 +16,7 @@ from gridmap.io.layers import LAYERS, markdown_table
 if TYPE_CHECKING:
     import psycopg
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "import-format.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "import-format.md"
 
 
 def test_every_layer_has_a_loader_and_a_dump_query() -> None:

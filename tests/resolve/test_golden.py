@@ -27,7 +27,7 @@ import pytest
 import shapely
 
 from gridmap.testing import LEVELS, Case, Expected, Got, got_from, judge, score
-from tests.golden.region import BUILDINGS, GRIDS, golden_region, grid_box
+from tests.resolve.golden.region import BUILDINGS, GRIDS, golden_region, grid_box
 
 if TYPE_CHECKING:
     import psycopg
