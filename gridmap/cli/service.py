@@ -88,13 +88,16 @@ def resolve_file(
         task = bar.add_task("resolve", total=size)
         sink = out_path.open("w", encoding="utf-8", newline="") if out_path else sys.stdout
         try:
+            columns = {
+                "id_column": id_column,
+                "address_column": address_column,
+                "lon_column": lon_column,
+                "lat_column": lat_column,
+            }
             counts = gm.resolve_csv(
                 source,
                 sink,
-                id_column=id_column,
-                address_column=address_column,
-                lon_column=lon_column,
-                lat_column=lat_column,
+                **columns,
                 crs=crs,
                 authorised=show_phones,
                 chunk_size=chunk_size,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gridmap.merge import steps
+from gridmap.merge import finish, steps
 
 if TYPE_CHECKING:
     from gridmap.merge.atoms import Geoms, Ints
@@ -70,12 +70,12 @@ def merge_community_arrays(task: CommunityTask) -> CommunityPart:
         steps.follow_hamlets(work)
     keys = steps.building_keys(work)
     faces, in_base, face_keys = steps.keep_buildings_whole(work, keys)
-    grids = steps.dissolve_grids(work, faces, face_keys, keys)
-    legacy_of = steps.legacy_by_atom(work)
-    area_rows = steps.area_crosswalk(work, legacy_of, faces, in_base, grids)
-    hh_rows, building_legacy = steps.building_crosswalk(work, legacy_of, grids)
-    work.report.update(steps.household_report(work, grids))
-    crosses, outside = steps.frame_checks(task, work.is_poly)
+    grids = finish.dissolve_grids(work, faces, face_keys, keys)
+    legacy_of = finish.legacy_by_atom(work)
+    area_rows = finish.area_crosswalk(work, legacy_of, faces, in_base, grids)
+    hh_rows, building_legacy = finish.building_crosswalk(work, legacy_of, grids)
+    work.report.update(finish.household_report(work, grids))
+    crosses, outside = finish.frame_checks(task, work.is_poly)
     return CommunityPart(
         b_cross_frame=task.b_idx[crosses].tolist(),
         b_outside_frame=task.b_idx[outside].tolist(),
