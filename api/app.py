@@ -14,13 +14,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import gridmap
-from api.errors import PROBLEM_JSON, Problem, honest_openapi, register
+from api.errors import honest_openapi, register
+from api.middleware import Admission, BodyLimit, Gate
 from api.routes import admin, docs, health, places, resolve
 from api.settings import Settings
 from gridmap.service import Gridmap
@@ -37,80 +38,12 @@ as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Errors are
 """
 
 
-class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` with 413 problem+json, declared or streamed."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, send)
-            return
-        seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(scope, send)
-
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = (
-            Problem(
-                type="urn:gridmap:problem:limit_exceeded",
-                title="Content Too Large",
-                status=413,
-                detail=f"the request body is larger than {self.max_bytes} bytes",
-                instance=scope.get("path"),
-                code="limit_exceeded",
-            )
-            .model_dump_json(exclude_none=True)
-            .encode()
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
-
-
 def _open_service(settings: Settings) -> Gridmap:
     gm = Gridmap.pooled(
         settings.database_url or None,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
+        timeout=settings.pool_timeout_s,
     )
     gm.reload_gazetteer()
     return gm
@@ -119,9 +52,15 @@ def _open_service(settings: Settings) -> Gridmap:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The gridmap HTTP API, configured by ``settings`` (default: ``GRIDMAP_*`` variables)."""
     settings = settings if settings is not None else Settings()
+    gate = Gate(settings.in_flight_limit, settings.admission_wait_s, settings.retry_after_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        gate.open()
+        # an admitted request must never wait for a worker thread: leave room for all of
+        # them and for the dependencies they run in threads too
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, 2 * gate.limit + 8)
         gm = await run_in_threadpool(_open_service, settings)
         app.state.gridmap = gm
         try:
@@ -138,12 +77,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.gate = gate
     register(app)
     for module in (resolve, places, admin, health, docs):
         app.include_router(module.router)
     static = importlib.resources.files("fastapi_standalone_docs") / "static"
     app.mount(docs.STATIC, StaticFiles(directory=str(static)), name="docs-static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # outermost: a request beyond capacity is turned away before anything else runs
+    docs_paths = (docs.STATIC, "/docs", "/redoc", "/openapi.json")
+    app.add_middleware(Admission, gate=gate, exempt=docs_paths)
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -8,6 +8,7 @@ Every error response is ``application/problem+json`` with ``type``, ``title``, `
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 import psycopg
@@ -71,10 +72,9 @@ def problem_response(
     detail: str,
     instance: str | None = None,
     errors: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """A problem+json response."""
-    from http import HTTPStatus
-
     try:
         title = HTTPStatus(status).phrase
     except ValueError:
@@ -89,7 +89,10 @@ def problem_response(
         errors=errors,
     )
     return JSONResponse(
-        body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
     )
 
 
@@ -136,7 +139,7 @@ async def _database_down(request: Request, exc: Exception) -> JSONResponse:
     LOG.error("database unavailable on %s: %s", request.url.path, exc)
     return problem_response(
         503, DatabaseUnavailable.code, "the database is unavailable; try again later",
-        request.url.path,
+        request.url.path, headers={"Retry-After": str(request.app.state.settings.retry_after_s)},
     )  # fmt: skip
 
 
@@ -188,9 +191,7 @@ def _example(status: int, code: str, detail: str) -> dict[str, Any]:
             PROBLEM_JSON: {
                 "example": {
                     "type": f"urn:gridmap:problem:{code}",
-                    "title": {401: "Unauthorized", 404: "Not Found", 413: "Content Too Large"}.get(
-                        status, "Unprocessable Content"
-                    ),
+                    "title": HTTPStatus(status).phrase,
                     "status": status,
                     "detail": detail,
                     "code": code,
@@ -216,4 +217,17 @@ INVALID: Responses = {
     422: _example(422, "invalid_input", "query.lat: Input should be a valid number")
 }
 TOO_LARGE: Responses = {413: _example(413, "limit_exceeded", "10001 rows; at most 10000 per batch")}
-UNAVAILABLE: Responses = {503: _example(503, "database_unavailable", "the database is unreachable")}
+UNAVAILABLE: Responses = {
+    503: {
+        **_example(503, "overloaded", "the service is at capacity (10 requests at work) ..."),
+        "description": "`overloaded`: every slot was busy for the configured wait; or "
+        "`database_unavailable`: the database cannot be reached. Retry after the header's "
+        "seconds.",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying.",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+}

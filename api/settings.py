@@ -25,6 +25,21 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     pool_min_size: int = Field(default=1, ge=0)
     pool_max_size: int = Field(default=10, ge=1)
+    pool_timeout_s: float = Field(
+        default=5.0, gt=0, description="Longest wait for a pooled connection once admitted."
+    )
+    max_in_flight: int | None = Field(
+        default=None, ge=1, description="Requests at work at once (default: pool_max_size)."
+    )
+    admission_wait_s: float = Field(
+        default=2.0, ge=0, le=60, description="Longest wait for a slot before a 503."
+    )
+    retry_after_s: int = Field(default=1, ge=1, description="Retry-After sent with a 503.")
+
+    @property
+    def in_flight_limit(self) -> int:
+        """Requests let in at once: one per pooled connection unless configured."""
+        return self.max_in_flight or self.pool_max_size
 
     @field_validator("api_keys", mode="before")
     @classmethod

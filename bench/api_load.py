@@ -246,8 +246,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, GRIDMAP_DATABASE_URL=url, GRIDMAP_POOL_MAX_SIZE="16")
+def start_server(url: str, port: int, workers: int, pool: int = 16) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, GRIDMAP_DATABASE_URL=url, GRIDMAP_POOL_MAX_SIZE=str(pool))
     cmd = [
         sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),

@@ -246,7 +246,9 @@ def test_body_too_large(region: Region, db_url: str) -> None:
 def test_database_down_is_503(region: Region, db_url: str) -> None:
     with TestClient(create_app(Settings(database_url=db_url))) as c:
         c.app.state.gridmap.pool.close()  # type: ignore[attr-defined]
-        assert_problem(c.get("/healthz"), 503, "database_unavailable")
+        down = c.get("/healthz")
+        assert_problem(down, 503, "database_unavailable")
+        assert down.headers["retry-after"] == "1"
         assert_problem(
             c.get("/v1/resolve/point", params={"lon": 125.3, "lat": 43.8}),
             503,
