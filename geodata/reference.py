@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from gridmap.address.world import everyday_name
+
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 ADCODE_CSV = REFERENCE_DIR / "jilin_adcode_5level_2016_vonng.csv"
 DISTRICTS_WGS84 = REFERENCE_DIR / "jilin_districts_wgs84.geojson"
@@ -25,35 +27,6 @@ _LEVELS = {
     "town": "township",
     "village": "village",
 }
-
-# official suffix -> everyday suffix, longest first
-_SUFFIXES: tuple[tuple[str, str], ...] = (
-    ("街道办事处", "街道"),
-    ("社区居民委员会", "社区"),
-    ("社区居委会", "社区"),
-    ("居民委员会", "社区"),
-    ("居委会", "社区"),
-    ("村民委员会", "村"),
-    ("村委会", "村"),
-    ("办事处", ""),
-)
-
-
-def everyday_name(official: str) -> str:
-    """The name people use for a division, from its official NBS name.
-
-    >>> everyday_name("长通街道办事处"), everyday_name("龙兴社区居委会"), everyday_name("黑鱼村委会")
-    ('长通街道', '龙兴社区', '黑鱼村')
-    >>> everyday_name("九圣祠社区")
-    '九圣祠社区'
-    """
-    for suffix, repl in _SUFFIXES:
-        if official.endswith(suffix) and len(official) > len(suffix):
-            stem = official[: -len(suffix)]
-            if repl and stem.endswith(repl):
-                return stem
-            return stem + repl
-    return official
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,28 @@ MatchLevel = Literal[
     "unit", "building", "compound", "community", "township", "county", "grid", "none"
 ]
 Status = Literal["ok", "not_found", "ambiguous"]
+Reason = Literal[
+    "outside_coverage", "unknown_division", "unknown_compound", "unknown_building",
+    "unknown_house_number", "no_place", "several_divisions", "several_compounds",
+    "several_buildings", "several_villages", "several_grids", "not_in_grid",
+]  # fmt: skip
+#: what each :data:`Reason` means (docs/resolve.md and the OpenAPI schema say the same)
+REASONS: dict[str, str] = {
+    "outside_coverage": "a division written in the address is a known place this service "
+    "does not hold (another district, city or province)",
+    "unknown_division": "a name written as a division (…省, …市, …区, …县) is not one this "
+    "service knows",
+    "unknown_compound": "no compound, hamlet or road of that name in the written divisions",
+    "unknown_building": "the compound or hamlet is known, but not that building or house number",
+    "unknown_house_number": "the road is known, but not that house number",
+    "no_place": "the address names divisions only, or nothing this service knows",
+    "several_divisions": "a division name fits several divisions",
+    "several_compounds": "several compounds of that name fit",
+    "several_buildings": "several buildings fit equally well",
+    "several_villages": "the same group and house number exist in several villages",
+    "several_grids": "the place found spans several grids",
+    "not_in_grid": "the building lies in no current grid",
+}
 
 
 class _Model(BaseModel):
@@ -149,7 +171,19 @@ class Resolution(_Model):
         default=False,
         description="The point lies on an edge shared by several grids; the lowest code wins.",
     )
-    location: LonLat | None = Field(default=None, description="The point in EPSG:4490.")
+    location: LonLat | None = Field(
+        default=None,
+        description="The point looked up, or for an address the building's (or compound's) "
+        "representative point, in the requested CRS.",
+    )
+    reason: Reason | None = Field(
+        default=None,
+        description="Why no grid is given (not_found, ambiguous): "
+        + "; ".join(f"`{k}`: {v}" for k, v in REASONS.items()),
+    )
+    message: str | None = Field(
+        default=None, description="The reason in words, naming the value it concerns."
+    )
     parsed: dict[str, str] | None = Field(
         default=None, description="The address components the parser found."
     )

@@ -25,6 +25,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
 import ahocorasick
@@ -153,14 +154,26 @@ def _as_level(level: str) -> Level:
     )
 
 
+@lru_cache(maxsize=8)
+def _world(held: tuple[Division, ...], known: tuple[Division, ...]) -> Gazetteer:
+    codes = {d.code for d in held}
+    world = Gazetteer([*held, *(d for d in known if d.code not in codes)])
+    world.held = frozenset(codes)
+    return world
+
+
 class Gazetteer:
     """Division names of one service area, with an automaton to find them in text.
 
     Build it with :meth:`from_records`; it is immutable afterwards and safe to share.
     """
 
-    def __init__(self, divisions: Iterable[Division]) -> None:
+    def __init__(self, divisions: Iterable[Division], known: Iterable[Division] = ()) -> None:
         self._by_code: dict[str, Division] = {}
+        #: codes of the divisions this service area holds; None: all of them
+        self.held: frozenset[str] | None = None
+        self._known = tuple(known)
+        self._world: Gazetteer | None = None
         self._children: dict[str, list[Division]] = {}
         for div in divisions:
             self._by_code[div.code] = div
@@ -200,14 +213,33 @@ class Gazetteer:
         self._empty = not surfaces
         LOG.debug("gazetteer: %d divisions, %d surfaces", len(self._by_code), len(surfaces))
 
+    @property
+    def world(self) -> Gazetteer | None:
+        """This gazetteer together with the known places it does not hold (None when it was
+        given none); built on first use, and shared by gazetteers of the same divisions."""
+        if not self._known:
+            return None
+        if self._world is None:
+            self._world = _world(tuple(self._by_code.values()), self._known)
+        return self._world
+
+    def holds(self, code: str) -> bool:
+        """Whether the division ``code`` is one of this service area's own."""
+        return code in self._by_code and (self.held is None or code in self.held)
+
     @classmethod
     def from_records(
-        cls, records: Iterable[DivisionRecord | Sequence[Any] | Mapping[str, Any]]
+        cls,
+        records: Iterable[DivisionRecord | Sequence[Any] | Mapping[str, Any]],
+        known: Iterable[DivisionRecord | Sequence[Any] | Mapping[str, Any]] = (),
     ) -> Gazetteer:
         """Build a gazetteer from ``(code, name, level, parent_code, aliases)`` records.
 
         Records may be :class:`DivisionRecord`, plain tuples or mappings with those keys.
-        ``level`` is one of province, city, county, township, village.
+        ``level`` is one of province, city, county, township, village. ``known`` are places
+        beyond the service area (:mod:`gridmap.address.world`): the gazetteer does not hold
+        them, but its :attr:`world` knows them, so an address naming one can be told apart
+        from an address naming nothing known.
 
         >>> gaz = Gazetteer.from_records([("220000000000", "吉林省", "province", None, ())])
         >>> gaz.get("220000000000").name
@@ -217,6 +249,12 @@ class Gazetteer:
         ...
         gridmap.errors.InvalidInput: division '22' has level 'state'; expected one of province, city, county, township, village
         """
+        return cls(cls._divisions(records), cls._divisions(known))
+
+    @staticmethod
+    def _divisions(
+        records: Iterable[DivisionRecord | Sequence[Any] | Mapping[str, Any]],
+    ) -> list[Division]:
         divisions: list[Division] = []
         for record in records:
             code, name, level, parent, aliases = _record_fields(record)
@@ -230,7 +268,7 @@ class Gazetteer:
                     f"division code {code!r} for {name!r} is not 12 digits", value=code
                 )
             divisions.append(Division(code, name, _as_level(level), parent or None, aliases))
-        return cls(divisions)
+        return divisions
 
     @staticmethod
     def short_forms(div: Division) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from gridmap.address.coverage import Written, contains, written_divisions
 from gridmap.address.gazetteer import PREFIX_LEN, Division, Gazetteer
 from gridmap.address.parse import ParsedAddress, parse_address
 from gridmap.db import lookup
@@ -165,6 +166,44 @@ def _whole_name_readings(parsed: ParsedAddress, gaz: Gazetteer) -> list[tuple[st
 def _resolve_parsed(
     conn: Conn, parsed: ParsedAddress, gaz: Gazetteer, authorised: bool, memo: Memo | None
 ) -> Resolution:
+    written = written_divisions(parsed.normalized, gaz)
+    if written.outside is not None:
+        # a place we do not hold is written: whatever we hold of the same name is not it
+        return Resolution(
+            status="not_found",
+            match_level="none",
+            confidence=0.0,
+            parsed=_parsed_dict(parsed),
+            reason=written.outside.reason,
+            message=written.outside.message,
+            notes=[written.outside.message],
+        )
+    res = _match(conn, parsed, gaz, authorised, memo)
+    return _within_written(res, written)
+
+
+def _within_written(res: Resolution, written: Written) -> Resolution:
+    """The consistency rule, in one place: an answer names a grid only if every division
+    written in the address contains it."""
+    if res.grid is None or contains(written.within, res.grid.code):
+        return res
+    message = f"the grid found, {res.grid.code}, lies outside the written division " + ", ".join(
+        c for c in written.within if not contains([c], res.grid.code)
+    )
+    return Resolution(
+        status="not_found",
+        match_level="none",
+        confidence=0.0,
+        parsed=res.parsed,
+        reason="outside_coverage",
+        message=message,
+        notes=[*res.notes, message],
+    )
+
+
+def _match(
+    conn: Conn, parsed: ParsedAddress, gaz: Gazetteer, authorised: bool, memo: Memo | None
+) -> Resolution:
     scopes = _scopes(parsed)
     notes: list[str] = []
 
@@ -227,7 +266,31 @@ def _resolve_parsed(
 
     decision = decide(parsed, compound, road, wanted_building, division)
     notes.extend(decision.notes)
+    if decision.reason is None:
+        decision.reason, decision.message = _why_nothing(parsed, place, compound, road)
     return _finish(conn, memo, parsed, decision, notes, authorised)
+
+
+def _why_nothing(
+    parsed: ParsedAddress, place: str | None, compound: Route, road: Route
+) -> tuple[str | None, str | None]:
+    """Why nothing below the divisions was found: what was written and not known."""
+    where = next(
+        (getattr(parsed, c) for c in ("community", "township", "county", "city")
+         if getattr(parsed, c)), "the written area",
+    )  # fmt: skip
+    if parsed.ambiguous and not (compound.buildings or road.buildings):
+        a = parsed.ambiguous[0]
+        return "several_divisions", f"{a.text} fits {len(a.readings)} divisions: " + ", ".join(
+            f"{d.name} {d.code}" for d in a.readings[:5]
+        )
+    if place and not compound.buildings:
+        return "unknown_compound", f"no compound or hamlet {place} in {where}"
+    if parsed.road and parsed.house_number and not road.buildings:
+        if road.score:
+            return "unknown_house_number", f"no house number {parsed.house_number} on {parsed.road}"
+        return "unknown_compound", f"no road {parsed.road} in {where}"
+    return "no_place", f"nothing below {where} is written that this service knows"
 
 
 def _division_fallback(
@@ -244,6 +307,9 @@ def _division_fallback(
             if len(grids) == 1:
                 decision.grid_codes, decision.confidence = grids, 0.6
             else:
+                if decision.reason == "no_place" and grids:
+                    decision.reason = "several_grids"
+                    decision.message = f"{parsed.community} has {len(grids)} grids"
                 decision.candidates = [{"grid_code": g, "score": 0.5} for g in grids]
                 decision.confidence = round(0.6 / max(len(grids), 1), 3)
         else:
@@ -295,6 +361,8 @@ def _finish(
         grid = grid_ref(row)
         if grid is None:
             notes.append("the building lies in no current grid")
+            common["reason"] = "not_in_grid"
+            common["message"] = f"building {row['building_id']} lies in no current grid"
         return Resolution(
             status="ok" if grid is not None else "not_found",
             match_level=level,
@@ -343,6 +411,8 @@ def _finish(
         match_level=decision.level,
         confidence=decision.confidence,
         candidates=candidates,
+        reason=decision.reason,  # type: ignore[arg-type]
+        message=decision.message,
         **common,
     )
 

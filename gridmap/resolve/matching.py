@@ -155,6 +155,9 @@ class Decision:
     grid_codes: list[str] = field(default_factory=list)
     compound: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: why no one grid was found (a :data:`gridmap.results.Reason`)
+    reason: str | None = None
+    message: str | None = None
 
 
 def common_level(community_codes: Sequence[str], compounds: set[Any]) -> MatchLevel:
@@ -241,6 +244,17 @@ def _chosen(
     return [], 0.0
 
 
+def _several(chosen: list[dict[str, Any]]) -> tuple[str, str]:
+    """Why several buildings stand: several villages, several compounds, or just buildings."""
+    villages = sorted({b["community_code"] for b in chosen})
+    places = sorted({b.get("compound") or b.get("place") or "" for b in chosen} - {""})
+    if len(villages) > 1 and len(places) <= 1:
+        return "several_villages", f"{len(chosen)} houses fit, in villages {', '.join(villages)}"
+    if len(places) > 1:
+        return "several_compounds", f"{len(chosen)} buildings fit, in {'、'.join(places)}"
+    return "several_buildings", f"{len(chosen)} buildings fit equally well"
+
+
 def _both_routes(
     by_compound: list[dict[str, Any]],
     by_road: list[dict[str, Any]],
@@ -280,6 +294,7 @@ def decide(
         )
         chosen_grids = {b["grid_code"] for b in chosen}
         notes = [f"{len(chosen)} buildings fit equally well"]
+        why, why_text = _several(chosen)
         if len(chosen_grids) == 1 and None not in chosen_grids:
             # which building is unsure, but not which grid
             notes.append("all of them lie in one grid")
@@ -294,13 +309,19 @@ def decide(
             confidence=round(0.9 * score / len(chosen), 3),
             candidates=[{**b, "score": score} for b in chosen],
             notes=notes,
+            reason=why,
+            message=why_text,
         )
 
     if compound.buildings:
         keys = sorted({(b["community_code"], b["place"]) for b in compound.buildings})
         notes = []
+        reason = message = None
         if wanted_building:
-            notes.append(f"no building {parsed.building} in {' or '.join(k[1] for k in keys)}")
+            places = " or ".join(k[1] for k in keys)
+            number = parsed.building or parsed.house_number
+            notes.append(f"no building {number} in {places}")
+            reason, message = "unknown_building", f"{places} has no building or house {number}"
         if len(keys) == 1:
             grids = sorted({b["grid_code"] for b in compound.buildings if b["grid_code"]})
             if len(grids) == 1:
@@ -310,6 +331,8 @@ def decide(
                     grid_codes=grids,
                     compound=keys[0][1],
                     notes=notes,
+                    reason=reason,
+                    message=message,
                 )
             notes.append(f"{keys[0][1]} spans {len(grids)} grids")
             return Decision(
@@ -320,6 +343,8 @@ def decide(
                 ],
                 compound=keys[0][1],
                 notes=notes,
+                reason=reason or "several_grids",
+                message=message or f"{keys[0][1]} spans {len(grids)} grids",
             )
         cands: list[dict[str, Any]] = []
         for community, name in keys:
@@ -332,10 +357,13 @@ def decide(
             )
             cands.extend({"grid_code": g, "compound": name, "score": compound.score} for g in grids)
         notes.append(f"{len(keys)} compounds fit equally well")
+        names = "、".join(sorted({k[1] for k in keys}))
         return Decision(
             level=common_level([k[0] for k in keys], set(keys)),
             confidence=round(0.5 * compound.score / len(keys), 3),
             candidates=cands,
             notes=notes,
+            reason="several_compounds",
+            message=f"{len(keys)} places fit: {names} in {len({k[0] for k in keys})} communities",
         )
     return Decision(level="none", confidence=0.0)

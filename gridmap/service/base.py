@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Self
 
 from gridmap.address.gazetteer import Gazetteer
+from gridmap.address.world import known_divisions
 from gridmap.db import lookup
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ class ServiceBase:
             (r["code"], r["name"], r["level"], r["parent_code"], tuple(r["aliases"] or ()))
             for r in rows
         ]
-        gaz = Gazetteer.from_records(records)
+        gaz = Gazetteer.from_records(records, known_divisions())
         LOG.info("gazetteer built: %d divisions", len(gaz))
         return gaz
 
