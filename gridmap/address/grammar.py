@@ -176,6 +176,14 @@ def _house_number(r: _Reader) -> bool:
         got["house_number"] = m.group(1)
     elif r.after_road and (m := _BARE_NO.match(text, pos)) and "house_number" not in got:
         got["house_number"] = m.group(1)
+    elif (
+        ("hamlet" in got or "group" in got)
+        and not {"house_number", "compound", "road", "building"} & got.keys()
+        and (m := _BARE_NO.match(text, pos))
+        and m.end() == len(text)
+    ):
+        # 东栗家屯5: a bare number closing a hamlet or group address is its house
+        got["house_number"] = m.group(1)
     else:
         return False
     return r.advance(m)

@@ -222,6 +222,12 @@ def _match(
         # compound the parser missed can still be found written inside the address
         names = _names(conn, memo, column, scopes, place)
         score, compound_keys = best_names(place, names) if place else (0, [])
+        if not compound_keys and column == "hamlet" and place:
+            # the import format lets a rural house carry its 屯 in compound instead
+            in_compound = _names(conn, memo, "compound", scopes, place)
+            score, compound_keys = best_names(place, in_compound)
+            if compound_keys:
+                column, names = "compound", in_compound
         if not compound_keys and narrow:
             compound_keys, score = contained_names(parsed.normalized, names), FUZZY
         for whole, prefix in [] if compound_keys else _whole_name_readings(parsed, gaz):
@@ -240,35 +246,79 @@ def _match(
                     + " or ".join(sorted({k[1] for k in compound_keys}))
                 )
 
-    road = Route(0.0)
-    if parsed.road and parsed.house_number:
-        names = _names(conn, memo, "road", scopes, parsed.road)
-        score, road_keys = best_names(parsed.road, names, road=True)
-        if road_keys:
-            hn = parsed.house_number
-            road.score = score
-            road.buildings = _q(
-                conn, memo, lookup.buildings_named, "road", road_keys, [hn, hn + "号"]
-            )
-            if not road.buildings:
-                roads = " or ".join(sorted({k[1] for k in road_keys}))
-                notes.append(f"no house number {hn} on {roads}")
-
-    division = None
-    number = wanted_building or (number_key(parsed.house_number) if parsed.house_number else None)
-    villages = [p for _, p in scopes if len(p) == PREFIX_LEN["village"]]
-    written_place = parsed.compound or parsed.hamlet or parsed.road
-    if number and not written_place and villages and len(villages) == len(scopes):
-        # a number under a community alone (白山社区B栋, 红旗村5社7号); never when a compound,
-        # hamlet or road was written but not found: its number would name another place
-        rows = _q(conn, memo, lookup.buildings_in, villages)
-        division = Route(DIVISION_ONLY, numbered_in_division(rows, number, parsed.group))
-
+    road = _road_route(conn, memo, parsed, scopes, wanted_building, compound, notes)
+    division = _division_route(conn, memo, parsed, gaz, scopes, wanted_building)
     decision = decide(parsed, compound, road, wanted_building, division)
     notes.extend(decision.notes)
     if decision.reason is None:
         decision.reason, decision.message = _why_nothing(parsed, place, compound, road)
     return _finish(conn, memo, parsed, decision, notes, authorised)
+
+
+def _road_route(
+    conn: Conn,
+    memo: Memo | None,
+    parsed: ParsedAddress,
+    scopes: list[tuple[str, str]],
+    wanted_building: str | None,
+    compound: Route,
+    notes: list[str],
+) -> Route:
+    """Buildings by road: by house number (人民大街88号), or by building number when no
+    house number is written (卫光街3栋: every compound on the road with that building)."""
+    road = Route(0.0)
+    by_building = wanted_building is not None and not compound.buildings
+    if not parsed.road or not (parsed.house_number or by_building):
+        return road
+    names = _names(conn, memo, "road", scopes, parsed.road)
+    score, road_keys = best_names(parsed.road, names, road=True)
+    if not road_keys:
+        return road
+    road.score = score
+    if parsed.house_number:
+        hn = parsed.house_number
+        road.buildings = _q(conn, memo, lookup.buildings_named, "road", road_keys, [hn, hn + "号"])
+        if not road.buildings:
+            roads = " or ".join(sorted({k[1] for k in road_keys}))
+            notes.append(f"no house number {hn} on {roads}")
+        return road
+    on_road = _q(conn, memo, lookup.buildings_named, "road", road_keys)
+    road.buildings = [
+        b for b in on_road
+        if b.get("building_no") and number_key(b["building_no"]) == wanted_building
+    ]  # fmt: skip
+    return road
+
+
+def _division_route(
+    conn: Conn,
+    memo: Memo | None,
+    parsed: ParsedAddress,
+    gaz: Gazetteer,
+    scopes: list[tuple[str, str]],
+    wanted_building: str | None,
+) -> Route | None:
+    """Buildings by number under a division alone: 白山社区B栋, 红旗村5社7号, or a villagers'
+    group and house under a township (新湖镇六组13号), where the same group and number in
+    two villages stays ambiguous. Never when a compound, hamlet or road was written but not
+    found: its number would name another place."""
+    number = wanted_building or (number_key(parsed.house_number) if parsed.house_number else None)
+    if not number or parsed.compound or parsed.hamlet or parsed.road:
+        return None
+    villages = [p for _, p in scopes if len(p) == PREFIX_LEN["village"]]
+    if villages and len(villages) == len(scopes):
+        rows = _q(conn, memo, lookup.buildings_in, villages)
+        return Route(DIVISION_ONLY, numbered_in_division(rows, number, parsed.group))
+    towns = [p for _, p in scopes if len(p) == PREFIX_LEN["township"]]
+    if not parsed.group or not towns or len(towns) != len(scopes):
+        return None
+    in_towns = sorted(
+        d.code for t in towns for d in gaz.children(t.ljust(12, "0")) if d.level == "village"
+    )
+    if not in_towns:
+        return None
+    rows = [r for r in _q(conn, memo, lookup.buildings_in, in_towns) if r.get("group_no")]
+    return Route(DIVISION_ONLY, numbered_in_division(rows, number, parsed.group))
 
 
 def _why_nothing(

@@ -18,12 +18,14 @@ from hypothesis import strategies as st
 from gridmap.address.gazetteer import DivisionRecord, Gazetteer
 from gridmap.address.world import PROVINCES, known_divisions
 from gridmap.service import Gridmap
+from tests.region import Region, box, region
 from tests.resolve.golden.region import BUILDINGS, golden_region
 
 if TYPE_CHECKING:
     import psycopg
 
 pytestmark = pytest.mark.postgis
+__all__ = ["region"]
 
 HELD_COUNTIES = ("220102", "220104")  # 南关区, 朝阳区
 #: real divisions of Jilin the golden region does not hold (no village: too many share names)
@@ -119,3 +121,69 @@ def test_a_foreign_division_is_never_answered_confidently(
     res = gm.resolve_address(f"{lead}{sep}{name}{sep}{tail}")
     assert res.grid is None, (name, code, res)
     assert res.status != "ok"
+
+
+# ------------------------------------------------------------------ classes beyond the sample
+
+
+@pytest.fixture
+def rural(region: Region) -> Region:
+    """Two villages of 新发街道, each with group 6 house 13; hamlets written in compound."""
+    east = region.add_village("220103001201", "东村", box(125.350, 43.880, 125.360, 43.890))
+    west = region.add_village("220103001202", "西村", box(125.360, 43.880, 125.370, 43.890))
+    assert (east, west) == ("220103001201001", "220103001202001")
+    add = region.add_building
+    add("E-13", 125.352, 43.882, "220103001201", group_no="6", house_number="13")
+    add("W-13", 125.362, 43.882, "220103001202", group_no="6", house_number="13")
+    add("W-14", 125.363, 43.882, "220103001202", group_no="6", house_number="14号")
+    add("E-L12", 125.355, 43.885, "220103001201", compound="东栗家屯", house_number="12")
+    add("E-L5", 125.356, 43.885, "220103001201", compound="东栗家屯", house_number="5号")
+    # two compounds on one road, in grids A and B, both with a building 3
+    add("R-A3", 125.301, 43.881, compound="卫光小区", building_no="3", road="卫光街")
+    add("R-B3", 125.312, 43.881, compound="卫光花园", building_no="3", road="卫光街")
+    add("R-B4", 125.313, 43.881, compound="卫光花园", building_no="4", road="卫光街")
+    region.gm.reload_gazetteer()
+    return region
+
+
+@pytest.mark.parametrize(
+    ("text", "building"),
+    [
+        ("东栗家屯12号", "E-L12"),
+        ("宽城区新发街道东村东栗家屯12号", "E-L12"),
+        ("长春市 宽城区 东村 东栗家屯 ５号", "E-L5"),
+        ("东村东栗家屯5", "E-L5"),
+        ("新发街道六组14号", "W-14"),
+        ("卫光街4栋", "R-B4"),
+    ],
+)
+def test_rural_and_road_forms_find_their_house(rural: Region, text: str, building: str) -> None:
+    res = rural.gm.resolve_address(text)
+    assert res.status == "ok", res
+    assert res.building is not None
+    assert res.building.id == building
+
+
+def test_a_hamlet_without_its_house_answers_at_hamlet_level(rural: Region) -> None:
+    for text in ("宽城区东村东栗家屯", "东村东栗家屯99号"):
+        res = rural.gm.resolve_address(text)
+        assert res.match_level == "compound", (text, res)
+        assert res.building is None
+        assert res.grid is not None
+        assert res.grid.code == "220103001201001"
+
+
+def test_the_same_group_and_house_in_two_villages_is_ambiguous(rural: Region) -> None:
+    res = rural.gm.resolve_address("新发街道六组13号")
+    assert res.status == "ambiguous"
+    assert res.grid is None
+    assert res.reason == "several_villages"
+    assert sorted(c.building.id for c in res.candidates if c.building) == ["E-13", "W-13"]
+
+
+def test_a_road_and_a_building_number_two_compounds_share_is_ambiguous(rural: Region) -> None:
+    res = rural.gm.resolve_address("宽城区卫光街3栋1单元")
+    assert res.status == "ambiguous"
+    assert res.grid is None
+    assert res.reason == "several_compounds"
+    assert sorted(c.building.id for c in res.candidates if c.building) == ["R-A3", "R-B3"]
