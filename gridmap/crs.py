@@ -299,6 +299,25 @@ def to_storage_xy(
     return lon, lat
 
 
+def from_storage_xy(lon: float, lat: float, crs: str | int = "EPSG:4490") -> tuple[float, float]:
+    """An EPSG:4490 lon/lat in ``crs`` (EPSG code or ``GCJ02``): the way answers go back.
+
+    >>> from_storage_xy(125.3, 43.88, "EPSG:4326")
+    (125.3, 43.88)
+    >>> x, y = from_storage_xy(125.3, 43.88, "GCJ02")
+    >>> round(x - 125.3, 4), round(y - 43.88, 4)
+    (0.0065, 0.0024)
+    """
+    parsed = parse_crs(crs)
+    if isinstance(parsed, str):
+        gx, gy = wgs84_to_gcj02(lon, lat)
+        return float(gx), float(gy)
+    if parsed.equals(STORAGE) or parsed.equals(WGS84):
+        return float(lon), float(lat)
+    x, y = transformer(STORAGE, parsed).transform(lon, lat)
+    return float(x), float(y)
+
+
 def _transform(
     crs: CRS, x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], label: str
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:

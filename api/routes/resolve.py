@@ -32,11 +32,15 @@ def resolve_address(
     gm: GridmapDep,
     authorised: AuthorisedDep,
     address: Annotated[str, Query(min_length=1, max_length=500, examples=[_ADDRESS_EXAMPLE])],
+    crs: Annotated[
+        str,
+        Query(description="CRS of `location`: EPSG:4490 (default), EPSG:4326, EPSG:NNNN or GCJ02."),
+    ] = "EPSG:4490",
 ) -> Response:
     """Parse the address, match it exactly on numbers and with at most one typo on compound
     and road names, and return the grid with its grid, building and unit chiefs. When
     several answers fit equally well, ``status`` is ``ambiguous`` and no grid is given."""
-    return ModelResponse(gm.resolve_address(address, authorised=authorised))
+    return ModelResponse(gm.resolve_address(address, authorised=authorised, crs=crs))
 
 
 @router.get("/point", **_RESOLUTION, summary="Resolve a point to its grid, building and chiefs")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from gridmap.address.coverage import Written, contains, written_divisions
 from gridmap.address.gazetteer import PREFIX_LEN, Division, Gazetteer
 from gridmap.address.parse import ParsedAddress, parse_address
+from gridmap.crs import from_storage_xy, parse_crs
 from gridmap.db import lookup
 from gridmap.errors import GridmapError
 from gridmap.resolve.matching import (
@@ -34,7 +35,7 @@ from gridmap.resolve.matching import (
     numbered_in_division,
 )
 from gridmap.resolve.rows import building_ref, chief_from_row, grid_ref
-from gridmap.results import Candidate, DivisionRef, MatchLevel, Resolution, UnitRef
+from gridmap.results import Candidate, DivisionRef, LonLat, MatchLevel, Resolution, UnitRef
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -111,10 +112,27 @@ def _parsed_dict(p: ParsedAddress) -> dict[str, str]:
 
 
 def resolve_address(
-    conn: Conn, gaz: Gazetteer, text: str, *, authorised: bool = False
+    conn: Conn,
+    gaz: Gazetteer,
+    text: str,
+    *,
+    authorised: bool = False,
+    crs: str | int = "EPSG:4490",
 ) -> Resolution:
-    """The grid, building, unit and chiefs of a written address, or an honest "not sure"."""
-    return _resolve_parsed(conn, parse_address(text, gaz), gaz, authorised, None)
+    """The grid, building, unit and chiefs of a written address, or an honest "not sure".
+
+    ``location`` is the building's representative point in ``crs`` (EPSG:4490 by default;
+    any EPSG code, or GCJ02)."""
+    parse_crs(crs)
+    res = _resolve_parsed(conn, parse_address(text, gaz), gaz, authorised, None)
+    return _located(res, crs)
+
+
+def _located(res: Resolution, crs: str | int) -> Resolution:
+    if res.location is None or str(crs).upper() in ("EPSG:4490", "4490"):
+        return res
+    x, y = from_storage_xy(res.location.lon, res.location.lat, crs)
+    return res.model_copy(update={"location": LonLat(lon=x, lat=y)})
 
 
 _ABOVE = {
@@ -423,6 +441,7 @@ def _finish(
             building_chief=chief_from_row(row, "building_chief", authorised),
             unit=unit,
             unit_chief=unit_chief,
+            location=LonLat(lon=row["building_lon"], lat=row["building_lat"]),
             **common,
         )
 
@@ -468,18 +487,25 @@ def _finish(
 
 
 def resolve_addresses(
-    conn: Conn, gaz: Gazetteer, texts: Sequence[str], *, authorised: bool = False
+    conn: Conn,
+    gaz: Gazetteer,
+    texts: Sequence[str],
+    *,
+    authorised: bool = False,
+    crs: str | int = "EPSG:4490",
 ) -> list[Resolution | GridmapError]:
     """Resolve many addresses over one connection; a bad address gives its error in place.
 
     Look-ups are remembered for the length of the call, so addresses that share a community
     or compound (as rows of one file usually do) share their queries.
     """
+    parse_crs(crs)
     memo: Memo = {}
     out: list[Resolution | GridmapError] = []
     for text in texts:
         try:
-            out.append(_resolve_parsed(conn, parse_address(text, gaz), gaz, authorised, memo))
+            res = _resolve_parsed(conn, parse_address(text, gaz), gaz, authorised, memo)
+            out.append(_located(res, crs))
         except GridmapError as exc:
             out.append(exc)
     return out

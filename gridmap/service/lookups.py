@@ -23,23 +23,26 @@ class Lookups(ServiceBase):
 
     # ------------------------------------------------------------------ resolve
 
-    def resolve_address(self, text: str, *, authorised: bool = False) -> Resolution:
-        """The grid, building, unit and chiefs of a written address, or an honest "not sure"."""
+    def resolve_address(
+        self, text: str, *, authorised: bool = False, crs: str | int = "EPSG:4490"
+    ) -> Resolution:
+        """The grid, building, unit and chiefs of a written address, or an honest "not sure";
+        ``location`` (the building's point) in ``crs``."""
         from gridmap.resolve.addresses import resolve_address
 
         gaz = self.gazetteer
         with self.connection() as conn:
-            return resolve_address(conn, gaz, text, authorised=authorised)
+            return resolve_address(conn, gaz, text, authorised=authorised, crs=crs)
 
     def resolve_addresses(
-        self, texts: Sequence[str], *, authorised: bool = False
+        self, texts: Sequence[str], *, authorised: bool = False, crs: str | int = "EPSG:4490"
     ) -> list[Resolution | GridmapError]:
         """Many addresses over one connection, sharing their look-ups; errors in place."""
         from gridmap.resolve.addresses import resolve_addresses
 
         gaz = self.gazetteer
         with self.connection() as conn:
-            return resolve_addresses(conn, gaz, texts, authorised=authorised)
+            return resolve_addresses(conn, gaz, texts, authorised=authorised, crs=crs)
 
     def resolve_point(
         self, x: float, y: float, crs: str | int = "EPSG:4490", *, authorised: bool = False

@@ -25,6 +25,7 @@ __all__ = ["region"]
 
 KEY = "s3cret-key"
 ADDRESS = "长春市宽城区新发街道明珠花园3栋1单元"
+MZ3 = (125.3025, 43.8850)  # 明珠花园 3栋's point in tests/region.py
 PROBLEM = "application/problem+json"
 
 
@@ -93,6 +94,33 @@ def test_resolve_point_and_crs(client: TestClient) -> None:
     assert body["status"] == "not_found"
     assert body["nearest"]["grid"]["code"] == GRID_B
     assert body["nearest"]["distance_m"] > 300
+
+
+def test_an_address_answer_carries_its_location_in_the_crs_asked(client: TestClient) -> None:
+    body = client.get("/v1/resolve", params={"address": ADDRESS}).json()
+    assert body["building"]["id"] == "B-MZ-3"
+    here = body["location"]
+    assert here == {"lon": pytest.approx(MZ3[0]), "lat": pytest.approx(MZ3[1])}
+    wgs = client.get("/v1/resolve", params={"address": ADDRESS, "crs": "EPSG:4326"}).json()
+    assert wgs["location"] == here
+    gcj = client.get("/v1/resolve", params={"address": ADDRESS, "crs": "GCJ02"}).json()
+    # GCJ-02 lies a few hundred metres north-east of CGCS2000 around Changchun
+    assert 0.004 < gcj["location"]["lon"] - here["lon"] < 0.008
+    assert 0.001 < gcj["location"]["lat"] - here["lat"] < 0.004
+    metric = client.get("/v1/resolve", params={"address": ADDRESS, "crs": "EPSG:4551"}).json()
+    assert 400_000 < metric["location"]["lon"] < 500_000  # easting, CM 126E
+    bad = client.get("/v1/resolve", params={"address": ADDRESS, "crs": "EPSG:0"})
+    assert "EPSG:0" in assert_problem(bad, 422, "invalid_crs")["detail"]
+
+
+def test_not_found_and_ambiguous_answers_carry_a_reason(client: TestClient) -> None:
+    body = client.get("/v1/resolve", params={"address": "宽城区没有这个小区9栋"}).json()
+    assert body["status"] == "not_found"
+    assert body["reason"] == "unknown_compound"
+    assert "没有这个小区" in body["message"]
+    body = client.get("/v1/resolve", params={"address": "榆树市明珠花园3栋1单元"}).json()
+    assert (body["status"], body["reason"]) == ("not_found", "outside_coverage")
+    assert "榆树市" in body["message"]
 
 
 def test_422_names_the_field(client: TestClient) -> None:
@@ -300,3 +328,16 @@ def test_docs_use_only_local_assets(client: TestClient) -> None:
             assert client.get(ref).status_code == 200, ref
         assert "http://" not in html
         assert "https://" not in html
+
+
+@pytest.mark.parametrize("typo", ["明株花园", "明珠花圆", "名珠花园"])
+def test_one_typo_in_a_compound_name_finds_the_one_close_compound(
+    client: TestClient, typo: str
+) -> None:
+    body = client.get("/v1/resolve", params={"address": f"宽城区{typo}3栋1单元"}).json()
+    assert body["status"] == "ok"
+    assert body["building"]["id"] == "B-MZ-3"
+    assert body["confidence"] < 0.95  # a corrected name is never as sure as an exact one
+    # numbers are never corrected: 明珠花园 has no 8栋
+    wrong = client.get("/v1/resolve", params={"address": f"宽城区{typo}8栋1单元"}).json()
+    assert wrong["building"] is None
