@@ -178,7 +178,8 @@ class Resolution(_Model):
     )
     reason: Reason | None = Field(
         default=None,
-        description="Why no grid is given (not_found, ambiguous): "
+        description="Why no grid is given (not_found, ambiguous), or why the answer is "
+        "coarser than the address (a compound's grid for an unknown building): "
         + "; ".join(f"`{k}`: {v}" for k, v in REASONS.items()),
     )
     message: str | None = Field(

@@ -462,6 +462,8 @@ def _finish(
             confidence=decision.confidence,
             grid=grid_ref(row),
             grid_chief=chief_from_row(row, "grid_chief", authorised),
+            reason=decision.reason,  # type: ignore[arg-type]  # coarser than written: why
+            message=decision.message,
             **common,
         )
     candidates = []

@@ -121,6 +121,15 @@ def test_not_found_and_ambiguous_answers_carry_a_reason(client: TestClient) -> N
     body = client.get("/v1/resolve", params={"address": "榆树市明珠花园3栋1单元"}).json()
     assert (body["status"], body["reason"]) == ("not_found", "outside_coverage")
     assert "榆树市" in body["message"]
+    for address, reason, named in [
+        ("宽城区明珠花园8栋", "unknown_building", "8"),
+        ("宽城区人民大街9999号", "unknown_house_number", "9999"),
+        ("长春市宽城区新发街道", "no_place", "新发街道"),
+    ]:
+        body = client.get("/v1/resolve", params={"address": address}).json()
+        assert body["building"] is None, body
+        assert body["reason"] == reason, body
+        assert named in body["message"]
 
 
 def test_422_names_the_field(client: TestClient) -> None:
