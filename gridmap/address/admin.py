@@ -19,7 +19,9 @@ from rapidfuzz.distance import Hamming
 
 from gridmap.address.gazetteer import Division, Gazetteer, NameMatch, is_within
 
-__all__ = ["CJK", "COMPONENT_OF_LEVEL", "STEM_CLS", "Span", "read_admin", "resolve"]
+__all__ = [
+    "CJK", "COMPONENT_OF_LEVEL", "NAME_CONTINUES", "STEM_CLS", "Span", "read_admin", "resolve",
+]  # fmt: skip
 
 #: the ParsedAddress field of each division level
 COMPONENT_OF_LEVEL = {
@@ -32,7 +34,7 @@ COMPONENT_OF_LEVEL = {
 
 
 # a short form followed by one of these starts a street or place name (吉林大路, 长春站)
-_NAME_CONTINUES = frozenset("路街道巷胡大小花家苑城公站桥广医学院园府庭居楼厦里村屯组号")
+NAME_CONTINUES = frozenset("路街道巷胡大小花家苑城公站桥广医学院园府庭居楼厦里村屯组号")
 CJK = r"\u3007\u4e00-\u9fff"
 _CJK_ONLY = re.compile(rf"[{CJK}]+")
 # lazy stems, and the shortest match over all levels wins, so one never swallows two levels
@@ -62,7 +64,7 @@ class Span(NamedTuple):
 
 
 def _boundary_ok(text: str, end: int, full_starts: set[int]) -> bool:
-    return end >= len(text) or end in full_starts or text[end] not in _NAME_CONTINUES
+    return end >= len(text) or end in full_starts or text[end] not in NAME_CONTINUES
 
 
 def _fits_context(div: Division, spans: list[Span]) -> bool:
@@ -139,7 +141,7 @@ def _typo_ok(window: str, name: str, level: str) -> bool:
     if i >= stem_len:
         return window[i] in _HOMOPHONES.get(name[i], "")
     shortest = 2 if level in ("county", "township") else 3
-    return stem_len >= shortest and window[i] not in _NAME_CONTINUES
+    return stem_len >= shortest and window[i] not in NAME_CONTINUES
 
 
 def _fuzzy(text: str, pos: int, gaz: Gazetteer, spans: list[Span]) -> Span | None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from gridmap.address.admin import read_admin, resolve
+from gridmap.address.admin import NAME_CONTINUES, Span, read_admin, resolve
 from gridmap.address.gazetteer import LEVELS, PREFIX_LEN, Division
 
 if TYPE_CHECKING:
@@ -84,8 +84,9 @@ def written_divisions(normalized: str, gaz: Gazetteer) -> Written:
                 return Written(Outside(written, "unknown_division"), tuple(within))
             continue
         readings = next(kept) or span.candidates
-        if span.kind == "fuzzy" or (span.kind == "short" and span.depth > UNKNOWN_DEPTH):
-            # a typo or a bare stem (幸福, 新发) is too weak to send an address away
+        if not _names_a_place(normalized, span):
+            # a typo or a bare stem (幸福, 新发) is too weak to send an address away, or to
+            # hold its answer to: compounds are named after places (明珠名苑, 绿园华庭)
             continue
         held = [d for d in readings if world.holds(d.code)]
         if not held:
@@ -93,6 +94,15 @@ def written_divisions(normalized: str, gaz: Gazetteer) -> Written:
         if len(held) == 1:
             within.append(held[0].code)
     return Written(None, tuple(within))
+
+
+def _names_a_place(text: str, span: Span) -> bool:
+    """Whether a span read as a division we do not hold really names it: its full name or
+    alias, not a typo or a bare stem (绿园华庭 is a compound, not 绿园区), and not the start of
+    a road or place name (长青村路, 九台北路)."""
+    if span.kind not in ("name", "alias"):
+        return False
+    return span.end >= len(text) or text[span.end] not in NAME_CONTINUES
 
 
 def contains(codes: Iterable[str], code: str) -> bool:
