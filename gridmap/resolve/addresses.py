@@ -31,6 +31,8 @@ from gridmap.resolve.matching import (
     best_names,
     contained_names,
     decide,
+    has_number,
+    near_names,
     number_key,
     numbered_in_division,
 )
@@ -258,6 +260,30 @@ def _match(
         if compound_keys:
             compound.score = score
             compound.buildings = _q(conn, memo, lookup.buildings_named, column, compound_keys)
+            if (
+                score == EXACT
+                and wanted_building
+                and not has_number(compound.buildings, wanted_building)
+            ):
+                near = near_names(place or "", names, compound_keys)
+                if near:
+                    compound.near = _q(conn, memo, lookup.buildings_named, column, near)
+            elif (
+                wanted_building
+                and parsed.group
+                and not numbered_in_division(compound.buildings, wanted_building, parsed.group)
+            ):
+                # 李家屯3组2号 where 李家屯 is groups 1-2: another hamlet of the village with
+                # group 3 and a 2号 makes the hamlet or the group wrong
+                villages = sorted({k[0] for k in compound_keys})
+                found = {k[1] for k in compound_keys}
+                compound.near = [
+                    b
+                    for b in numbered_in_division(
+                        _q(conn, memo, lookup.buildings_in, villages), wanted_building, parsed.group
+                    )
+                    if b.get("group_no") and (b.get("hamlet") or b.get("compound")) not in found
+                ]
             if score < EXACT:
                 notes.append(
                     f"{column} {place or parsed.normalized!r} read as "

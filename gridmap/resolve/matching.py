@@ -113,6 +113,26 @@ class Route:
 
     score: float
     buildings: list[dict[str, Any]] = field(default_factory=list)
+    #: buildings with the written number in places one typo from the name found exactly,
+    #: which lacks that number: the name or the number is wrong (金色家园1栋 / 金色佳园1栋)
+    near: list[dict[str, Any]] = field(default_factory=list)
+
+
+def near_names(
+    query: str, rows: Iterable[dict[str, Any]], found: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Keys one typo from ``query`` (not an exact match), in the communities of ``found``."""
+    communities = {k[0] for k in found}
+    return [
+        (r["community_code"], r["name"])
+        for r in rows
+        if r["community_code"] in communities and 0 < name_score(query, r["name"]) < EXACT
+    ]
+
+
+def has_number(buildings: Iterable[dict[str, Any]], wanted: str) -> bool:
+    """Whether any of ``buildings`` carries the building or house number ``wanted``."""
+    return any(_same_building_no(b, wanted) for b in buildings)
 
 
 def best_names(
@@ -244,6 +264,28 @@ def _chosen(
     return [], 0.0
 
 
+def _name_or_number(parsed: ParsedAddress, compound: Route, wanted: str) -> Decision:
+    """The compound found has no such number, one a typo away has it: both stand."""
+    found = sorted({b["place"] for b in compound.buildings})
+    grids = sorted({b["grid_code"] for b in compound.buildings if b["grid_code"]})
+    near = [b for b in compound.near if _same_building_no(b, wanted)]
+    others = "、".join(sorted({b.get("hamlet") or b.get("place") or "" for b in near} - {""}))
+    number = parsed.building or parsed.house_number
+    if parsed.group:
+        number = f"{number} in group {parsed.group}"
+    cands = [{"grid_code": g, "compound": found[0], "score": compound.score} for g in grids]
+    cands += [{**b, "score": FUZZY} for b in near]
+    return Decision(
+        level="compound",
+        confidence=round(0.5 * compound.score / len(cands), 3),
+        candidates=cands,
+        notes=[f"no building {number} in {'、'.join(found)}; {others} has one"],
+        reason="several_compounds",
+        message=f"{'、'.join(found)} has no {number}, but {others}, one character away, has: "
+        "the name or the number is wrong",
+    )
+
+
 def _several(chosen: list[dict[str, Any]]) -> tuple[str, str]:
     """Why several buildings stand: several villages, several compounds, or just buildings."""
     villages = sorted({b["community_code"] for b in chosen})
@@ -313,6 +355,8 @@ def decide(
             message=why_text,
         )
 
+    if compound.buildings and wanted_building and has_number(compound.near, wanted_building):
+        return _name_or_number(parsed, compound, wanted_building)
     if compound.buildings:
         keys = sorted({(b["community_code"], b["place"]) for b in compound.buildings})
         notes = []
