@@ -37,12 +37,12 @@ _COMPOUND_SUFFIX = (
     "宿舍|社区|村|楼|中心|大院"
 )
 _COMPOUND_START = re.compile(r"小区|新村|花园|家园|公寓|大厦|社区")
-_HOUSE_NO = re.compile(r"([0-9]+(?:-[0-9]+)?[A-Z]?)号(?!院)")
+_HOUSE_NO = re.compile(r"((?:[甲乙丙丁])?[0-9]+(?:-[0-9]+)?[A-Z]?)号(?!院)")
 _BARE_NO = re.compile(r"([0-9]+(?:-[0-9]+)?)(?![0-9A-Z\-]|栋|单元|层|楼|室|门|组|期|号)")
 _RUN = re.compile(rf"[{CJK}]+(?:[0-9]+期)?")
 _COMPOUND_END = re.compile(rf"(?:{_COMPOUND_SUFFIX})(?:[0-9]+期|[东南西北一二三四五六七八九]区)?$")
 _UNIT_NEXT = re.compile(r"[0-9A-Z]+(?:栋|单元|层|楼|室|号|-)|[0-9]+$")
-_BUILDING = re.compile(r"([0-9]+[A-Z]?|[A-Z][0-9]*)栋")
+_BUILDING = re.compile(r"([东南西北]?[0-9]+[A-Z]?|[A-Z][0-9]*)栋")
 _UNIT = re.compile(r"([0-9]+)单元")
 # 3门402: in the north-east an entrance (门) is a unit
 _DOOR_UNIT = re.compile(r"([0-9]+)门(?=[0-9]|$)")
@@ -246,6 +246,12 @@ def _compound(r: _Reader) -> bool:
         return False
     word = m.group(0)
     followed = _UNIT_NEXT.match(r.text, m.end()) is not None
+    if followed and word[-1] in "东南西北" and _COMPOUND_END.search(word[:-1]):
+        # 东岭小区东2栋: the direction belongs to the building number (东2栋), not the name
+        got["compound"] = word[:-1]
+        r.pos = m.end() - 1
+        r.after_road = False
+        return True
     if _COMPOUND_END.search(word) or (followed and len(word) >= 2):
         got["compound"] = word
         return r.advance(m)
