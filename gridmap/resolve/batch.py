@@ -226,6 +226,10 @@ OUTPUT_COLUMNS = (
     "match_level",
     "confidence",
     "candidates",
+    "lon",
+    "lat",
+    "reason",
+    "message",
     "error",
 )
 
@@ -253,6 +257,9 @@ def output_record(row: BatchRow) -> dict[str, Any]:
     rec["match_level"] = res.match_level
     rec["confidence"] = res.confidence
     rec["candidates"] = " ".join(c.grid.code for c in res.candidates if c.grid is not None)
+    if res.location is not None:
+        rec["lon"], rec["lat"] = res.location.lon, res.location.lat
+    rec["reason"], rec["message"] = res.reason or "", res.message or ""
     if res.nearest is not None:
         rec["error"] = (
             f"outside every grid; nearest {res.nearest.grid.code} at {res.nearest.distance_m:.0f} m"
