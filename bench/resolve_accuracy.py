@@ -9,6 +9,10 @@ confident.
 
     python bench/resolve_accuracy.py --scale street --n 10000
     python bench/resolve_accuracy.py --scale district --n 10000 --failures out/failures.csv
+    python bench/resolve_accuracy.py --suite independent --n 5000
+
+``--suite independent`` scores the fixture made without the sample generator
+(``tests/resolve/independent``: its own region and writing rules; ``--scale`` is ignored).
 
 Prints the table (Markdown, for docs/benchmarks.md) and a few failing cases per variant;
 ``--failures`` writes all of them as CSV (text, variant, outcome, expected, got).
@@ -23,6 +27,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -32,6 +37,11 @@ from gridmap.db.provision import find_server, scratch_database  # noqa: E402
 from gridmap.service import Gridmap  # noqa: E402
 from gridmap.testing import generate_cases, score  # noqa: E402
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from gridmap.testing import Case
+
 LOG = logging.getLogger("bench.resolve_accuracy")
 
 
@@ -39,6 +49,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    ap.add_argument("--suite", default="sample", choices=("sample", "independent"))
     ap.add_argument("--scale", default="street", choices=SCALES)
     ap.add_argument("--n", type=int, default=10_000, help="labelled cases (default 10000)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the sample and of the cases")
@@ -49,8 +60,18 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     t0 = time.perf_counter()
-    data = generate_sample(args.scale, seed=args.seed)
-    cases = generate_cases(data, n=args.n, seed=args.seed)
+    cases: Sequence[Case]
+    if args.suite == "independent":
+        from tests.resolve.independent.cases import independent_cases
+        from tests.resolve.independent.region import independent_region
+
+        region = independent_region(seed=args.seed)
+        data = region.data
+        cases = independent_cases(region, n=args.n, seed=args.seed)
+        args.scale = "independent"
+    else:
+        data = generate_sample(args.scale, seed=args.seed)
+        cases = generate_cases(data, n=args.n, seed=args.seed)
     t_cases = time.perf_counter() - t0
     server, _ = find_server(allow_private=True)
     with scratch_database(server, prefix="gridmap_bench") as conninfo:

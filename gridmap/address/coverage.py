@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from gridmap.address.admin import NAME_CONTINUES, Span, read_admin, resolve
+from gridmap.address.admin import Span, read_admin, resolve
 from gridmap.address.gazetteer import LEVELS, PREFIX_LEN, Division
 
 if TYPE_CHECKING:
@@ -96,13 +96,33 @@ def written_divisions(normalized: str, gaz: Gazetteer) -> Written:
     return Written(None, tuple(within))
 
 
+#: what turns a division's name into a road or a place named after it (长青村路, 九台北路 is
+#: not: 九台 alone is a stem; 南关区医院)
+_ROAD_NEXT = frozenset("路街道巷胡站桥")
+_PLACE_NEXT = (
+    "大街",
+    "大路",
+    "广场",
+    "公园",
+    "医院",
+    "小学",
+    "中学",
+    "北路",
+    "南路",
+    "东路",
+    "西路",
+)
+
+
 def _names_a_place(text: str, span: Span) -> bool:
     """Whether a span read as a division we do not hold really names it: its full name or
     alias, not a typo or a bare stem (绿园华庭 is a compound, not 绿园区), and not the start of
     a road or place name (长青村路, 九台北路)."""
     if span.kind not in ("name", "alias"):
         return False
-    return span.end >= len(text) or text[span.end] not in NAME_CONTINUES
+    return not (
+        text[span.end : span.end + 1] in _ROAD_NEXT or text.startswith(_PLACE_NEXT, span.end)
+    )
 
 
 def contains(codes: Iterable[str], code: str) -> bool:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from gridmap.address.coverage import Written, contains, written_divisions
 from gridmap.address.gazetteer import PREFIX_LEN, Division, Gazetteer
+from gridmap.address.normalize import normalize_address
 from gridmap.address.parse import ParsedAddress, parse_address
 from gridmap.crs import from_storage_xy, parse_crs
 from gridmap.db import lookup
@@ -183,6 +184,21 @@ def _whole_name_readings(parsed: ParsedAddress, gaz: Gazetteer) -> list[tuple[st
     return sorted(out, key=lambda wp: -len(wp[0]))
 
 
+def _stem_readings(parsed: ParsedAddress, gaz: Gazetteer) -> list[tuple[str, str]]:
+    """Compounds written after the bare stem of their township or community (正阳 银杏小区,
+    宇航锦绣华庭), which the parser took into the compound's name: the name without the
+    stem, in the scope of each held division the stem names."""
+    comp = normalize_address(parsed.compound or "")
+    out: list[tuple[str, str]] = []
+    for m in gaz.find(comp):
+        if m.start != 0 or len(comp) - m.end < 2:
+            continue
+        for d in m.divisions:
+            if d.level in ("township", "village"):
+                out.append((comp[m.end :], d.code[: PREFIX_LEN[d.level]]))
+    return out
+
+
 def _resolve_parsed(
     conn: Conn, parsed: ParsedAddress, gaz: Gazetteer, authorised: bool, memo: Memo | None
 ) -> Resolution:
@@ -226,70 +242,11 @@ def _match(
 ) -> Resolution:
     scopes = _scopes(parsed)
     notes: list[str] = []
-
-    # a compound (小区) and its building, or in the countryside a hamlet (屯) and its house
-    compound = Route(0.0)
-    compound_keys: list[tuple[str, str]] = []
-    column, place = "compound", parsed.compound
     wanted = parsed.building
-    if place is None and parsed.hamlet:
-        column, place = "hamlet", parsed.hamlet
-        wanted = parsed.building or parsed.house_number
+    if parsed.compound is None and parsed.hamlet:
+        wanted = parsed.building or parsed.house_number  # a house in a hamlet
     wanted_building = number_key(wanted) if wanted else None
-    narrow = all(len(p) >= NARROW_PREFIX for _, p in scopes)
-    if place or (wanted_building and narrow):
-        # a wide scope is searched by name only; a narrow one lists its names, so that a
-        # compound the parser missed can still be found written inside the address
-        names = _names(conn, memo, column, scopes, place)
-        score, compound_keys = best_names(place, names) if place else (0, [])
-        if not compound_keys and column == "hamlet" and place:
-            # the import format lets a rural house carry its 屯 in compound instead
-            in_compound = _names(conn, memo, "compound", scopes, place)
-            score, compound_keys = best_names(place, in_compound)
-            if compound_keys:
-                column, names = "compound", in_compound
-        if not compound_keys and narrow:
-            compound_keys, score = contained_names(parsed.normalized, names), FUZZY
-        for whole, prefix in [] if compound_keys else _whole_name_readings(parsed, gaz):
-            names = _names(conn, memo, "compound", [("whole", prefix)], whole)
-            score, compound_keys = best_names(whole, names)
-            if compound_keys:
-                column, place = "compound", whole
-                notes.append(f"{whole} read as one compound name, not as divisions")
-                break
-        if compound_keys:
-            compound.score = score
-            compound.buildings = _q(conn, memo, lookup.buildings_named, column, compound_keys)
-            if (
-                score == EXACT
-                and wanted_building
-                and not has_number(compound.buildings, wanted_building)
-            ):
-                near = near_names(place or "", names, compound_keys)
-                if near:
-                    compound.near = _q(conn, memo, lookup.buildings_named, column, near)
-            elif (
-                wanted_building
-                and parsed.group
-                and not numbered_in_division(compound.buildings, wanted_building, parsed.group)
-            ):
-                # 李家屯3组2号 where 李家屯 is groups 1-2: another hamlet of the village with
-                # group 3 and a 2号 makes the hamlet or the group wrong
-                villages = sorted({k[0] for k in compound_keys})
-                found = {k[1] for k in compound_keys}
-                compound.near = [
-                    b
-                    for b in numbered_in_division(
-                        _q(conn, memo, lookup.buildings_in, villages), wanted_building, parsed.group
-                    )
-                    if b.get("group_no") and (b.get("hamlet") or b.get("compound")) not in found
-                ]
-            if score < EXACT:
-                notes.append(
-                    f"{column} {place or parsed.normalized!r} read as "
-                    + " or ".join(sorted({k[1] for k in compound_keys}))
-                )
-
+    compound, place = _compound_route(conn, memo, parsed, gaz, scopes, wanted_building, notes)
     road = _road_route(conn, memo, parsed, scopes, wanted_building, compound, notes)
     division = _division_route(conn, memo, parsed, gaz, scopes, wanted_building)
     decision = decide(parsed, compound, road, wanted_building, division)
@@ -297,6 +254,102 @@ def _match(
     if decision.reason is None:
         decision.reason, decision.message = _why_nothing(parsed, place, compound, road)
     return _finish(conn, memo, parsed, decision, notes, authorised)
+
+
+def _compound_route(
+    conn: Conn,
+    memo: Memo | None,
+    parsed: ParsedAddress,
+    gaz: Gazetteer,
+    scopes: list[tuple[str, str]],
+    wanted_building: str | None,
+    notes: list[str],
+) -> tuple[Route, str | None]:
+    """A compound (小区) and its building, or in the countryside a hamlet (屯) and its house;
+    gives the route and the place name it looked for."""
+    compound = Route(0.0)
+    column, place = "compound", parsed.compound
+    if place is None and parsed.hamlet:
+        column, place = "hamlet", parsed.hamlet
+    narrow = all(len(p) >= NARROW_PREFIX for _, p in scopes)
+    if not (place or (wanted_building and narrow)):
+        return compound, place
+    # a wide scope is searched by name only; a narrow one lists its names, so that a
+    # compound the parser missed can still be found written inside the address
+    names = _names(conn, memo, column, scopes, place)
+    score, keys = best_names(place, names) if place else (0, [])
+    also: list[tuple[str, str]] = []  # hamlets carried in compound (the format allows it)
+    if column == "hamlet" and place:
+        in_compound = _names(conn, memo, "compound", scopes, place)
+        c_score, c_keys = best_names(place, in_compound)
+        if c_keys and c_score > score:
+            column, names, score, keys = "compound", in_compound, c_score, c_keys
+        elif c_keys and c_score == score:
+            also = c_keys
+    if not keys and narrow:
+        keys, score = contained_names(parsed.normalized, names), FUZZY
+    readings = [] if keys else [
+        *((w, p, "one compound name, not as divisions") for w, p in _whole_name_readings(parsed, gaz)),
+        *((w, p, "a compound after a division's stem") for w, p in _stem_readings(parsed, gaz)),
+    ]  # fmt: skip
+    for whole, prefix, how in readings:
+        names = _names(conn, memo, "compound", [("whole", prefix)], whole)
+        score, keys = best_names(whole, names)
+        if keys:
+            column, place = "compound", whole
+            notes.append(f"{whole} read as {how}")
+            break
+    if not keys:
+        return compound, place
+    compound.score = score
+    compound.buildings = _q(conn, memo, lookup.buildings_named, column, keys)
+    if also:
+        seen = {b["building_pk"] for b in compound.buildings}
+        compound.buildings += [
+            b
+            for b in _q(conn, memo, lookup.buildings_named, "compound", also)
+            if b["building_pk"] not in seen
+        ]
+    if wanted_building:
+        compound.near = _near_misses(
+            conn, memo, parsed, column, place, names, keys, compound, wanted_building
+        )
+    if score < EXACT:
+        notes.append(
+            f"{column} {place or parsed.normalized!r} read as "
+            + " or ".join(sorted({k[1] for k in keys}))
+        )
+    return compound, place
+
+
+def _near_misses(
+    conn: Conn,
+    memo: Memo | None,
+    parsed: ParsedAddress,
+    column: str,
+    place: str | None,
+    names: list[dict[str, Any]],
+    keys: list[tuple[str, str]],
+    compound: Route,
+    wanted: str,
+) -> list[dict[str, Any]]:
+    """Buildings that make the name or a number written wrong: the compound found exactly
+    lacks the number and one a typo away has it (金色家园1栋 / 金色佳园1栋), or the hamlet's
+    houses of that number are in another group than written and another hamlet of the
+    village has the group and house (李家屯3组2号 where group 3 is 后岗屯)."""
+    if compound.score == EXACT and not has_number(compound.buildings, wanted):
+        near = near_names(place or "", names, keys)
+        return _q(conn, memo, lookup.buildings_named, column, near) if near else []
+    if parsed.group and not numbered_in_division(compound.buildings, wanted, parsed.group):
+        villages = sorted({k[0] for k in keys})
+        found = {k[1] for k in keys}
+        rows = _q(conn, memo, lookup.buildings_in, villages)
+        return [
+            b
+            for b in numbered_in_division(rows, wanted, parsed.group)
+            if b.get("group_no") and (b.get("hamlet") or b.get("compound")) not in found
+        ]
+    return []
 
 
 def _road_route(
