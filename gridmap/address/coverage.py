@@ -77,8 +77,14 @@ def written_divisions(normalized: str, gaz: Gazetteer) -> Written:
     spans, _ = read_admin(normalized, world)
     kept = iter(resolve(spans))
     within: list[str] = []
+    end = 0
     for span in spans:
         written = normalized[span.start : span.end]
+        if span.start != end:
+            # read after the street part (人民大街九圣祠社区): too often a word of a place's
+            # name (金桥新村 is no village 新村), so only the leading divisions count
+            break
+        end = span.end
         if not span.candidates:
             if span.depth <= UNKNOWN_DEPTH:
                 return Written(Outside(written, "unknown_division"), tuple(within))

@@ -272,7 +272,7 @@ def _compound_route(
     if place is None and parsed.hamlet:
         column, place = "hamlet", parsed.hamlet
     narrow = all(len(p) >= NARROW_PREFIX for _, p in scopes)
-    if not (place or (wanted_building and narrow)):
+    if not (place or (narrow and (wanted_building or parsed.rest))):
         return compound, place
     # a wide scope is searched by name only; a narrow one lists its names, so that a
     # compound the parser missed can still be found written inside the address

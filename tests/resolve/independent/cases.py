@@ -420,10 +420,9 @@ def _city_province(rng: random.Random, region: Region) -> Made:
         (("吉林市丰满区", "220211000000"), ("吉林省吉林市", "220200000000"),
          ("吉林市", "220200000000"), ("吉林省", "220000000000"))
     )  # fmt: skip
+    # a 长春市 compound written under 吉林市 supports only the city, unless 吉林市 has a
+    # compound of the same name: label() looks for the place within the written scope
     q = Query(scope, b.compound, building=b.building_no, unit=unit)
-    if not b.community.startswith(region.divisions[scope].prefix):
-        # a 长春市 compound written under 吉林市: the city is all the text supports
-        q = Query(scope)
     return _join([written, *body]), label(region, q)
 
 
