@@ -165,6 +165,7 @@ _ZONE_BUILDINGS: LiteralString = """
 SELECT b.id, b.external_id,
        coalesce(nullif(b.building_no, ''), nullif(concat(b.road, b.house_number), ''),
                 b.external_id) AS building_no,
+       nullif(b.building_no, '') AS building_number, b.hamlet,
        b.compound, b.road, b.house_number, b.households, b.floors,
        ST_AsBinary(coalesce(b.footprint, b.point)) AS geom
 FROM building b JOIN current_grid g ON ST_Intersects(g.boundary, b.point)

@@ -112,6 +112,65 @@ def zone_map(
     ).add_to(m)
 
     ids = [to_int(v) for v in column(b, "id", 0)]
+    if len(b):
+        _buildings_layer(m, b, ids, by_building, units)
+    staffed = sum(1 for i in ids if i in by_building)
+    rows = [
+        ("网格编码", code),
+        ("网格名称", name),
+        ("所属社区", str(column(g, "community_name")[0])),
+        ("户数", str(to_int(column(g, "households", 0)[0]))),
+        ("楼栋", f"{len(b)} 栋（已配楼栋长 {staffed} 栋）" if len(b) else "本网格暂无楼栋数据"),
+        ("网格长", "；".join(grid_chiefs) or "未配置"),
+    ]
+    panel = "<h4>我的网格</h4>" + "".join(
+        f"<div><b>{k}</b>：{html.escape(v)}</div>" for k, v in rows if v
+    )
+    panel += (
+        '<div><span class="gridmap-swatch" style="background:#4292c6"></span>已配楼栋长 '
+        '<span class="gridmap-swatch" style="background:#fd8d3c;margin-left:8px"></span>'
+        "未配楼栋长</div>"
+    )
+    m.add_child(Box(panel, "gridmap-panel"))
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def building_labels(b: gpd.GeoDataFrame) -> list[str]:
+    """What a building is called on the map: 3号楼 (or A栋) by its building number, a rural
+    house by its house number (12号), else what the data calls it.
+
+    >>> import geopandas as gpd
+    >>> b = gpd.GeoDataFrame({"building_number": ["3", "A", None, None],
+    ...                       "house_number": [None, None, "12", "5号"],
+    ...                       "building_no": ["3", "A", "12", "B-9"]})
+    >>> building_labels(b)
+    ['3号楼', 'A栋', '12号', '5号']
+    """
+    out = []
+    number_col = "building_number" if "building_number" in b else "building_no"
+    numbers = column(b, number_col, None)
+    houses = column(b, "house_number", None)
+    for no, house, other in zip(numbers, houses, column(b, "building_no"), strict=True):
+        if no:
+            text = str(no)
+            out.append(f"{text}号楼" if text.isdigit() else f"{text}栋")
+        elif house:
+            text = str(house)
+            out.append(text if text.endswith("号") else f"{text}号")
+        else:
+            out.append(str(other))
+    return out
+
+
+def _buildings_layer(
+    m: folium.Map,
+    b: gpd.GeoDataFrame,
+    ids: list[int],
+    by_building: dict[int, list[str]],
+    units: dict[int, list[str]],
+) -> None:
+    """The grid's buildings, coloured by whether they have a building chief, labelled."""
     numbers = [str(v) for v in column(b, "building_no")]
     chief_text = ["；".join(by_building.get(i, [])) or "未配置" for i in ids]
     data = collection(
@@ -144,25 +203,4 @@ def zone_map(
             aliases=["楼栋", "小区", "户数", "楼栋长", "单元长"],
         ),
     ).add_to(m)
-    LabelLayer(b, [f"{x}号楼" if x.isdigit() else x for x in numbers], name="楼栋号").add_to(m)
-
-    staffed = sum(1 for i in ids if i in by_building)
-    rows = [
-        ("网格编码", code),
-        ("网格名称", name),
-        ("所属社区", str(column(g, "community_name")[0])),
-        ("户数", str(to_int(column(g, "households", 0)[0]))),
-        ("楼栋", f"{len(b)} 栋（已配楼栋长 {staffed} 栋）"),
-        ("网格长", "；".join(grid_chiefs) or "未配置"),
-    ]
-    panel = "<h4>我的网格</h4>" + "".join(
-        f"<div><b>{k}</b>：{html.escape(v)}</div>" for k, v in rows if v
-    )
-    panel += (
-        '<div><span class="gridmap-swatch" style="background:#4292c6"></span>已配楼栋长 '
-        '<span class="gridmap-swatch" style="background:#fd8d3c;margin-left:8px"></span>'
-        "未配楼栋长</div>"
-    )
-    m.add_child(Box(panel, "gridmap-panel"))
-    folium.LayerControl(collapsed=False).add_to(m)
-    return m
+    LabelLayer(b, building_labels(b), name="楼栋号").add_to(m)

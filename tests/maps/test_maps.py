@@ -53,6 +53,7 @@ from gridmap.maps import (
     save_html,
     zone_map,
 )
+from gridmap.maps.zone import building_labels
 from gridmap.privacy import mask_phone
 from tests.conftest import unavailable
 
@@ -622,6 +623,38 @@ def test_zone_map_draws_offline(
     vacant = sum(1 for p in pixels if near(p, blend("#fd8d3c", 0.8, inside)))
     assert staffed > 200, (staffed, vacant)
     assert vacant > 200, (staffed, vacant)
+
+
+def test_a_grid_without_buildings_draws_its_zone(
+    region: psycopg.Connection[Any], leaflet: LeafletAssets, chromium: str, tmp_path: Path
+) -> None:
+    """东风网格 has no buildings: its map draws the boundary and its neighbours, and says so."""
+    zone = mapdata.zone_data(region, GRID_C)
+    assert len(zone.buildings) == 0
+    m = zone_map(zone.grid, zone.buildings, zone.chiefs, zone.neighbours, assets=leaflet)
+    page = save_html(m, tmp_path / "zone.html")
+    dom = render(chromium, page, tmp_path)
+    assert page_requests(tmp_path) == []
+    # the two neighbours (南湖 001001, 001002); the grid itself is drawn but not interactive
+    assert len(re.findall(r'<path class="leaflet-interactive"', dom)) == 2
+    assert len(re.findall(r"<path [^>]*stroke=\"#08519c\"", dom)) == 1  # its own boundary
+    assert "<b>楼栋</b>：本网格暂无楼栋数据" in dom
+    assert "<b>网格编码</b>：" + GRID_C in dom
+
+
+def test_rural_houses_are_labelled_by_house_number() -> None:
+    b = gpd.GeoDataFrame(
+        {
+            "id": [1, 2, 3],
+            "building_number": ["7", None, None],
+            "house_number": [None, "12", "3-1号"],
+            "building_no": ["7", "12", "3-1号"],
+            "households": [30, 1, 1],
+        },
+        geometry=[Point(125.301, 43.801), Point(125.302, 43.801), Point(125.303, 43.801)],
+        crs=4490,
+    )
+    assert building_labels(b) == ["7号楼", "12号", "3-1号"]
 
 
 @pytest.mark.postgis
