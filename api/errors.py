@@ -26,6 +26,7 @@ from gridmap.errors import (
     LimitExceeded,
     NotFound,
 )
+from gridmap.maps.assets import MapAssetsMissing
 
 LOG = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ STATUS: dict[type[GridmapError], int] = {
     LimitExceeded: 413,
     InvalidApiKey: 401,
     DatabaseUnavailable: 503,
+    MapAssetsMissing: 503,
     GridmapError: 500,
 }
 

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
         default=2.0, ge=0, le=60, description="Longest wait for a slot before a 503."
     )
     retry_after_s: int = Field(default=1, ge=1, description="Retry-After sent with a 503.")
+    tiles_url: str | None = Field(
+        default=None, description="Background tiles for map pages ({z}/{x}/{y}); none offline."
+    )
 
     @property
     def in_flight_limit(self) -> int:

@@ -1,0 +1,125 @@
+"""Map pages: a grid worker's zone, a planner's coverage, and "which grid am I in".
+
+The pages are the same self-contained folium maps the CLI writes (Leaflet inlined from the
+local asset cache, so they draw on an intranet with no internet). Phones are masked unless
+the request carries an API key.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import AuthorisedDep, GridmapDep, SettingsDep
+from api.errors import INVALID, UNAUTHORISED, UNAVAILABLE
+from api.routes.places import DIVISION_404, GRID_404, DivisionCode, GridCode
+
+router = APIRouter(prefix="/maps", tags=["maps"])
+
+_HTML: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {}}}}
+
+
+def _assets(request: Request) -> Any:
+    """The Leaflet assets, read once per app from the local cache (``gridmap assets install``)."""
+    assets = getattr(request.app.state, "leaflet", None)
+    if assets is None:
+        from gridmap.maps import default_assets_dir, load_leaflet
+
+        assets = load_leaflet(default_assets_dir())
+        request.app.state.leaflet = assets
+    return assets
+
+
+def _page(m: Any) -> HTMLResponse:
+    return HTMLResponse(m.get_root().render())
+
+
+@router.get(
+    "/grids/{code}",
+    response_class=HTMLResponse,
+    responses={**_HTML, **GRID_404, **INVALID, **UNAUTHORISED, **UNAVAILABLE},
+    summary="A grid worker's zone map",
+)
+def grid_map(
+    code: GridCode, gm: GridmapDep, authorised: AuthorisedDep, settings: SettingsDep,
+    request: Request,
+) -> HTMLResponse:  # fmt: skip
+    """The grid, its buildings with their units and chiefs, and its neighbours greyed out.
+    A grid without buildings draws its boundary and says so."""
+    m = gm.zone_map(
+        code, show_phones=authorised, tiles_url=settings.tiles_url, assets=_assets(request)
+    )
+    return _page(m)
+
+
+@router.get(
+    "/divisions/{code}",
+    response_class=HTMLResponse,
+    responses={**_HTML, **DIVISION_404, **INVALID, **UNAVAILABLE},
+    summary="A planner's coverage map of a community, street or district",
+)
+def division_map(
+    code: DivisionCode,
+    gm: GridmapDep,
+    settings: SettingsDep,
+    request: Request,
+    low: Annotated[int, Query(ge=0, description="Households: the band's low end.")] = 300,
+    high: Annotated[int, Query(ge=1, description="Households: the band's high end.")] = 500,
+) -> HTMLResponse:
+    """The grids of the division coloured by household load against the band, with the
+    legacy layers as toggles."""
+    gm.division(code)  # 404 for an unknown division, before drawing anything
+    m = gm.coverage_map(
+        code, target=(low, high), tiles_url=settings.tiles_url, assets=_assets(request)
+    )
+    return _page(m)
+
+
+@router.get(
+    "/search",
+    response_class=HTMLResponse,
+    responses={**_HTML, 303: {"description": "The grid was found: its zone map."}, **INVALID},
+    summary="Which grid am I in? An address, resolved, then its zone map",
+)
+def search(
+    gm: GridmapDep,
+    authorised: AuthorisedDep,
+    address: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """With an address that resolves to one grid: a redirect to that grid's zone map. Else
+    a page with a search box, what was understood, why no grid was found, and the candidate
+    grids as links."""
+    if not address or not address.strip():
+        return HTMLResponse(_search_page("", ""))
+    res = gm.resolve_address(address, authorised=authorised)
+    if res.grid is not None:
+        return RedirectResponse(f"/maps/grids/{res.grid.code}", status_code=303)
+    lines = [f"<p>{html.escape(res.message or '没有找到对应的网格 (no grid found)')}</p>"]
+    links = [
+        f'<li><a href="/maps/grids/{c.grid.code}">{c.grid.code} {html.escape(c.grid.name)}</a>'
+        + (f" {html.escape(c.building.id)}" if c.building else "")
+        + "</li>"
+        for c in res.candidates
+        if c.grid is not None
+    ]
+    if links:
+        lines.append("<p>可能的网格 (candidates):</p><ul>" + "".join(links) + "</ul>")
+    return HTMLResponse(_search_page(address, "".join(lines)))
+
+
+def _search_page(address: str, body: str) -> str:
+    value = html.escape(address, quote=True)
+    return (
+        '<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8">'
+        "<title>网格查询</title><style>body{font-family:sans-serif;margin:2em;max-width:40em}"
+        "input{width:28em;font-size:1em}</style></head><body><h1>网格查询</h1>"
+        '<form action="/maps/search" method="get"><input name="address" '
+        f'value="{value}" placeholder="长春市宽城区新发街道明珠花园3栋1单元" autofocus> '
+        f'<button type="submit">查询</button></form>{body}</body></html>'
+    )
+
+
+__all__ = ["router"]
