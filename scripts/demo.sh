@@ -14,5 +14,7 @@ echo
 echo "coverage map:  $PWD/out/coverage.html"
 HOST="${GRIDMAP_HOST:-127.0.0.1}"; PORT="${GRIDMAP_PORT:-8000}"
 echo "API:           http://$HOST:$PORT   docs: http://$HOST:$PORT/docs"
+echo "map pages:     http://$HOST:$PORT/maps/search   (type an address: its grid's zone map)"
+echo "               http://$HOST:$PORT/maps/divisions/CODE   (a community, street or district)"
 echo
 exec gridmap serve --host "$HOST" --port "$PORT"

@@ -68,12 +68,18 @@ def division_map(
     request: Request,
     low: Annotated[int, Query(ge=0, description="Households: the band's low end.")] = 300,
     high: Annotated[int, Query(ge=1, description="Households: the band's high end.")] = 500,
+    rural_low: Annotated[int, Query(ge=0, description="Rural grids: the band's low end.")] = 100,
+    rural_high: Annotated[int, Query(ge=1, description="Rural grids: the high end.")] = 300,
 ) -> HTMLResponse:
     """The grids of the division coloured by household load against the band, with the
     legacy layers as toggles."""
     gm.division(code)  # 404 for an unknown division, before drawing anything
     m = gm.coverage_map(
-        code, target=(low, high), tiles_url=settings.tiles_url, assets=_assets(request)
+        code,
+        target=(low, high),
+        rural_target=(rural_low, rural_high),
+        tiles_url=settings.tiles_url,
+        assets=_assets(request),
     )
     return _page(m)
 

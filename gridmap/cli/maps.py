@@ -49,6 +49,12 @@ def map_command(
     ] = None,
     low: Annotated[int, typer.Option("--min-households", help="Target range low.")] = 300,
     high: Annotated[int, typer.Option("--max-households", help="Target range high.")] = 500,
+    rural_low: Annotated[
+        int, typer.Option("--rural-min-households", help="Rural grids: target low.")
+    ] = 100,
+    rural_high: Annotated[
+        int, typer.Option("--rural-max-households", help="Rural grids: target high.")
+    ] = 300,
     show_phones: Annotated[
         bool, typer.Option("--show-phones", help="Show full phone numbers (masked by default).")
     ] = False,
@@ -64,6 +70,12 @@ def map_command(
         if grid:
             m = gm.zone_map(grid, show_phones=show_phones, tiles_url=tiles_url, assets=assets)
         else:
-            m = gm.coverage_map(within, target=(low, high), tiles_url=tiles_url, assets=assets)
+            m = gm.coverage_map(
+                within,
+                target=(low, high),
+                rural_target=(rural_low, rural_high),
+                tiles_url=tiles_url,
+                assets=assets,
+            )
     target = out_file or Path(f"zone-{grid}.html" if grid else f"coverage-{within or 'all'}.html")
     out.print(f"wrote {maps.save_html(m, target)}")

@@ -35,6 +35,8 @@ LOG = logging.getLogger(__name__)
 
 Load = Literal["empty", "under", "in", "over"]
 HOUSEHOLD_TARGET: tuple[int, int] = (300, 500)
+#: households of a rural grid: a natural hamlet or villagers' group, far fewer than a street's
+RURAL_TARGET: tuple[int, int] = (100, 300)
 LOAD_COLOURS: dict[Load, str] = {
     "empty": "#d9d9d9",
     "under": "#6baed6",

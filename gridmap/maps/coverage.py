@@ -16,6 +16,7 @@ from gridmap.errors import InvalidInput
 from gridmap.maps.base import (
     HOUSEHOLD_TARGET,
     LOAD_COLOURS,
+    RURAL_TARGET,
     Box,
     LabelLayer,
     base_map,
@@ -45,13 +46,15 @@ def coverage_map(
     changes: gpd.GeoDataFrame | None = None,
     *,
     target: tuple[int, int] = HOUSEHOLD_TARGET,
+    rural_target: tuple[int, int] = RURAL_TARGET,
     labels: bool | None = None,
     tiles_url: str | None = None,
     tiles_attribution: str | None = None,
     assets: LeafletAssets | None = None,
     assets_dir: Path | None = None,
 ) -> folium.Map:
-    """The planner's map: every grid coloured by household load against ``target``.
+    """The planner's map: every grid coloured by household load against ``target``, or
+    against ``rural_target`` where its ``kind`` is ``rural``.
 
     ``grids`` has ``code``, ``name``, ``households`` and optionally ``chief_name`` and
     ``community_name``; ``communities`` has ``code`` and ``name``; ``legacy`` has ``layer``
@@ -68,8 +71,9 @@ def coverage_map(
     >>> m.save("coverage.html")  # doctest: +SKIP
     """
     low, high = target
-    if low > high:
-        raise InvalidInput(f"target range {target!r} must be (low, high) with low <= high")
+    for band in (target, rural_target):
+        if band[0] > band[1]:
+            raise InvalidInput(f"target range {band!r} must be (low, high) with low <= high")
     if len(grids) == 0:
         raise InvalidInput("no grids to map")
     g = wgs84(grids, "grids")
@@ -81,7 +85,11 @@ def coverage_map(
     m = base_map([g, *extra], assets, assets_dir, tiles_url, tiles_attribution)
 
     households = [to_int(v) for v in column(g, "households", 0)]
-    loads = [household_load(n, target) for n in households]
+    kinds = [str(k) for k in column(g, "kind", "urban")]
+    loads = [
+        household_load(n, rural_target if k == "rural" else target)
+        for n, k in zip(households, kinds, strict=True)
+    ]
     codes = [str(c) for c in column(g, "code")]
     data = collection(
         g,
@@ -163,11 +171,13 @@ def coverage_map(
         LabelLayer(g, texts, name="网格编号").add_to(m)
 
     counts = {k: loads.count(k) for k in LOAD_COLOURS}
+    rural = "rural" in kinds
+    rl, rh = rural_target
     rows = {
         "empty": "无住户数据（0 户）",
-        "under": f"偏少（少于 {low} 户）",
-        "in": f"适中（{low}–{high} 户）",
-        "over": f"偏多（多于 {high} 户）",
+        "under": f"偏少（少于 {low} 户" + (f"，农村少于 {rl} 户）" if rural else "）"),
+        "in": f"适中（{low}–{high} 户" + (f"，农村 {rl}–{rh} 户）" if rural else "）"),
+        "over": f"偏多（多于 {high} 户" + (f"，农村多于 {rh} 户）" if rural else "）"),
     }
     legend = "<h4>网格户数</h4>" + "".join(
         f'<div><span class="gridmap-swatch" style="background:{LOAD_COLOURS[k]}"></span>'

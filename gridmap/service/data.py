@@ -197,17 +197,21 @@ class DataUseCases(ServiceBase):
         within: str | None = None,
         *,
         target: tuple[int, int] = (300, 500),
+        rural_target: tuple[int, int] = (100, 300),
         tiles_url: str | None = None,
         assets: LeafletAssets | None = None,
     ) -> Any:
-        """The planner's offline coverage map of a division (or everything), as a folium Map."""
+        """The planner's offline coverage map of a division (or everything), as a folium Map;
+        urban grids are judged against ``target``, rural ones against ``rural_target``."""
         from gridmap.db import mapdata
         from gridmap.maps import coverage_map
 
         with self.connection() as conn:
             cov = mapdata.coverage_data(conn, within)
         layers = (cov.grids, cov.communities, cov.legacy)
-        return coverage_map(*layers, target=target, tiles_url=tiles_url, assets=assets)
+        return coverage_map(
+            *layers, target=target, rural_target=rural_target, tiles_url=tiles_url, assets=assets
+        )
 
     def zone_map(
         self,

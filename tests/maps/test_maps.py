@@ -642,6 +642,28 @@ def test_a_grid_without_buildings_draws_its_zone(
     assert "<b>网格编码</b>：" + GRID_C in dom
 
 
+def test_rural_grids_are_judged_against_their_own_band(leaflet: LeafletAssets) -> None:
+    grids = gpd.GeoDataFrame(
+        {
+            "code": ["220106100201001", "220106001001001"],
+            "name": ["东安村一组", "爱民社区一网格"],
+            "households": [150, 150],
+            "kind": ["rural", "urban"],
+        },
+        geometry=[box(125.30, 43.80, 125.31, 43.81), box(125.31, 43.80, 125.32, 43.81)],
+        crs=4490,
+    )
+    page = coverage_map(grids, assets=leaflet).get_root().render()
+    loads = dict(re.findall(r'"code": "(\d{15})", [^{}]*?"load": "(\w+)"', page))
+    assert loads == {
+        "220106100201001": "in",  # 150 households: a hamlet-sized village grid is fine
+        "220106001001001": "under",  # but a street grid is short of 300
+    }
+    assert "农村 100–300 户" in page
+    tight = coverage_map(grids, rural_target=(200, 300), assets=leaflet).get_root().render()
+    assert "农村少于 200 户" in tight
+
+
 def test_rural_houses_are_labelled_by_house_number() -> None:
     b = gpd.GeoDataFrame(
         {
