@@ -92,7 +92,7 @@ def zone_map(
         ).add_to(m)
         LabelLayer(
             n,
-            [f"{c[-3:]} {nm}".strip() for c, nm in zip(ncodes, column(n, "name"), strict=True)],
+            [f"{c} {nm}".strip() for c, nm in zip(ncodes, column(n, "name"), strict=True)],
             name="相邻网格名称",
             class_name="gridmap-label small",
         ).add_to(m)

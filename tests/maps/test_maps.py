@@ -612,7 +612,7 @@ def test_zone_map_draws_offline(
     assert "我的网格" in dom
     assert "张三 138****5678" in dom
     assert "钱七" not in dom
-    for label in ("1号楼", "2号楼", "3号楼", "002 南湖二网格", "001 东风网格"):
+    for label in ("1号楼", "2号楼", "3号楼", f"{GRID_B} 南湖二网格", f"{GRID_C} 东风网格"):
         assert f"<span>{label}</span>" in dom
     assert "<b>楼栋</b>：3 栋（已配楼栋长 1 栋）" in dom
 
