@@ -72,6 +72,10 @@ class NotFound(GridmapError):
 class UnknownDivision(NotFound):
     code = "unknown_division"
 
+
+class UnknownTileLayer(NotFound):
+    code = "unknown_tile_layer"
+
     def __init__(self, code_value: str) -> None:
         super().__init__(f"no division with code {code_value!r}", value=code_value)
 

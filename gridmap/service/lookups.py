@@ -44,6 +44,13 @@ class Lookups(ServiceBase):
         with self.connection() as conn:
             return resolve_addresses(conn, gaz, texts, authorised=authorised, crs=crs)
 
+    def tile(self, layer: str, z: int, x: int, y: int) -> bytes:
+        """A Mapbox Vector Tile of ``layer`` (grids, divisions, buildings) at ``z/x/y``."""
+        from gridmap.db import tiles
+
+        with self.connection() as conn:
+            return tiles.tile(conn, layer, z, x, y)
+
     def resolve_point(
         self, x: float, y: float, crs: str | int = "EPSG:4490", *, authorised: bool = False
     ) -> Resolution:

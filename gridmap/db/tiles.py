@@ -1,0 +1,68 @@
+"""Mapbox Vector Tiles straight from PostGIS (``ST_AsMVT``): grids, divisions and buildings.
+
+One query per tile: the tile's envelope in Web Mercator (``ST_TileEnvelope``), the rows whose
+geometry meets it (found with the GiST index in EPSG:4490), clipped and quantised by
+``ST_AsMVTGeom``. Divisions thin out with the zoom (counties below 9, townships below 12,
+then communities and villages), and buildings appear from zoom 14.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, LiteralString
+
+from gridmap.errors import InvalidInput, UnknownTileLayer
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["LAYERS", "MAX_ZOOM", "MIN_BUILDING_ZOOM", "tile"]
+
+MAX_ZOOM = 22
+MIN_BUILDING_ZOOM = 14
+
+_ENVELOPE: LiteralString = """
+WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
+     q AS (SELECT env, ST_Transform(env, 4490) AS box FROM b)
+"""
+_LAYERS: dict[str, LiteralString] = {
+    "grids": """
+SELECT ST_AsMVT(t, 'grids', 4096, 'geom') FROM (
+  SELECT g.code, g.name, g.kind, g.households, g.community_code,
+         ST_AsMVTGeom(ST_Transform(g.boundary, 3857), q.env, 4096, 64, true) AS geom
+  FROM current_grid g, q WHERE g.boundary && q.box) t
+""",
+    "divisions": """
+SELECT ST_AsMVT(t, 'divisions', 4096, 'geom') FROM (
+  SELECT d.code, d.name, d.level,
+         ST_AsMVTGeom(ST_Transform(d.boundary, 3857), q.env, 4096, 64, true) AS geom
+  FROM division d, q
+  WHERE d.boundary && q.box
+    AND d.level = CASE WHEN %(z)s < 9 THEN 'county' WHEN %(z)s < 12 THEN 'township'
+                       ELSE 'village' END) t
+""",
+    "buildings": """
+SELECT ST_AsMVT(t, 'buildings', 4096, 'geom') FROM (
+  SELECT b.external_id AS id, b.building_no, b.house_number, b.compound, b.households,
+         ST_AsMVTGeom(ST_Transform(coalesce(b.footprint, b.point), 3857), q.env, 4096, 64, true)
+           AS geom
+  FROM building b, q WHERE coalesce(b.footprint, b.point) && q.box AND %(z)s >= 14) t
+""",
+}
+#: the layers a tile can be asked for
+LAYERS: tuple[str, ...] = tuple(_LAYERS)
+
+
+def tile(conn: psycopg.Connection[Any], layer: str, z: int, x: int, y: int) -> bytes:
+    """The ``layer`` tile at ``z/x/y`` as MVT bytes (empty where nothing lies)."""
+    if layer not in _LAYERS:
+        raise UnknownTileLayer(f"no tile layer {layer!r}; expected one of {', '.join(LAYERS)}")
+    if not 0 <= z <= MAX_ZOOM:
+        raise InvalidInput(f"zoom {z} is outside 0..{MAX_ZOOM}", field="path.z", value=z)
+    side = 1 << z
+    for name, v in (("x", x), ("y", y)):
+        if not 0 <= v < side:
+            raise InvalidInput(
+                f"{name} = {v} is outside 0..{side - 1} at zoom {z}", field=f"path.{name}", value=v
+            )
+    row = conn.execute(_ENVELOPE + _LAYERS[layer], {"z": z, "x": x, "y": y}).fetchone()
+    return bytes(row[0]) if row and row[0] is not None else b""
