@@ -52,6 +52,11 @@ SELECT ST_AsMVT(t, 'buildings', 4096, 'geom') FROM (
 LAYERS: tuple[str, ...] = tuple(_LAYERS)
 
 
+def query(layer: str) -> LiteralString:
+    """The SQL of one layer's tile, with ``%(z)s``, ``%(x)s`` and ``%(y)s`` parameters."""
+    return _ENVELOPE + _LAYERS[layer]
+
+
 def tile(conn: psycopg.Connection[Any], layer: str, z: int, x: int, y: int) -> bytes:
     """The ``layer`` tile at ``z/x/y`` as MVT bytes (empty where nothing lies)."""
     if layer not in _LAYERS:
@@ -64,5 +69,5 @@ def tile(conn: psycopg.Connection[Any], layer: str, z: int, x: int, y: int) -> b
             raise InvalidInput(
                 f"{name} = {v} is outside 0..{side - 1} at zoom {z}", field=f"path.{name}", value=v
             )
-    row = conn.execute(_ENVELOPE + _LAYERS[layer], {"z": z, "x": x, "y": y}).fetchone()
+    row = conn.execute(query(layer), {"z": z, "x": x, "y": y}).fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
