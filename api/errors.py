@@ -27,6 +27,7 @@ from gridmap.errors import (
     NotFound,
 )
 from gridmap.maps.assets import MapAssetsMissing
+from gridmap.maps.board import PdfRenderError
 
 LOG = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ STATUS: dict[type[GridmapError], int] = {
     InvalidApiKey: 401,
     DatabaseUnavailable: 503,
     MapAssetsMissing: 503,
+    PdfRenderError: 503,
     GridmapError: 500,
 }
 

@@ -28,7 +28,7 @@ if command -v apt-get >/dev/null 2>&1; then
     apt_install postgresql
   fi
   PGVER=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
-  apt_install "postgresql-${PGVER}-postgis-3" gdal-bin chromium python3-venv docker-compose wrk \
+  apt_install "postgresql-${PGVER}-postgis-3" gdal-bin chromium python3-venv docker-compose wrk poppler-utils \
     fonts-noto-cjk ca-certificates
   # npm fetches Leaflet for the offline maps; a Node.js that bundles npm is fine as it is
   command -v npm >/dev/null 2>&1 || apt_install nodejs npm

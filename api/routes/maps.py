@@ -56,6 +56,37 @@ def grid_map(
 
 
 @router.get(
+    "/grids/{code}/board.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        **GRID_404,
+        **INVALID,
+        **UNAUTHORISED,
+        **UNAVAILABLE,
+    },
+    summary="The printable grid board (网格公示牌), A4 PDF",
+)
+def grid_board(
+    code: GridCode,
+    gm: GridmapDep,
+    authorised: AuthorisedDep,
+    service_phone: Annotated[
+        str | None, Query(max_length=40, description="The community's service phone.")
+    ] = None,
+) -> Response:
+    """The grid's code and name, its map, the grid chief with a photo placeholder and phone
+    (in full only with an API key), the building and unit chiefs, and the community's
+    service phone."""
+    page = gm.board(code, show_phones=authorised, service_phone=service_phone)
+    return Response(
+        gm.board_pdf(page),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="board-{code}.pdf"'},
+    )
+
+
+@router.get(
     "/divisions/{code}",
     response_class=HTMLResponse,
     responses={**_HTML, **DIVISION_404, **INVALID, **UNAVAILABLE},

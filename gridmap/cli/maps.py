@@ -33,8 +33,15 @@ def assets_install(
     out.print(f"Leaflet installed in {install_leaflet(directory, tarball=tarball, force=force)}")
 
 
-@app.command("map")
+map_app = typer.Typer(
+    help="Offline maps: with no subcommand the coverage map, or with --grid a zone map."
+)
+app.add_typer(map_app, name="map")
+
+
+@map_app.callback(invoke_without_command=True)
 def map_command(
+    ctx: typer.Context,
     url: DbUrl = None,
     within: Annotated[
         str | None, typer.Option("--within", help="12-digit division code to map.")
@@ -60,6 +67,8 @@ def map_command(
     ] = False,
 ) -> None:
     """Write a self-contained HTML map: the coverage map, or with --grid a zone map."""
+    if ctx.invoked_subcommand is not None:
+        return
     from gridmap import maps
     from gridmap.maps import default_assets_dir, load_leaflet
 
@@ -79,3 +88,29 @@ def map_command(
             )
     target = out_file or Path(f"zone-{grid}.html" if grid else f"coverage-{within or 'all'}.html")
     out.print(f"wrote {maps.save_html(m, target)}")
+
+
+@map_app.command("board")
+def board_command(
+    grid: Annotated[str, typer.Argument(help="15-digit grid code.")],
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="PDF file to write.")] = None,
+    html_out: Annotated[
+        Path | None, typer.Option("--html", help="Also write the page as HTML.")
+    ] = None,
+    service_phone: Annotated[
+        str | None, typer.Option("--service-phone", help="The community's service phone.")
+    ] = None,
+    show_phones: Annotated[
+        bool, typer.Option("--show-phones", help="Print full phone numbers (masked by default).")
+    ] = False,
+    url: DbUrl = None,
+) -> None:
+    """The printable grid board (网格公示牌): an A4 page for the community notice board."""
+    with open_service(url) as gm:
+        page = gm.board(grid, show_phones=show_phones, service_phone=service_phone)
+        if html_out is not None:
+            html_out.write_text(page, encoding="utf-8")
+            out.print(f"wrote {html_out}")
+        target = pdf or Path(f"board-{grid}.pdf")
+        target.write_bytes(gm.board_pdf(page))
+    out.print(f"wrote {target}")

@@ -213,6 +213,27 @@ class DataUseCases(ServiceBase):
             *layers, target=target, rural_target=rural_target, tiles_url=tiles_url, assets=assets
         )
 
+    def board(
+        self, grid_code: str, *, show_phones: bool = False, service_phone: str | None = None
+    ) -> str:
+        """The printable grid board (网格公示牌) of one grid, as an A4 HTML page."""
+        from gridmap.db import mapdata
+        from gridmap.maps.board import board_html
+
+        with self.connection() as conn:
+            zone = mapdata.zone_data(conn, grid_code)
+        return board_html(
+            zone.grid, zone.buildings, zone.chiefs, zone.neighbours,
+            show_phones=show_phones, service_phone=service_phone,
+        )  # fmt: skip
+
+    @staticmethod
+    def board_pdf(page: str) -> bytes:
+        """A board page printed to PDF by headless Chromium."""
+        from gridmap.maps.board import html_to_pdf
+
+        return html_to_pdf(page)
+
     def zone_map(
         self,
         grid_code: str,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import warnings
 from typing import TYPE_CHECKING
 
@@ -10,6 +12,7 @@ import pytest
 
 from api.app import create_app
 from api.settings import Settings
+from tests.conftest import unavailable
 from tests.maps.test_maps import assets_dir, chromium, page_requests, remote_refs, render
 from tests.region import GRID_A, STREET, Region, box, region
 
@@ -100,3 +103,58 @@ def test_search_sends_an_address_to_its_zone(client: TestClient) -> None:
     empty = client.get("/maps/search")
     assert empty.status_code == 200
     assert "<form" in empty.text
+
+
+def _pdf_facts(pdf: bytes, tmp_path: Path) -> tuple[int, str]:
+    """(pages, text) of a PDF, by poppler's pdfinfo and pdftotext."""
+    for tool in ("pdfinfo", "pdftotext", "pdftoppm"):
+        if shutil.which(tool) is None:
+            unavailable(f"{tool} (poppler-utils) is not installed; ./scripts/setup.sh installs it")
+    path = tmp_path / "board.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))  # type: ignore[union-attr]
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(path), str(tmp_path / "page")], check=True)
+    assert (tmp_path / "page-1.png").stat().st_size > 1000
+    return pages, text
+
+
+def test_the_board_is_one_a4_page_with_the_grid_and_its_chiefs(
+    client: TestClient, chromium: str, tmp_path: Path
+) -> None:
+    resp = client.get(f"/maps/grids/{GRID_A}/board.pdf", params={"service_phone": "0431-8888888"})
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"] == "application/pdf"
+    pages, text = _pdf_facts(resp.content, tmp_path)
+    assert pages == 1
+    for shown in (GRID_A, "网格长", "王网格", "139****5678", "楼栋长", "单元长", "0431-8888888"):
+        assert shown in text, (shown, text)
+    assert "13912345678" not in text  # masked without a key
+    keyed = client.get(f"/maps/grids/{GRID_A}/board.pdf", headers={"X-API-Key": KEY})
+    assert "13912345678" in _pdf_facts(keyed.content, tmp_path)[1]
+
+
+def test_the_cli_writes_a_board(region: Region, db_url: str, chromium: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gridmap.cli import app
+
+    pdf, page = tmp_path / "b.pdf", tmp_path / "b.html"
+    args = [
+        "map",
+        "board",
+        GRID_A,
+        "--pdf",
+        str(pdf),
+        "--html",
+        str(page),
+        "--database-url",
+        db_url,
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "网格公示牌" in page.read_text(encoding="utf-8")
+    assert _pdf_facts(pdf.read_bytes(), tmp_path)[0] == 1
