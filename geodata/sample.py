@@ -24,7 +24,8 @@ Divisions are the real ones (codes, everyday names, official names) from
 :func:`geodata.reference.divisions`; their boundaries are synthetic inside the real district
 polygons. Every township of a generated county and every village of those townships gets a
 boundary (a coverage); buildings, grids and people are generated for the communities the
-scale names. City and province boundaries are the union of their counties at city and
+scale names. At community and street (demo) scale only those communities and their townships
+are emitted, so the demo draws no community without buildings, chiefs and legacy grids. City and province boundaries are the union of their counties at city and
 province scale, and empty below. The layout is described in
 :mod:`geodata.sample_community`. The same seed gives the same output, whatever the order
 communities are generated in.
@@ -98,16 +99,23 @@ def _plan(scale: str) -> tuple[list[str], list[str], bool]:
 
 
 def _division_rows(
-    counties: list[str], geometry: dict[str, shapely.Geometry], full: bool
+    counties: list[str],
+    geometry: dict[str, shapely.Geometry],
+    full: bool,
+    only: set[str] | None = None,
 ) -> gpd.GeoDataFrame:
+    """The division rows: every township and village of ``counties``, or with ``only`` just
+    the villages in it and their townships (so that nothing is drawn that has no data)."""
     refs = {d.code: d for d in divisions()}
     wanted: list[str] = []
     cities = sorted({c[:4] + "00000000" for c in counties})
     wanted += ["220000000000", *cities, *counties]
     for county in counties:
         for t in children(county):
-            wanted.append(t.code)
-            wanted += [v.code for v in children(t.code)]
+            villages = [v.code for v in children(t.code) if only is None or v.code in only]
+            if only is None or villages:
+                wanted.append(t.code)
+                wanted += villages
     if full:
         for city in cities:
             parts = [geometry[c] for c in counties if c.startswith(city[:4]) and c in geometry]
@@ -165,7 +173,11 @@ def iter_sample(
     t0 = time.perf_counter()
     shapes = partition(counties, seed, synthetic)
     full = scale in ("city", "province")
-    divs = _division_rows([c for c in counties if c in shapes.geometry], shapes.geometry, full)
+    # below a district, only what is filled is drawn: a demo with no empty communities
+    only = set(fill) if scale in ("community", "street", "demo") else None
+    divs = _division_rows(
+        [c for c in counties if c in shapes.geometry], shapes.geometry, full, only
+    )
     LOG.info("sample %s: %d divisions in %.1fs", scale, len(divs), time.perf_counter() - t0)
     refs = {d.code: d for d in divisions()}
     parts: list[dict[str, pd.DataFrame]] = []

@@ -56,8 +56,24 @@ def test_divisions_form_a_coverage(demo: Interchange, level: str) -> None:
     assert bool(shapely.coverage_is_valid(geoms))
 
 
-def test_townships_fill_their_real_district(demo: Interchange) -> None:
-    d = demo.divisions.to_crs(METRIC)
+def test_the_demo_draws_only_communities_with_data(demo: Interchange) -> None:
+    """Every community drawn has buildings, households, chiefs and all three legacy layers,
+    and every township drawn holds such communities: no grey, empty land in the demo."""
+    villages = set(demo.divisions.loc[demo.divisions["level"] == "village", "code"])
+    assert len(villages) >= 25
+    assert villages == set(demo.buildings["community_code"])
+    assert (demo.buildings.groupby("community_code")["households"].sum() > 0).all()
+    layers = demo.legacy_grids.groupby("community_code")["layer"].nunique()
+    assert set(layers.index) == villages
+    assert (layers == 3).all()
+    chiefs = demo.assignments.loc[demo.assignments["role"] == "grid_chief", "grid_code"]
+    assert {c[:12] for c in chiefs} == villages
+    towns = demo.divisions.loc[demo.divisions["level"] == "township", "code"]
+    assert {t[:9] for t in towns} == {v[:9] for v in villages}
+
+
+def test_townships_fill_their_real_district() -> None:
+    d = generate_sample("district").divisions.to_crs(METRIC)
     for county in d.loc[d["level"] == "county"].itertuples():
         towns = d.loc[(d["level"] == "township") & (d["parent_code"] == county.code)]
         union = shapely.union_all(towns.geometry.values)
