@@ -9,7 +9,7 @@ gridmap db init
 gridmap sample --out out/sample.gpkg
 gridmap import out/sample.gpkg
 gridmap merge --report out/merge-report
-gridmap map --out out/coverage.html
+gridmap map --out out/coverage.html --findings out/merge-report
 echo
 echo "coverage map:  $PWD/out/coverage.html"
 HOST="${GRIDMAP_HOST:-127.0.0.1}"; PORT="${GRIDMAP_PORT:-8000}"

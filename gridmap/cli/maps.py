@@ -65,6 +65,14 @@ def map_command(
     show_phones: Annotated[
         bool, typer.Option("--show-phones", help="Show full phone numbers (masked by default).")
     ] = False,
+    findings: Annotated[
+        Path | None,
+        typer.Option(
+            "--findings",
+            exists=True,
+            help="A merge report (report.json, or its folder): draw its gaps, overlaps, slivers.",
+        ),
+    ] = None,
 ) -> None:
     """Write a self-contained HTML map: the coverage map, or with --grid a zone map."""
     if ctx.invoked_subcommand is not None:
@@ -79,8 +87,15 @@ def map_command(
         if grid:
             m = gm.zone_map(grid, show_phones=show_phones, tiles_url=tiles_url, assets=assets)
         else:
+            found = None
+            if findings is not None:
+                import json
+
+                report = findings / "report.json" if findings.is_dir() else findings
+                found = maps.findings_from_report(json.loads(report.read_text(encoding="utf-8")))
             m = gm.coverage_map(
                 within,
+                findings=found,
                 target=(low, high),
                 rural_target=(rural_low, rural_high),
                 tiles_url=tiles_url,

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
         LEGACY_COLOURS,
         LEGACY_LAYER_NAMES,
         coverage_map,
+        findings_from_report,
     )
     from gridmap.maps.zone import zone_map
 
@@ -80,6 +81,7 @@ __all__ = [
     "OnlineResourceRequired",
     "coverage_map",
     "default_assets_dir",
+    "findings_from_report",
     "household_load",
     "install_leaflet",
     "leaflet_dir",
@@ -90,6 +92,7 @@ __all__ = [
 
 _LAZY = {
     "AUTO_LABEL_LIMIT": "coverage",
+    "findings_from_report": "coverage",
     "FONT_STACK": "base",
     "HOUSEHOLD_TARGET": "base",
     "RURAL_TARGET": "base",

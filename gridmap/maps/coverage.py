@@ -8,9 +8,10 @@ first, and the grids a plan redraws can be outlined. The map is drawn on
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import folium
+import shapely.geometry
 
 from gridmap.errors import InvalidInput
 from gridmap.maps.base import (
@@ -44,6 +45,7 @@ def coverage_map(
     communities: gpd.GeoDataFrame | None = None,
     legacy: gpd.GeoDataFrame | None = None,
     changes: gpd.GeoDataFrame | None = None,
+    findings: gpd.GeoDataFrame | None = None,
     *,
     target: tuple[int, int] = HOUSEHOLD_TARGET,
     rural_target: tuple[int, int] = RURAL_TARGET,
@@ -60,7 +62,9 @@ def coverage_map(
     ``community_name``; ``communities`` has ``code`` and ``name``; ``legacy`` has ``layer``
     (``party``/``governance``/``civil``), ``source_code`` and ``name``, one overlay per layer,
     hidden at first; ``changes`` (e.g. grids a rebalancing plan redraws) has ``code`` and an
-    optional ``change`` text and is outlined on top. Grid labels show the code's serial when
+    optional ``change`` text and is outlined on top; ``findings`` (the merge's quality
+    findings, :func:`findings_from_report`) has ``kind`` (gap, overlap, sliver), ``layer``
+    and ``area_m2``, one overlay per kind. Grid labels show the code's serial when
     ``labels`` is true, or by default when there are at most 200 grids.
 
     >>> import geopandas as gpd
@@ -149,6 +153,9 @@ def coverage_map(
                 ),
             ).add_to(m)
 
+    if findings is not None and len(findings):
+        _findings_layers(m, wgs84(findings, "findings"))
+
     if changes is not None and len(changes):
         ch = wgs84(changes, "changes")
         folium.GeoJson(
@@ -188,3 +195,62 @@ def coverage_map(
     m.add_child(Box(legend, "gridmap-legend"))
     folium.LayerControl(collapsed=False).add_to(m)
     return m
+
+
+#: how each kind of merge finding is drawn: (overlay name, colour)
+FINDING_STYLES: dict[str, tuple[str, str]] = {
+    "gap": ("质检：旧网格空隙", "#e41a1c"),
+    "overlap": ("质检：旧网格重叠", "#984ea3"),
+    "sliver": ("质检：碎片", "#ff7f00"),
+}
+
+
+def _findings_layers(m: folium.Map, f: gpd.GeoDataFrame) -> None:
+    kinds = [str(k) for k in column(f, "kind", "gap")]
+    for kind, (name, colour) in FINDING_STYLES.items():
+        part = f.loc[[k == kind for k in kinds]]
+        if not len(part):
+            continue
+        layers = [LEGACY_LAYER_NAMES.get(str(v), str(v) or "—") for v in column(part, "layer")]
+        folium.GeoJson(
+            collection(
+                part,
+                {
+                    "kind": [name.removeprefix("质检：")] * len(part),
+                    "layer": layers,
+                    "area_m2": [round(float(a), 1) for a in column(part, "area_m2", 0.0)],
+                    "community": column(part, "community_code"),
+                },
+            ),
+            name=f"{name}（{len(part)}）",
+            show=kind != "sliver",  # slivers were already given to a grid: hidden at first
+            style_function=lambda _f, colour=colour: {
+                "color": colour,
+                "weight": 2,
+                "fillColor": colour,
+                "fillOpacity": 0.45,
+            },
+            tooltip=folium.GeoJsonTooltip(
+                fields=["kind", "layer", "area_m2", "community"],
+                aliases=["问题", "旧网格层", "面积（㎡）", "社区"],
+            ),
+        ).add_to(m)
+
+
+def findings_from_report(report: dict[str, Any]) -> gpd.GeoDataFrame:
+    """The gap, overlap and sliver features of a merge report (``report.json``), one row
+    each, with the community they lie in (EPSG:4490)."""
+    import geopandas as gpd
+
+    rows: list[dict[str, Any]] = []
+    for community in report.get("communities", []):
+        for feature in (community.get("features") or {}).get("features", []):
+            props = feature.get("properties", {})
+            rows.append({**props, "community_code": community.get("code"),
+                         "geometry": shapely.geometry.shape(feature["geometry"])})  # fmt: skip
+    if not rows:
+        return gpd.GeoDataFrame(
+            {"kind": [], "layer": [], "area_m2": [], "community_code": []},
+            geometry=[], crs=4490,
+        )  # fmt: skip
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=4490)

@@ -198,6 +198,7 @@ class DataUseCases(ServiceBase):
         *,
         target: tuple[int, int] = (300, 500),
         rural_target: tuple[int, int] = (100, 300),
+        findings: Any = None,
         tiles_url: str | None = None,
         assets: LeafletAssets | None = None,
     ) -> Any:
@@ -210,7 +211,12 @@ class DataUseCases(ServiceBase):
             cov = mapdata.coverage_data(conn, within)
         layers = (cov.grids, cov.communities, cov.legacy)
         return coverage_map(
-            *layers, target=target, rural_target=rural_target, tiles_url=tiles_url, assets=assets
+            *layers,
+            findings=findings,
+            target=target,
+            rural_target=rural_target,
+            tiles_url=tiles_url,
+            assets=assets,
         )
 
     def board(

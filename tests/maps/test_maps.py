@@ -33,6 +33,7 @@ import folium.plugins
 import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 from shapely import Point, box
 from typer.testing import CliRunner
 
@@ -53,6 +54,7 @@ from gridmap.maps import (
     save_html,
     zone_map,
 )
+from gridmap.maps.coverage import findings_from_report
 from gridmap.maps.zone import building_labels
 from gridmap.privacy import mask_phone
 from tests.conftest import unavailable
@@ -662,6 +664,47 @@ def test_rural_grids_are_judged_against_their_own_band(leaflet: LeafletAssets) -
     assert "农村 100–300 户" in page
     tight = coverage_map(grids, rural_target=(200, 300), assets=leaflet).get_root().render()
     assert "农村少于 200 户" in tight
+
+
+def test_merge_findings_are_drawn_as_overlays(
+    leaflet: LeafletAssets, chromium: str, tmp_path: Path
+) -> None:
+    def feature(kind: str, layer: str | None, x0: float) -> dict[str, Any]:
+        geom = box(x0, 43.804, x0 + 0.002, 43.806)
+        return {
+            "type": "Feature",
+            "properties": {"kind": kind, "layer": layer, "area_m2": 3600.0},
+            "geometry": json.loads(shapely.to_geojson(geom)),
+        }
+
+    report = {
+        "communities": [
+            {
+                "code": "220102001001",
+                "features": {
+                    "type": "FeatureCollection",
+                    "features": [
+                        feature("gap", "civil", 125.301),
+                        feature("overlap", "party", 125.305),
+                        feature("overlap", "governance", 125.312),
+                    ],
+                },
+            },
+            {"code": "220102001002", "features": {"type": "FeatureCollection", "features": []}},
+        ]
+    }
+    found = findings_from_report(report)
+    assert sorted(found["kind"]) == ["gap", "overlap", "overlap"]
+    assert set(found["community_code"]) == {"220102001001"}
+    assert len(findings_from_report({"communities": []})) == 0
+    m = coverage_map(frames()["grids"], findings=found, assets=leaflet)
+    page = save_html(m, tmp_path / "findings.html")
+    dom = render(chromium, page, tmp_path)
+    assert "质检：旧网格空隙（1）" in dom
+    assert "质检：旧网格重叠（2）" in dom
+    assert "质检：碎片" not in dom  # no slivers: no empty overlay
+    assert len(re.findall(r'<path [^>]*stroke="#e41a1c"', dom)) == 1
+    assert len(re.findall(r'<path [^>]*stroke="#984ea3"', dom)) == 2
 
 
 def test_rural_houses_are_labelled_by_house_number() -> None:
