@@ -35,6 +35,10 @@ class CoverageData:
     grids: gpd.GeoDataFrame
     communities: gpd.GeoDataFrame
     legacy: gpd.GeoDataFrame
+    #: buildings of the division's communities that lie in no current grid
+    ungridded: gpd.GeoDataFrame | None = None
+    #: 三长 coverage: grids, buildings and units, and how many of each have a current chief
+    staffing: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,34 @@ ORDER BY l.layer, l.source_code
 """
 
 
+_UNGRIDDED: LiteralString = """
+SELECT b.external_id AS id, b.compound, b.building_no, b.house_number, b.households,
+       b.community_code, ST_AsBinary(b.point) AS geom
+FROM building b
+WHERE left(b.community_code, length(%(prefix)s::text)) = %(prefix)s
+  AND NOT EXISTS (SELECT 1 FROM current_grid g WHERE ST_Intersects(g.boundary, b.point))
+ORDER BY b.external_id
+"""
+
+_STAFFING: LiteralString = """
+WITH b AS (SELECT id FROM building
+           WHERE left(community_code, length(%(prefix)s::text)) = %(prefix)s),
+     u AS (SELECT u.id FROM unit u JOIN b ON b.id = u.building_id),
+     g AS (SELECT code FROM current_grid
+           WHERE left(community_code, length(%(prefix)s::text)) = %(prefix)s),
+     a AS (SELECT role, grid_code, building_id, unit_id FROM assignment WHERE until IS NULL)
+SELECT (SELECT count(*) FROM g) AS grids,
+       (SELECT count(DISTINCT a.grid_code) FROM a JOIN g ON g.code = a.grid_code
+         WHERE a.role = 'grid_chief') AS grids_staffed,
+       (SELECT count(*) FROM b) AS buildings,
+       (SELECT count(DISTINCT a.building_id) FROM a JOIN b ON b.id = a.building_id
+         WHERE a.role = 'building_chief') AS buildings_staffed,
+       (SELECT count(*) FROM u) AS units,
+       (SELECT count(DISTINCT a.unit_id) FROM a JOIN u ON u.id = a.unit_id
+         WHERE a.role = 'unit_chief') AS units_staffed
+"""
+
+
 def current_grids(conn: psycopg.Connection[Any], within: str | None = None) -> gpd.GeoDataFrame:
     """Current grids in a division (12-digit code; None for all), with households and chief.
 
@@ -139,10 +171,14 @@ def legacy_layers(conn: psycopg.Connection[Any], within: str | None = None) -> g
 
 def coverage_data(conn: psycopg.Connection[Any], within: str | None = None) -> CoverageData:
     """Everything :func:`gridmap.maps.coverage_map` draws, for one division or all."""
+    prefix = {"prefix": _division_prefix(conn, within)}
+    names, rows = _rows(conn, _STAFFING, prefix)
     data = CoverageData(
         grids=current_grids(conn, within),
         communities=communities(conn, within),
         legacy=legacy_layers(conn, within),
+        ungridded=_frame(conn, _UNGRIDDED, prefix),
+        staffing=dict(zip(names, (int(v) for v in rows[0]), strict=True)),
     )
     LOG.info(
         "coverage of %s: %d grids, %d communities, %d legacy grids",

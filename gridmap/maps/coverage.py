@@ -46,6 +46,8 @@ def coverage_map(
     legacy: gpd.GeoDataFrame | None = None,
     changes: gpd.GeoDataFrame | None = None,
     findings: gpd.GeoDataFrame | None = None,
+    ungridded: gpd.GeoDataFrame | None = None,
+    staffing: dict[str, int] | None = None,
     *,
     target: tuple[int, int] = HOUSEHOLD_TARGET,
     rural_target: tuple[int, int] = RURAL_TARGET,
@@ -64,7 +66,9 @@ def coverage_map(
     hidden at first; ``changes`` (e.g. grids a rebalancing plan redraws) has ``code`` and an
     optional ``change`` text and is outlined on top; ``findings`` (the merge's quality
     findings, :func:`findings_from_report`) has ``kind`` (gap, overlap, sliver), ``layer``
-    and ``area_m2``, one overlay per kind. Grid labels show the code's serial when
+    and ``area_m2``, one overlay per kind. ``ungridded`` are buildings in no grid (drawn as
+    red rings); ``staffing`` (``grids``, ``grids_staffed``, ``buildings``,
+    ``buildings_staffed``, ``units``, ``units_staffed``) gives the legend's 三长 figures. Grid labels show the code's serial when
     ``labels`` is true, or by default when there are at most 200 grids.
 
     >>> import geopandas as gpd
@@ -153,6 +157,18 @@ def coverage_map(
                 ),
             ).add_to(m)
 
+    if ungridded is not None and len(ungridded):
+        u = wgs84(ungridded, "ungridded")
+        folium.GeoJson(
+            collection(u, {"id": column(u, "id"), "compound": column(u, "compound"),
+                           "households": [to_int(v) for v in column(u, "households", 0)]}),
+            name=f"不在任何网格内的楼栋（{len(u)}）",
+            marker=folium.CircleMarker(radius=6, fill=False, color="#e41a1c", weight=3),
+            tooltip=folium.GeoJsonTooltip(
+                fields=["id", "compound", "households"], aliases=["楼栋", "小区", "户数"]
+            ),
+        ).add_to(m)  # fmt: skip
+
     if findings is not None and len(findings):
         _findings_layers(m, wgs84(findings, "findings"))
 
@@ -192,6 +208,12 @@ def coverage_map(
         for k in LOAD_COLOURS
     )
     legend += f"<div>共 {len(g)} 个网格，{sum(households)} 户</div>"
+    if staffing:
+        legend += "<h4>三长配备</h4>" + "".join(
+            f"<div>{label}：{staffing.get(k + '_staffed', 0)}/{staffing.get(k, 0)}"
+            f"（{_share(staffing.get(k + '_staffed', 0), staffing.get(k, 0))}）</div>"
+            for k, label in (("grids", "网格长"), ("buildings", "楼栋长"), ("units", "单元长"))
+        )
     m.add_child(Box(legend, "gridmap-legend"))
     folium.LayerControl(collapsed=False).add_to(m)
     return m
@@ -254,3 +276,12 @@ def findings_from_report(report: dict[str, Any]) -> gpd.GeoDataFrame:
             geometry=[], crs=4490,
         )  # fmt: skip
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4490)
+
+
+def _share(part: int, whole: int) -> str:
+    """``part`` of ``whole`` as a percentage, or — when there is nothing to count.
+
+    >>> _share(3, 4), _share(0, 0)
+    ('75%', '—')
+    """
+    return f"{100 * part / whole:.0f}%" if whole else "—"

@@ -213,6 +213,8 @@ class DataUseCases(ServiceBase):
         return coverage_map(
             *layers,
             findings=findings,
+            ungridded=cov.ungridded,
+            staffing=cov.staffing,
             target=target,
             rural_target=rural_target,
             tiles_url=tiles_url,

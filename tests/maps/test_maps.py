@@ -515,6 +515,24 @@ def test_coverage_data_within_a_street(region: psycopg.Connection[Any]) -> None:
     assert data.communities.to_crs(4551).area.div(1e6).round(1).tolist() == [1.8, 1.8]  # km²
     assert sorted(data.legacy["source_code"]) == ["DJ-01", "MZ-07"]
     assert len(mapdata.current_grids(region)) == 4
+    # 三长: A's and C's chiefs are current (A's former one is not); B1's building chief and
+    # its unit 2's chief; nothing lies outside the grids yet
+    assert data.staffing == {
+        "grids": 3, "grids_staffed": 2, "buildings": 4, "buildings_staffed": 1,
+        "units": 2, "units_staffed": 1,
+    }  # fmt: skip
+    assert data.ungridded is not None
+    assert len(data.ungridded) == 0
+    region.execute(
+        "INSERT INTO building (external_id, community_code, households, point)"
+        " VALUES ('LOST', %s, 9, ST_SetSRID(ST_MakePoint(125.35, 43.85), 4490))",
+        (NANHU,),
+    )
+    again = mapdata.coverage_data(region, STREET)
+    assert again.ungridded is not None
+    assert list(again.ungridded["id"]) == ["LOST"]
+    assert again.staffing is not None
+    assert again.staffing["buildings"] == 5
     with pytest.raises(UnknownDivision):
         mapdata.coverage_data(region, "220102009000")
 
@@ -705,6 +723,15 @@ def test_merge_findings_are_drawn_as_overlays(
     assert "质检：碎片" not in dom  # no slivers: no empty overlay
     assert len(re.findall(r'<path [^>]*stroke="#e41a1c"', dom)) == 1
     assert len(re.findall(r'<path [^>]*stroke="#984ea3"', dom)) == 2
+
+
+def test_the_legend_gives_the_three_chiefs_coverage(leaflet: LeafletAssets) -> None:
+    staffing = {"grids": 3, "grids_staffed": 2, "buildings": 4, "buildings_staffed": 1,
+                "units": 0, "units_staffed": 0}  # fmt: skip
+    page = coverage_map(frames()["grids"], staffing=staffing, assets=leaflet).get_root().render()
+    assert "网格长：2/3（67%）" in page
+    assert "楼栋长：1/4（25%）" in page
+    assert "单元长：0/0（—）" in page
 
 
 def test_rural_houses_are_labelled_by_house_number() -> None:
