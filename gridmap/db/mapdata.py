@@ -49,6 +49,8 @@ class ZoneData:
     buildings: gpd.GeoDataFrame
     chiefs: pd.DataFrame
     neighbours: gpd.GeoDataFrame
+    #: the units of the grid's buildings: ``building_id``, ``unit_no``, ``households``
+    units: pd.DataFrame | None = None
 
 
 def _rows(
@@ -227,6 +229,14 @@ ORDER BY array_position(ARRAY['grid_chief', 'building_chief', 'unit_chief'], a.r
          coalesce(a.building_id, u.building_id), u.unit_no, a.since
 """
 
+_ZONE_UNITS: LiteralString = """
+SELECT u.building_id, u.unit_no, u.households
+FROM unit u JOIN building b ON b.id = u.building_id
+JOIN current_grid g ON ST_Intersects(g.boundary, b.point)
+WHERE g.code = %(code)s
+ORDER BY u.building_id, length(u.unit_no), u.unit_no
+"""
+
 _ZONE_NEIGHBOURS: LiteralString = """
 SELECT n.code, n.name, n.households, ST_AsBinary(n.boundary) AS geom
 FROM current_grid g
@@ -249,11 +259,13 @@ def zone_data(conn: psycopg.Connection[Any], grid_code: str) -> ZoneData:
     if grid.empty:
         raise UnknownGridCode(grid_code)
     names, rows = _rows(conn, _ZONE_CHIEFS, params)
+    unit_names, unit_rows = _rows(conn, _ZONE_UNITS, params)
     data = ZoneData(
         grid=grid,
         buildings=_frame(conn, _ZONE_BUILDINGS, params),
         chiefs=pd.DataFrame(rows, columns=names),
         neighbours=_frame(conn, _ZONE_NEIGHBOURS, params),
+        units=pd.DataFrame(unit_rows, columns=unit_names),
     )
     LOG.info(
         "zone %s: %d buildings, %d chiefs, %d neighbours",

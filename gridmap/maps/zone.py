@@ -30,6 +30,7 @@ def zone_map(
     buildings: gpd.GeoDataFrame,
     chiefs: pd.DataFrame,
     neighbours: gpd.GeoDataFrame | None = None,
+    units_table: pd.DataFrame | None = None,
     *,
     show_phones: bool = False,
     tiles_url: str | None = None,
@@ -44,7 +45,8 @@ def zone_map(
     ``compound``; its geometry is the footprint, or the point where there is none. ``chiefs``
     has ``role`` (``grid_chief``/``building_chief``/``unit_chief``), ``name``, ``phone`` and,
     for building and unit chiefs, ``building_id`` (and ``unit_no``). ``neighbours`` has
-    ``code`` and ``name``. Phones are shown masked (``138****5678``, by
+    ``code`` and ``name``. ``units_table`` (``building_id``, ``unit_no``) lists every unit, so
+    that a unit without a chief shows as vacant (未配置). Phones are shown masked (``138****5678``, by
     :func:`gridmap.privacy.shown_phone`) unless ``show_phones``.
     """
     if len(grid) != 1:
@@ -60,6 +62,7 @@ def zone_map(
 
     by_building: dict[int, list[str]] = {}
     units: dict[int, list[str]] = {}
+    unit_chief: dict[tuple[int, str], str] = {}
     grid_chiefs: list[str] = []
     for row in chiefs.itertuples(index=False):
         who = f"{row.name} {phone(getattr(row, 'phone', None))}".strip()
@@ -73,6 +76,8 @@ def zone_map(
             unit = getattr(row, "unit_no", None)
             label = f"{unit}单元 {who}" if not missing(unit) else who
             units.setdefault(to_int(bid), []).append(label)
+            if not missing(unit):
+                unit_chief[(to_int(bid), str(unit))] = who
 
     if n is not None and len(n):
         ncodes = [str(c) for c in column(n, "code")]
@@ -112,8 +117,18 @@ def zone_map(
     ).add_to(m)
 
     ids = [to_int(v) for v in column(b, "id", 0)]
+    vacant: dict[int, int] = {}
+    if units_table is not None and len(units_table):
+        # one line per unit, in unit order: its chief, or 未配置 where the post is empty
+        units = {}
+        for row in units_table.itertuples(index=False):
+            building, no = to_int(row.building_id), str(row.unit_no)
+            held = unit_chief.get((building, no))
+            line = f"{no}单元 {held}" if held else f"{no}单元 未配置"
+            units.setdefault(building, []).append(line)
+            vacant[building] = vacant.get(building, 0) + (held is None)
     if len(b):
-        _buildings_layer(m, b, ids, by_building, units)
+        _buildings_layer(m, b, ids, by_building, units, vacant)
     staffed = sum(1 for i in ids if i in by_building)
     rows = [
         ("网格编码", code),
@@ -169,6 +184,7 @@ def _buildings_layer(
     ids: list[int],
     by_building: dict[int, list[str]],
     units: dict[int, list[str]],
+    vacant: dict[int, int],
 ) -> None:
     """The grid's buildings, coloured by whether they have a building chief, labelled."""
     numbers = [str(v) for v in column(b, "building_no")]
@@ -181,6 +197,7 @@ def _buildings_layer(
             "households": [to_int(v) for v in column(b, "households", 0)],
             "chief": chief_text,
             "units": ["；".join(units.get(i, [])) or "—" for i in ids],
+            "vacant": [f"{vacant[i]} 个单元未配单元长" if vacant.get(i) else "" for i in ids],
             "staffed": [i in by_building for i in ids],
         },
     )
@@ -199,8 +216,8 @@ def _buildings_layer(
             aliases=["楼栋", "小区", "户数", "楼栋长"],
         ),
         popup=folium.GeoJsonPopup(
-            fields=["building_no", "compound", "households", "chief", "units"],
-            aliases=["楼栋", "小区", "户数", "楼栋长", "单元长"],
+            fields=["building_no", "compound", "households", "chief", "units", "vacant"],
+            aliases=["楼栋", "小区", "户数", "楼栋长", "单元长", "空缺"],
         ),
     ).add_to(m)
     LabelLayer(b, building_labels(b), name="楼栋号").add_to(m)

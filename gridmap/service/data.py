@@ -256,5 +256,5 @@ class DataUseCases(ServiceBase):
 
         with self.connection() as conn:
             zone = mapdata.zone_data(conn, grid_code)
-        layers = (zone.grid, zone.buildings, zone.chiefs, zone.neighbours)
+        layers = (zone.grid, zone.buildings, zone.chiefs, zone.neighbours, zone.units)
         return zone_map(*layers, show_phones=show_phones, tiles_url=tiles_url, assets=assets)

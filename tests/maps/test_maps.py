@@ -780,3 +780,22 @@ def test_cli_writes_both_maps(
     result = runner.invoke(app, args)
     assert isinstance(result.exception, MapAssetsMissing)
     assert "gridmap assets install" in str(result.exception)
+
+
+@pytest.mark.postgis
+def test_every_unit_shows_its_chief_or_its_vacancy(
+    region: psycopg.Connection[Any], leaflet: LeafletAssets
+) -> None:
+    zone = mapdata.zone_data(region, GRID_A)
+    assert zone.units is not None
+    assert sorted(zone.units["unit_no"]) == ["1", "2"]
+    m = zone_map(
+        zone.grid, zone.buildings, zone.chiefs, zone.neighbours, zone.units, assets=leaflet
+    )
+    page = m.get_root().render()
+
+    def escaped(text: str) -> str:  # folium writes the features as ASCII-escaped JSON
+        return json.dumps(text)[1:-1]
+
+    assert escaped("1单元 未配置；2单元 赵六 137****2222") in page  # unit order, vacancy named
+    assert escaped("1 个单元未配单元长") in page
