@@ -143,6 +143,9 @@ _PAGE_CSS = f"""
   font-size: 12px; font-weight: 600; color: #222; text-shadow: 0 0 3px #fff, 0 0 3px #fff; }}
 .gridmap-label.above span {{ transform: translate(-50%, -140%); }}
 .gridmap-label.small span {{ font-size: 11px; font-weight: 400; color: #444; }}
+.gridmap-search {{ top: 10px; right: 10px; padding: 6px; }}
+.gridmap-search input {{ width: 220px; font-size: 13px; }}
+.gridmap-search input.gridmap-miss {{ outline: 2px solid #e41a1c; }}
 """
 
 
@@ -192,6 +195,56 @@ class Box(MacroElement):
         super().__init__()  # type: ignore[no-untyped-call]
         self.content = content
         self.css_class = css_class
+
+
+class SearchBox(MacroElement):
+    """A search box over the map: type a building, compound or address, and the map zooms to
+    it and rings it. Plain inline script over the page's own data (no plugin, no network).
+
+    ``entries`` are (text, lat, lon); an exact text wins, else the first that contains what
+    was typed. The input's ``data-found`` holds the text found, for tests and screen readers.
+    """
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div class="gridmap-box gridmap-search"><input id="{{ this.get_name() }}"
+          list="{{ this.get_name() }}-list" placeholder="{{ this.placeholder|e }}"
+          aria-label="{{ this.placeholder|e }}"><datalist id="{{ this.get_name() }}-list">
+          {%- for e in this.entries %}<option value="{{ e[0]|e }}">{% endfor -%}
+        </datalist></div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var entries = {{ this.entries|tojson }};
+            var map = {{ this._parent.get_name() }};
+            var input = document.getElementById({{ this.get_name()|tojson }});
+            var ring = null;
+            function go() {
+                var q = input.value.trim();
+                if (!q) { return; }
+                var hit = entries.find(function (e) { return e[0] === q; })
+                    || entries.find(function (e) { return e[0].indexOf(q) >= 0; });
+                if (!hit) { input.classList.add("gridmap-miss"); input.dataset.found = ""; return; }
+                input.classList.remove("gridmap-miss");
+                map.setView([hit[1], hit[2]], Math.max(map.getZoom(), 18));
+                if (ring) { map.removeLayer(ring); }
+                ring = L.circleMarker([hit[1], hit[2]], {radius: 16, color: "#e41a1c",
+                    weight: 3, fill: false, className: "gridmap-found"}).addTo(map);
+                input.dataset.found = hit[0];
+            }
+            input.addEventListener("change", go);
+            input.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { go(); } });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, entries: Sequence[tuple[str, float, float]], placeholder: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "SearchBox"
+        self.entries = [[t, round(lat, 7), round(lon, 7)] for t, lat, lon in entries]
+        self.placeholder = placeholder
 
 
 class MetricScale(MacroElement):

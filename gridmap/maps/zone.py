@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING, Any
 import folium
 
 from gridmap.errors import InvalidInput
-from gridmap.maps.base import Box, LabelLayer, base_map, collection, column, missing, to_int, wgs84
+from gridmap.maps.base import (
+    Box,
+    LabelLayer,
+    SearchBox,
+    base_map,
+    collection,
+    column,
+    missing,
+    to_int,
+    wgs84,
+)
 from gridmap.privacy import shown_phone
 
 if TYPE_CHECKING:
@@ -129,6 +139,7 @@ def zone_map(
             vacant[building] = vacant.get(building, 0) + (held is None)
     if len(b):
         _buildings_layer(m, b, ids, by_building, units, vacant)
+        m.add_child(SearchBox(_search_entries(b), "查找楼栋、小区或门牌"))
     staffed = sum(1 for i in ids if i in by_building)
     rows = [
         ("网格编码", code),
@@ -221,3 +232,19 @@ def _buildings_layer(
         ),
     ).add_to(m)
     LabelLayer(b, building_labels(b), name="楼栋号").add_to(m)
+
+
+def _search_entries(b: gpd.GeoDataFrame) -> list[tuple[str, float, float]]:
+    """What a grid worker types to find a building: 小区 + 楼号, the 楼号 alone, road + 门牌."""
+    out: list[tuple[str, float, float]] = []
+    points = b.geometry.representative_point()
+    compounds = column(b, "compound", None)
+    roads, houses = column(b, "road", None), column(b, "house_number", None)
+    for p, label, comp, road, house in zip(
+        points, building_labels(b), compounds, roads, houses, strict=True
+    ):
+        texts = [f"{comp}{label}" if comp else label]
+        if road and house:
+            texts.append(f"{road}{house}" + ("" if str(house).endswith("号") else "号"))
+        out.extend((t, p.y, p.x) for t in texts)
+    return out

@@ -799,3 +799,24 @@ def test_every_unit_shows_its_chief_or_its_vacancy(
 
     assert escaped("1单元 未配置；2单元 赵六 137****2222") in page  # unit order, vacancy named
     assert escaped("1 个单元未配单元长") in page
+
+
+@pytest.mark.postgis
+def test_the_zone_search_box_finds_a_building(
+    region: psycopg.Connection[Any], leaflet: LeafletAssets, chromium: str, tmp_path: Path
+) -> None:
+    zone = mapdata.zone_data(region, GRID_A)
+    m = zone_map(zone.grid, zone.buildings, zone.chiefs, zone.neighbours, assets=leaflet)
+    page = save_html(m, tmp_path / "zone.html")
+    html_text = page.read_text(encoding="utf-8")
+    typed = (
+        "<script>window.addEventListener('load', function () { setTimeout(function () {"
+        "var i = document.querySelector('.gridmap-search input'); i.value = '{q}';"
+        "i.dispatchEvent(new Event('change')); }, 200); });</script></body>"
+    )
+    for query, found in (("2号楼", "南湖小区2号楼"), ("南湖小区3", "南湖小区3号楼"), ("99号楼", "")):
+        page.write_text(html_text.replace("</body>", typed.replace("{q}", query)), "utf-8")
+        dom = render(chromium, page, tmp_path)
+        assert f'data-found="{found}"' in dom, query
+        assert ('class="gridmap-found' in dom) == bool(found), query
+    assert page_requests(tmp_path) == []
