@@ -52,7 +52,6 @@ if TYPE_CHECKING:
         save_html,
     )
     from gridmap.maps.coverage import (
-        AUTO_LABEL_LIMIT,
         LEGACY_COLOURS,
         LEGACY_LAYER_NAMES,
         coverage_map,
@@ -61,7 +60,6 @@ if TYPE_CHECKING:
     from gridmap.maps.zone import zone_map
 
 __all__ = [
-    "AUTO_LABEL_LIMIT",
     "FILES",
     "FONT_STACK",
     "HOUSEHOLD_TARGET",
@@ -91,7 +89,6 @@ __all__ = [
 ]
 
 _LAZY = {
-    "AUTO_LABEL_LIMIT": "coverage",
     "findings_from_report": "coverage",
     "FONT_STACK": "base",
     "HOUSEHOLD_TARGET": "base",

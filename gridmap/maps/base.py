@@ -143,6 +143,8 @@ _PAGE_CSS = f"""
   font-size: 12px; font-weight: 600; color: #222; text-shadow: 0 0 3px #fff, 0 0 3px #fff; }}
 .gridmap-label.above span {{ transform: translate(-50%, -140%); }}
 .gridmap-label.small span {{ font-size: 11px; font-weight: 400; color: #444; }}
+.gridmap-zl span {{ display: none; }}
+.gridmap-zoom-short .gridmap-zl span.s, .gridmap-zoom-long .gridmap-zl span.l {{ display: block; }}
 .gridmap-search {{ top: 10px; right: 10px; padding: 6px; }}
 .gridmap-search input {{ width: 220px; font-size: 13px; }}
 .gridmap-search input.gridmap-miss {{ outline: 2px solid #e41a1c; }}
@@ -178,6 +180,78 @@ class LabelLayer(folium.FeatureGroup):
             for p, t, k in zip(points, texts, kinds, strict=True)
             if p is not None and not p.is_empty
         ]
+
+
+class ZoomLabels(folium.FeatureGroup):
+    """Labels that stay readable at every zoom: none while the features are too small to
+    label, a short text (a grid's serial) once they are ``short_zoom`` or more, the long text
+    (serial and name) from ``long_zoom``. The map's container carries ``gridmap-zoom-none``,
+    ``-short`` or ``-long``, so the page's CSS shows one text at a time."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.featureGroup();
+        {{ this.labels|tojson }}.forEach(function (d) {
+            L.marker([d[0], d[1]], {
+                icon: L.divIcon({className: "gridmap-label gridmap-zl",
+                                 html: '<span class="s">' + d[2] + '</span><span class="l">'
+                                       + d[3] + '</span>', iconSize: [0, 0]}),
+                interactive: false, keyboard: false
+            }).addTo({{ this.get_name() }});
+        });
+        (function (map) {
+            function level() {
+                var z = map.getZoom(), box = map.getContainer();
+                box.classList.remove("gridmap-zoom-none", "gridmap-zoom-short", "gridmap-zoom-long");
+                box.classList.add(z >= {{ this.long_zoom }} ? "gridmap-zoom-long"
+                    : z >= {{ this.short_zoom }} ? "gridmap-zoom-short" : "gridmap-zoom-none");
+            }
+            map.on("zoomend", level);
+            map.whenReady(level);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        gdf: gpd.GeoDataFrame,
+        short: Sequence[str],
+        long: Sequence[str],
+        name: str,
+        short_zoom: int,
+        long_zoom: int,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True)
+        points = gdf.geometry.representative_point()
+        self.labels = [
+            [round(p.y, 7), round(p.x, 7), html.escape(a), html.escape(b)]
+            for p, a, b in zip(points, short, long, strict=True)
+            if p is not None and not p.is_empty
+        ]
+        self.short_zoom, self.long_zoom = short_zoom, long_zoom
+
+
+def label_zooms(
+    gdf: gpd.GeoDataFrame, short_px: float = 40, long_px: float = 120
+) -> tuple[int, int]:
+    """The zooms at which a typical (median) feature of ``gdf`` (EPSG:4326/4490) is
+    ``short_px`` and ``long_px`` pixels across: where its short and long labels fit.
+
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> label_zooms(gpd.GeoDataFrame(geometry=[box(125.30, 43.80, 125.31, 43.81)], crs=4490))
+    (13, 14)
+    """
+    # Web Mercator stretches ground and pixels alike, so its metres compare directly
+    side = float(gdf.geometry.to_crs(3857).area.median()) ** 0.5 if len(gdf) else 0.0
+    side = side or 1.0
+
+    def zoom(px: float) -> int:
+        return max(0, min(22, math.ceil(math.log2(px * 156543.03 / side))))
+
+    return zoom(short_px), zoom(long_px)
 
 
 class Box(MacroElement):

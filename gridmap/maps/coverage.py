@@ -19,11 +19,12 @@ from gridmap.maps.base import (
     LOAD_COLOURS,
     RURAL_TARGET,
     Box,
-    LabelLayer,
+    ZoomLabels,
     base_map,
     collection,
     column,
     household_load,
+    label_zooms,
     to_int,
     wgs84,
 )
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 LEGACY_LAYER_NAMES = {"party": "党建网格", "governance": "综治网格", "civil": "民政网格"}
 LEGACY_COLOURS = {"party": "#d7301f", "governance": "#6a51a3", "civil": "#238b45"}
-AUTO_LABEL_LIMIT = 200
 
 
 def coverage_map(
@@ -68,8 +68,9 @@ def coverage_map(
     findings, :func:`findings_from_report`) has ``kind`` (gap, overlap, sliver), ``layer``
     and ``area_m2``, one overlay per kind. ``ungridded`` are buildings in no grid (drawn as
     red rings); ``staffing`` (``grids``, ``grids_staffed``, ``buildings``,
-    ``buildings_staffed``, ``units``, ``units_staffed``) gives the legend's 三长 figures. Grid labels show the code's serial when
-    ``labels`` is true, or by default when there are at most 200 grids.
+    ``buildings_staffed``, ``units``, ``units_staffed``) gives the legend's 三长 figures. Grid labels follow the zoom (:class:`ZoomLabels`):
+    none while grids are too small to label, the code's serial once they are larger, serial
+    and name when zoomed in; ``labels=False`` leaves them out.
 
     >>> import geopandas as gpd
     >>> from shapely import box
@@ -186,12 +187,11 @@ def coverage_map(
             tooltip=folium.GeoJsonTooltip(fields=["code", "change"], aliases=["网格编码", "调整"]),
         ).add_to(m)
 
-    if labels or (labels is None and len(g) <= AUTO_LABEL_LIMIT):
-        texts = [
-            f"{c[-3:] if len(c) == 15 else c} {nm}".strip()
-            for c, nm in zip(codes, column(g, "name"), strict=True)
-        ]
-        LabelLayer(g, texts, name="网格编号").add_to(m)
+    if labels is not False:
+        serials = [c[-3:] if len(c) == 15 else c for c in codes]
+        full = [f"{c} {nm}".strip() for c, nm in zip(serials, column(g, "name"), strict=True)]
+        short_zoom, long_zoom = label_zooms(g)
+        ZoomLabels(g, serials, full, "网格编号", short_zoom, long_zoom).add_to(m)
 
     counts = {k: loads.count(k) for k in LOAD_COLOURS}
     rural = "rural" in kinds

@@ -54,6 +54,7 @@ from gridmap.maps import (
     save_html,
     zone_map,
 )
+from gridmap.maps.base import label_zooms
 from gridmap.maps.coverage import findings_from_report
 from gridmap.maps.zone import building_labels
 from gridmap.privacy import mask_phone
@@ -596,7 +597,12 @@ def test_coverage_map_draws_offline(
     # 3 grids + 2 communities; legacy overlays are off at first
     assert len(paths) == 5, dom[-3000:]
     for label in ("001 南湖一网格", "002 南湖二网格", "001 东风网格"):
-        assert f"<span>{label}</span>" in dom
+        assert f'<span class="l">{label}</span>' in dom
+    assert '<span class="s">002</span>' in dom
+    # the street fits the window at a zoom where the grids take their short labels or more
+    zoom_class = re.search(r'class="[^"]*gridmap-zoom-(\w+)', dom)
+    assert zoom_class is not None
+    assert zoom_class.group(1) in ("short", "long")
     assert "网格户数" in dom
     assert "偏多（多于 500 户）：1 个" in dom
     assert "无住户数据（0 户）：0 个" in dom
@@ -814,9 +820,32 @@ def test_the_zone_search_box_finds_a_building(
         "var i = document.querySelector('.gridmap-search input'); i.value = '{q}';"
         "i.dispatchEvent(new Event('change')); }, 200); });</script></body>"
     )
-    for query, found in (("2号楼", "南湖小区2号楼"), ("南湖小区3", "南湖小区3号楼"), ("99号楼", "")):
+    for query, found in (
+        ("2号楼", "南湖小区2号楼"),
+        ("南湖小区3", "南湖小区3号楼"),
+        ("99号楼", ""),
+    ):
         page.write_text(html_text.replace("</body>", typed.replace("{q}", query)), "utf-8")
         dom = render(chromium, page, tmp_path)
         assert f'data-found="{found}"' in dom, query
         assert ('class="gridmap-found' in dom) == bool(found), query
     assert page_requests(tmp_path) == []
+
+
+def test_grid_labels_follow_the_zoom(leaflet: LeafletAssets, chromium: str, tmp_path: Path) -> None:
+    """Many grids: no labels while they are specks, serials when larger, names up close."""
+    grids = frames()["grids"]
+    short_zoom, long_zoom = label_zooms(grids)
+    page = save_html(coverage_map(grids, assets=leaflet), tmp_path / "zoom.html")
+    text = page.read_text(encoding="utf-8")
+    zoom_to = (
+        "<script>window.addEventListener('load', function () { setTimeout(function () {"
+        "var m = window[Object.keys(window).find(function (k) { return k.indexOf('map_') === 0; })];"
+        "m.setZoom({z}, {animate: false}); }, 200); });</script></body>"
+    )
+    seen = {}
+    for z in (short_zoom - 2, short_zoom, long_zoom):
+        page.write_text(text.replace("</body>", zoom_to.replace("{z}", str(z))), "utf-8")
+        dom = render(chromium, page, tmp_path)
+        seen[z] = re.search(r'class="[^"]*gridmap-zoom-(\w+)', dom).group(1)  # type: ignore[union-attr]
+    assert seen == {short_zoom - 2: "none", short_zoom: "short", long_zoom: "long"}
