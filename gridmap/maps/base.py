@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
 from jinja2 import Template
 
@@ -351,11 +353,15 @@ def collection(gdf: gpd.GeoDataFrame, props: Mapping[str, Sequence[Any]]) -> dic
     """A GeoJSON FeatureCollection with exactly the given properties (no NaN, no numpy).
 
     Text is HTML-escaped: folium's tooltips and popups put property values into innerHTML.
+    Coordinates are rounded to 1e-6° (about 0.1 m).
     """
     escaped = {
         k: [html.escape(v) if isinstance(v, str) else v for v in vs] for k, vs in props.items()
     }
-    frame = gpd.GeoDataFrame(escaped, geometry=list(gdf.geometry), crs=gdf.crs)
+    # lon/lat to 1e-6° (about 0.1 m): full float digits would triple the page for nothing
+    geoms = shapely.set_precision(np.asarray(list(gdf.geometry), dtype=object), 1e-6,
+                                  mode="pointwise")  # fmt: skip
+    frame = gpd.GeoDataFrame(escaped, geometry=list(geoms), crs=gdf.crs)
     result: dict[str, Any] = json.loads(frame.to_json(drop_id=True, na="null"))
     return result
 

@@ -55,7 +55,7 @@ from gridmap.maps import (
     zone_map,
 )
 from gridmap.maps.base import label_zooms
-from gridmap.maps.coverage import findings_from_report
+from gridmap.maps.coverage import findings_from_report, simplified
 from gridmap.maps.zone import building_labels
 from gridmap.privacy import mask_phone
 from tests.conftest import unavailable
@@ -849,3 +849,20 @@ def test_grid_labels_follow_the_zoom(leaflet: LeafletAssets, chromium: str, tmp_
         dom = render(chromium, page, tmp_path)
         seen[z] = re.search(r'class="[^"]*gridmap-zoom-(\w+)', dom).group(1)  # type: ignore[union-attr]
     assert seen == {short_zoom - 2: "none", short_zoom: "short", long_zoom: "long"}
+
+
+def test_simplified_grids_keep_their_shared_edges() -> None:
+    """Two grids whose shared edge is a wiggle of many vertices: simplified together, the
+    edge loses vertices but stays one edge (no gap, no overlap between them)."""
+    wiggle = [(125.31 + (0.000003 if i % 2 else 0.0), 43.80 + i * 0.0001) for i in range(101)]
+    west = shapely.Polygon([(125.30, 43.80), *wiggle, (125.30, 43.81)])
+    east = shapely.Polygon([*wiggle, (125.32, 43.81), (125.32, 43.80)][::-1])
+    g = gpd.GeoDataFrame(
+        {"code": ["220102001001001", "220102001001002"], "community_code": ["220102001001"] * 2},
+        geometry=[west, east],
+        crs=4326,
+    )
+    s = simplified(g)
+    assert shapely.get_num_coordinates(s.geometry.values).sum() < 60  # from 208
+    assert bool(shapely.coverage_is_valid(s.geometry.values))
+    assert abs(s.geometry.union_all().area - g.geometry.union_all().area) < 1e-9
