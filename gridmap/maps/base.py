@@ -303,7 +303,7 @@ class SearchBox(MacroElement):
                     || entries.find(function (e) { return e[0].indexOf(q) >= 0; });
                 if (!hit) { input.classList.add("gridmap-miss"); input.dataset.found = ""; return; }
                 input.classList.remove("gridmap-miss");
-                map.setView([hit[1], hit[2]], Math.max(map.getZoom(), 18));
+                map.setView([hit[1], hit[2]], Math.max(map.getZoom(), {{ this.zoom }}));
                 if (ring) { map.removeLayer(ring); }
                 ring = L.circleMarker([hit[1], hit[2]], {radius: 16, color: "#e41a1c",
                     weight: 3, fill: false, className: "gridmap-found"}).addTo(map);
@@ -316,8 +316,11 @@ class SearchBox(MacroElement):
         """
     )
 
-    def __init__(self, entries: Sequence[tuple[str, float, float]], placeholder: str) -> None:
+    def __init__(
+        self, entries: Sequence[tuple[str, float, float]], placeholder: str, zoom: int = 18
+    ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
+        self.zoom = zoom
         self._name = "SearchBox"
         self.entries = [[t, round(lat, 7), round(lon, 7)] for t, lat, lon in entries]
         self.placeholder = placeholder

@@ -21,6 +21,7 @@ from gridmap.maps.base import (
     LOAD_COLOURS,
     RURAL_TARGET,
     Box,
+    SearchBox,
     ZoomLabels,
     base_map,
     collection,
@@ -194,6 +195,11 @@ def coverage_map(
         full = [f"{c} {nm}".strip() for c, nm in zip(serials, column(g, "name"), strict=True)]
         short_zoom, long_zoom = label_zooms(g)
         ZoomLabels(g, serials, full, "网格编号", short_zoom, long_zoom).add_to(m)
+    points = g.geometry.representative_point()
+    names = [str(n) for n in column(g, "name")]
+    entries = [(t, p.y, p.x) for p, c, n in zip(points, codes, names, strict=True)
+               for t in dict.fromkeys((c, f"{c} {n}".strip(), n)) if t]  # fmt: skip
+    m.add_child(SearchBox(entries, "查找网格编码或名称", zoom=label_zooms(g)[1]))
 
     counts = {k: loads.count(k) for k in LOAD_COLOURS}
     rural = "rural" in kinds

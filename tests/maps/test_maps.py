@@ -866,3 +866,19 @@ def test_simplified_grids_keep_their_shared_edges() -> None:
     assert shapely.get_num_coordinates(s.geometry.values).sum() < 60  # from 208
     assert bool(shapely.coverage_is_valid(s.geometry.values))
     assert abs(s.geometry.union_all().area - g.geometry.union_all().area) < 1e-9
+
+
+def test_the_coverage_search_box_finds_a_grid(
+    leaflet: LeafletAssets, chromium: str, tmp_path: Path
+) -> None:
+    page = save_html(coverage_map(frames()["grids"], assets=leaflet), tmp_path / "cov.html")
+    html_text = page.read_text(encoding="utf-8")
+    typed = (
+        "<script>window.addEventListener('load', function () { setTimeout(function () {"
+        "var i = document.querySelector('.gridmap-search input'); i.value = '{q}';"
+        "i.dispatchEvent(new Event('change')); }, 200); });</script></body>"
+    )
+    for query, found in ((GRID_B, GRID_B), ("东风", "东风网格"), ("没有的网格", "")):
+        page.write_text(html_text.replace("</body>", typed.replace("{q}", query)), "utf-8")
+        dom = render(chromium, page, tmp_path)
+        assert f'data-found="{found}"' in dom, query
