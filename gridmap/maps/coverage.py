@@ -198,7 +198,7 @@ def coverage_map(
     points = g.geometry.representative_point()
     names = [str(n) for n in column(g, "name")]
     entries = [(t, p.y, p.x) for p, c, n in zip(points, codes, names, strict=True)
-               for t in dict.fromkeys((c, f"{c} {n}".strip(), n)) if t]  # fmt: skip
+               for t in dict.fromkeys((n, f"{c} {n}".strip(), c)) if t]  # fmt: skip
     m.add_child(SearchBox(entries, "查找网格编码或名称", zoom=label_zooms(g)[1]))
 
     counts = {k: loads.count(k) for k in LOAD_COLOURS}
