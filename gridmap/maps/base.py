@@ -14,6 +14,7 @@ import html
 import json
 import logging
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -344,12 +345,78 @@ class MetricScale(MacroElement):
 # ------------------------------------------------------------------------------ frames
 
 
-def wgs84(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
-    """``gdf`` without empty geometries, in WGS84 (EPSG:4326), for Leaflet."""
+def wgs84(gdf: gpd.GeoDataFrame, what: str, gcj02: bool = False) -> gpd.GeoDataFrame:
+    """``gdf`` without empty geometries, in WGS84 (EPSG:4326), for Leaflet; shifted to
+    GCJ-02 when ``gcj02`` (to lie right on a base map drawn in GCJ-02, such as Amap's)."""
     if gdf.crs is None:
         raise InvalidInput(f"{what} has no CRS; expected EPSG:4490 or another lon/lat CRS")
-    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    return gdf.to_crs(4326)
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].to_crs(4326)
+    if gcj02:
+        from gridmap.crs import geometries_to_gcj02
+
+        gdf = gdf.set_geometry(geometries_to_gcj02(gdf.geometry.values))
+    return gdf
+
+
+@dataclass(frozen=True)
+class TileSource:
+    """A base map: an XYZ URL template, its attribution, and whether it is drawn in GCJ-02."""
+
+    url: str
+    attribution: str
+    subdomains: str = "abc"
+    gcj02: bool = False
+    #: a second layer drawn over the first (Tianditu's place-name annotation)
+    labels_url: str | None = None
+
+
+_TIANDITU = (
+    "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
+    "&TILECOL={{x}}&tk={token}"
+)
+_AMAP = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+
+
+def tile_source(spec: str | None, attribution: str | None = None) -> TileSource | None:
+    """The base map a user named: None (offline, the default), ``tianditu:TOKEN`` (or
+    ``tianditu`` with ``GRIDMAP_TIANDITU_TOKEN``; vector map with its annotation, CGCS2000),
+    ``amap`` (GCJ-02: our layers are shifted to match), or an intranet XYZ URL with
+    ``{z}``, ``{x}`` and ``{y}``.
+
+    >>> tile_source(None) is None, tile_source("amap").gcj02
+    (True, True)
+    >>> tile_source("tianditu:abc").labels_url.endswith("tk=abc")
+    True
+    >>> tile_source("http://10.1.2.3/tiles/{z}/{x}.png")
+    Traceback (most recent call last):
+    ...
+    gridmap.errors.InvalidInput: tile URL 'http://10.1.2.3/tiles/{z}/{x}.png' must contain {z}, {x} and {y} placeholders, or be 'tianditu:TOKEN' or 'amap'
+    """
+    if not spec:
+        return None
+    if spec == "amap":
+        return TileSource(_AMAP, attribution or "高德地图", subdomains="1234", gcj02=True)
+    if spec == "tianditu" or spec.startswith("tianditu:"):
+        import os
+
+        token = spec.partition(":")[2] or os.environ.get("GRIDMAP_TIANDITU_TOKEN", "")
+        if not token:
+            raise InvalidInput(
+                "the Tianditu base map needs a token: 'tianditu:TOKEN' or GRIDMAP_TIANDITU_TOKEN"
+            )
+        return TileSource(
+            _TIANDITU.format(layer="vec", token=token),
+            attribution or "天地图",
+            subdomains="01234567",
+            labels_url=_TIANDITU.format(layer="cva", token=token),
+        )
+    if "{z}" not in spec or "{x}" not in spec or "{y}" not in spec:
+        raise InvalidInput(
+            f"tile URL {spec!r} must contain {{z}}, {{x}} and {{y}} placeholders, "
+            "or be 'tianditu:TOKEN' or 'amap'"
+        )
+    return TileSource(spec, attribution or "内网底图")
 
 
 def collection(gdf: gpd.GeoDataFrame, props: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
@@ -396,7 +463,8 @@ def base_map(
     tiles_url: str | None,
     tiles_attribution: str | None,
 ) -> OfflineMap:
-    """An :class:`OfflineMap` fitted to ``frames`` (in WGS84), with a scale and the tiles."""
+    """An :class:`OfflineMap` fitted to ``frames`` (in WGS84), with a scale and the base map
+    (:func:`tile_source`); the layers draw whether or not the base map loads."""
     leaflet = assets or load_leaflet(assets_dir)
     minx, miny, maxx, maxy = pd.concat([f.geometry for f in frames if len(f)]).total_bounds
     m = OfflineMap(
@@ -406,20 +474,21 @@ def base_map(
         max_zoom=21,
     )
     m.add_child(MetricScale())
-    if tiles_url:
-        if "{z}" not in tiles_url or "{x}" not in tiles_url or "{y}" not in tiles_url:
-            raise InvalidInput(
-                f"tile URL {tiles_url!r} must contain {{z}}, {{x}} and {{y}} placeholders"
-            )
-        folium.TileLayer(
-            tiles=tiles_url,
-            attr=tiles_attribution or "内网底图",
-            name="底图",
-            max_zoom=21,
-            max_native_zoom=18,
-            overlay=False,
-            control=False,
-        ).add_to(m)
+    source = tile_source(tiles_url, tiles_attribution)
+    if source is not None:
+        for url, name, overlay in ((source.url, "底图", False), (source.labels_url, "注记", True)):
+            if url is None:
+                continue
+            folium.TileLayer(
+                tiles=url,
+                attr=source.attribution,
+                name=name,
+                subdomains=source.subdomains,
+                max_zoom=21,
+                max_native_zoom=18,
+                overlay=overlay,
+                control=False,
+            ).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20))
     return m
 

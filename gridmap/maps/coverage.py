@@ -28,6 +28,7 @@ from gridmap.maps.base import (
     column,
     household_load,
     label_zooms,
+    tile_source,
     to_int,
     wgs84,
 )
@@ -88,9 +89,11 @@ def coverage_map(
             raise InvalidInput(f"target range {band!r} must be (low, high) with low <= high")
     if len(grids) == 0:
         raise InvalidInput("no grids to map")
-    g = simplified(wgs84(grids, "grids"))
+    source = tile_source(tiles_url, tiles_attribution)  # checked before any drawing
+    shift = source is not None and source.gcj02
+    g = simplified(wgs84(grids, "grids", shift))
     extra = [
-        wgs84(f, n)
+        wgs84(f, n, shift)
         for f, n in ((communities, "communities"), (changes, "changes"))
         if f is not None
     ]
@@ -131,7 +134,7 @@ def coverage_map(
     ).add_to(m)
 
     if communities is not None and len(communities):
-        c = wgs84(communities, "communities")
+        c = wgs84(communities, "communities", shift)
         folium.GeoJson(
             collection(c, {"code": column(c, "code"), "name": column(c, "name")}),
             name="社区边界",
@@ -140,7 +143,7 @@ def coverage_map(
         ).add_to(m)
 
     if legacy is not None and len(legacy):
-        leg = wgs84(legacy, "legacy")
+        leg = wgs84(legacy, "legacy", shift)
         for layer, part in leg.groupby(column(leg, "layer", "other"), sort=True):
             colour = LEGACY_COLOURS.get(str(layer), "#555555")
             folium.GeoJson(
@@ -162,7 +165,7 @@ def coverage_map(
             ).add_to(m)
 
     if ungridded is not None and len(ungridded):
-        u = wgs84(ungridded, "ungridded")
+        u = wgs84(ungridded, "ungridded", shift)
         folium.GeoJson(
             collection(u, {"id": column(u, "id"), "compound": column(u, "compound"),
                            "households": [to_int(v) for v in column(u, "households", 0)]}),
@@ -174,10 +177,10 @@ def coverage_map(
         ).add_to(m)  # fmt: skip
 
     if findings is not None and len(findings):
-        _findings_layers(m, wgs84(findings, "findings"))
+        _findings_layers(m, wgs84(findings, "findings", shift))
 
     if changes is not None and len(changes):
-        ch = wgs84(changes, "changes")
+        ch = wgs84(changes, "changes", shift)
         folium.GeoJson(
             collection(ch, {"code": column(ch, "code"), "change": column(ch, "change", "调整")}),
             name="调整方案",

@@ -21,6 +21,7 @@ from gridmap.maps.base import (
     collection,
     column,
     missing,
+    tile_source,
     to_int,
     wgs84,
 )
@@ -61,9 +62,11 @@ def zone_map(
     """
     if len(grid) != 1:
         raise InvalidInput(f"zone_map takes exactly one grid, got {len(grid)}")
-    g = wgs84(grid, "grid")
-    b = wgs84(buildings, "buildings")
-    n = wgs84(neighbours, "neighbours") if neighbours is not None else None
+    source = tile_source(tiles_url, tiles_attribution)  # checked before any drawing
+    shift = source is not None and source.gcj02
+    g = wgs84(grid, "grid", shift)
+    b = wgs84(buildings, "buildings", shift)
+    n = wgs84(neighbours, "neighbours", shift) if neighbours is not None else None
     m = base_map([g, b], assets, assets_dir, tiles_url, tiles_attribution)
 
     def phone(value: Any) -> str:

@@ -882,3 +882,32 @@ def test_the_coverage_search_box_finds_a_grid(
         page.write_text(html_text.replace("</body>", typed.replace("{q}", query)), "utf-8")
         dom = render(chromium, page, tmp_path)
         assert f'data-found="{found}"' in dom, query
+
+
+def test_base_maps_tianditu_and_amap(
+    leaflet: LeafletAssets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grids = frames()["grids"]
+    page = coverage_map(grids, tiles_url="tianditu:TESTTOKEN", assets=leaflet).get_root().render()
+    assert "LAYER=vec" in page
+    assert "LAYER=cva" in page  # the annotation layer over it
+    assert page.count("tk=TESTTOKEN") == 2
+    monkeypatch.delenv("GRIDMAP_TIANDITU_TOKEN", raising=False)
+    with pytest.raises(InvalidInput, match="token"):
+        coverage_map(grids, tiles_url="tianditu", assets=leaflet)
+    monkeypatch.setenv("GRIDMAP_TIANDITU_TOKEN", "ENVTOKEN")
+    assert (
+        "tk=ENVTOKEN"
+        in coverage_map(grids, tiles_url="tianditu", assets=leaflet).get_root().render()
+    )
+
+    def first_lon(html_page: str) -> float:
+        m = re.search(r'"coordinates": \[\[\[(\d+\.\d+), (\d+\.\d+)\]', html_page)
+        assert m is not None
+        return float(m.group(1))
+
+    plain = coverage_map(grids, assets=leaflet).get_root().render()
+    amap = coverage_map(grids, tiles_url="amap", assets=leaflet).get_root().render()
+    assert "autonavi" in amap
+    # our layers move onto Amap's GCJ-02 tiles: about 0.006° east around Changchun
+    assert 0.004 < first_lon(amap) - first_lon(plain) < 0.008
