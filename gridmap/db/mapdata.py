@@ -39,6 +39,8 @@ class CoverageData:
     ungridded: gpd.GeoDataFrame | None = None
     #: 三长 coverage: grids, buildings and units, and how many of each have a current chief
     staffing: dict[str, int] | None = None
+    #: the latest merge's quality findings in the division (gaps, overlaps, slivers)
+    findings: gpd.GeoDataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,15 @@ WHERE left(b.community_code, length(%(prefix)s::text)) = %(prefix)s
 ORDER BY b.external_id
 """
 
+_FINDINGS: LiteralString = """
+SELECT f.kind, f.layer, f.area_m2, f.community_code, ST_AsBinary(f.boundary) AS geom
+FROM merge_finding f
+WHERE left(f.community_code, length(%(prefix)s::text)) = %(prefix)s
+  AND f.generation = (SELECT max(generation) FROM merge_finding
+                      WHERE left(community_code, length(%(prefix)s::text)) = %(prefix)s)
+ORDER BY f.id
+"""
+
 _STAFFING: LiteralString = """
 WITH b AS (SELECT id FROM building
            WHERE left(community_code, length(%(prefix)s::text)) = %(prefix)s),
@@ -181,6 +192,7 @@ def coverage_data(conn: psycopg.Connection[Any], within: str | None = None) -> C
         legacy=legacy_layers(conn, within),
         ungridded=_frame(conn, _UNGRIDDED, prefix),
         staffing=dict(zip(names, (int(v) for v in rows[0]), strict=True)),
+        findings=_frame(conn, _FINDINGS, prefix),
     )
     LOG.info(
         "coverage of %s: %d grids, %d communities, %d legacy grids",

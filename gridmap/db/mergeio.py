@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import shapely
 
 from gridmap.db.dump import division_scope, fetch_frame
 from gridmap.db.load import LoadReport, load_interchange
@@ -105,11 +106,14 @@ def write_merge_result(
     grids: gpd.GeoDataFrame,
     crosswalk: pd.DataFrame,
     source: str = "merge",
+    findings: gpd.GeoDataFrame | None = None,
 ) -> MergeWrite:
-    """Write merged grids (with their final codes, in EPSG:4490) as a new generation, and
-    their crosswalk.
+    """Write merged grids (with their final codes, in EPSG:4490) as a new generation, their
+    crosswalk, and the merge's quality findings (``kind``, ``layer``, ``area_m2``,
+    ``community_code``, geometry in EPSG:4490) for the maps.
 
-    One transaction: the grids, retired codes and crosswalk land together or not at all.
+    One transaction: the grids, retired codes, crosswalk and findings land together or not
+    at all.
     """
     from gridmap.io import Interchange
 
@@ -157,4 +161,24 @@ def write_merge_result(
             """,
             {"g": gen},
         ).fetchall()
+        if findings is not None and len(findings):
+            communities = sorted({str(c) for c in findings["community_code"]})
+            # a merge that changed nothing writes into the current generation: replace
+            conn.execute(
+                "DELETE FROM merge_finding WHERE generation = %s AND community_code = ANY(%s)",
+                (gen, communities),
+            )
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO merge_finding (generation, community_code, kind, layer, area_m2,"
+                    " boundary) SELECT %s, %s, %s, %s, %s, g FROM (SELECT ST_Multi(ST_CollectionExtract("
+                    "ST_MakeValid(ST_GeomFromWKB(%s, 4490)), 3)) AS g) p WHERE NOT ST_IsEmpty(g)",
+                    [
+                        (gen, c, k, layer, float(a), shapely.to_wkb(g))
+                        for c, k, layer, a, g in zip(
+                            findings["community_code"], findings["kind"], findings["layer"],
+                            findings["area_m2"], findings.geometry, strict=True,
+                        )
+                    ],
+                )  # fmt: skip
     return MergeWrite(load=report, generation=gen, crosswalk_rows=len(rows))

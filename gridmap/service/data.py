@@ -178,11 +178,14 @@ class DataUseCases(ServiceBase):
             outcome = MergeOutcome(result=result, lineage=lineage)
             if dry_run:
                 return outcome
+            from gridmap.maps.coverage import findings_from_report
+
             written = write_merge_result(
                 conn,
                 lineage.grids,
                 rename_crosswalk(result.crosswalk, lineage),
                 source=f"merge {within or 'all'}",
+                findings=findings_from_report(result.report),
             )
         outcome.generation = written.generation
         outcome.crosswalk_rows = written.crosswalk_rows
@@ -212,7 +215,7 @@ class DataUseCases(ServiceBase):
         layers = (cov.grids, cov.communities, cov.legacy)
         return coverage_map(
             *layers,
-            findings=findings,
+            findings=findings if findings is not None else cov.findings,
             ungridded=cov.ungridded,
             staffing=cov.staffing,
             target=target,

@@ -13,6 +13,7 @@ from shapely import affinity
 from typer.testing import CliRunner
 
 from gridmap.cli import app
+from gridmap.db import mapdata
 from gridmap.errors import UnknownDivision
 from gridmap.io import Interchange
 from gridmap.merge import MergeOptions
@@ -95,10 +96,25 @@ def test_merge_writes_a_valid_new_generation(db_url: str, tmp_path: Path) -> Non
         assert len(shares) == 12
         assert all(0.9 < s <= 1.0 + 1e-6 for _, s in shares), shares
         codes_after_first = sorted(r[0] for r in q("SELECT code FROM current_grid"))
+    # the report's gaps, overlaps and slivers are kept with the generation, for the maps
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    features = sum(len(c["features"]["features"]) for c in report["communities"])
+    assert features > 0
+    with psycopg.connect(db_url) as conn:
+        stored = conn.execute(
+            "SELECT kind, count(*) FROM merge_finding WHERE generation = 2 GROUP BY 1"
+        ).fetchall()
+        assert sum(n for _, n in stored) == features
+        assert {k for k, _ in stored} <= {"gap", "overlap", "sliver"}
+        cov = mapdata.coverage_data(conn, "220102005000")
+        assert cov.findings is not None
+        assert len(cov.findings) == features
     # merging again (through the service, as the API and notebooks do) changes nothing
     with Gridmap.connect(db_url) as gm:
         again = gm.merge("220102005000", MergeOptions(households_min=30, households_max=400))
     assert again.generation == 2
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM merge_finding").fetchone() == (features,)
     with psycopg.connect(db_url) as conn:
         assert sorted(r[0] for r in conn.execute("SELECT code FROM current_grid")) == (
             codes_after_first
