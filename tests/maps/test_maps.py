@@ -807,6 +807,16 @@ def test_every_unit_shows_its_chief_or_its_vacancy(
     assert escaped("1 个单元未配单元长") in page
 
 
+def typed_into_search(page: str, query: str) -> str:
+    """``page`` with a script that types ``query`` into its search box once it has loaded."""
+    typed = (
+        "<script>window.addEventListener('load', function () { setTimeout(function () {"
+        f"var i = document.querySelector('.gridmap-search input'); i.value = {json.dumps(query)};"
+        "i.dispatchEvent(new Event('change')); }, 200); });</script></body>"
+    )
+    return page.replace("</body>", typed)
+
+
 @pytest.mark.postgis
 def test_the_zone_search_box_finds_a_building(
     region: psycopg.Connection[Any], leaflet: LeafletAssets, chromium: str, tmp_path: Path
@@ -815,17 +825,12 @@ def test_the_zone_search_box_finds_a_building(
     m = zone_map(zone.grid, zone.buildings, zone.chiefs, zone.neighbours, assets=leaflet)
     page = save_html(m, tmp_path / "zone.html")
     html_text = page.read_text(encoding="utf-8")
-    typed = (
-        "<script>window.addEventListener('load', function () { setTimeout(function () {"
-        "var i = document.querySelector('.gridmap-search input'); i.value = '{q}';"
-        "i.dispatchEvent(new Event('change')); }, 200); });</script></body>"
-    )
     for query, found in (
         ("2号楼", "南湖小区2号楼"),
         ("南湖小区3", "南湖小区3号楼"),
         ("99号楼", ""),
     ):
-        page.write_text(html_text.replace("</body>", typed.replace("{q}", query)), "utf-8")
+        page.write_text(typed_into_search(html_text, query), "utf-8")
         dom = render(chromium, page, tmp_path)
         assert f'data-found="{found}"' in dom, query
         assert ('class="gridmap-found' in dom) == bool(found), query
@@ -873,13 +878,8 @@ def test_the_coverage_search_box_finds_a_grid(
 ) -> None:
     page = save_html(coverage_map(frames()["grids"], assets=leaflet), tmp_path / "cov.html")
     html_text = page.read_text(encoding="utf-8")
-    typed = (
-        "<script>window.addEventListener('load', function () { setTimeout(function () {"
-        "var i = document.querySelector('.gridmap-search input'); i.value = '{q}';"
-        "i.dispatchEvent(new Event('change')); }, 200); });</script></body>"
-    )
     for query, found in ((GRID_B, GRID_B), ("东风", "东风网格"), ("没有的网格", "")):
-        page.write_text(html_text.replace("</body>", typed.replace("{q}", query)), "utf-8")
+        page.write_text(typed_into_search(html_text, query), "utf-8")
         dom = render(chromium, page, tmp_path)
         assert f'data-found="{found}"' in dom, query
 
