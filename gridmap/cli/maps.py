@@ -26,11 +26,22 @@ def assets_install(
         typer.Option("--from", help="Use this tarball from `npm pack leaflet@1.9.4` instead."),
     ] = None,
     force: Annotated[bool, typer.Option(help="Fetch again even if installed.")] = False,
+    vectorgrid_tarball: Annotated[
+        Path | None,
+        typer.Option(
+            "--vectorgrid-from",
+            help="Use this tarball from `npm pack leaflet.vectorgrid@1.3.0` instead.",
+        ),
+    ] = None,
 ) -> None:
-    """Fetch Leaflet with npm into the assets folder, for maps that draw offline."""
+    """Fetch Leaflet and Leaflet.VectorGrid with npm into the assets folder, for maps that
+    draw offline."""
     from gridmap.maps import install_leaflet
+    from gridmap.maps.assets import install_vectorgrid
 
     out.print(f"Leaflet installed in {install_leaflet(directory, tarball=tarball, force=force)}")
+    vg = install_vectorgrid(directory, tarball=vectorgrid_tarball, force=force)
+    out.print(f"Leaflet.VectorGrid installed in {vg}")
 
 
 map_app = typer.Typer(

@@ -71,3 +71,14 @@ def tile(conn: psycopg.Connection[Any], layer: str, z: int, x: int, y: int) -> b
             )
     row = conn.execute(query(layer), {"z": z, "x": x, "y": y}).fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
+
+
+def extent(conn: psycopg.Connection[Any]) -> tuple[float, float, float, float] | None:
+    """West, south, east, north (EPSG:4490) of all current grids; None when there are none."""
+    row = conn.execute(
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+        " FROM (SELECT ST_Extent(boundary) AS e FROM current_grid) x"
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return float(row[0]), float(row[1]), float(row[2]), float(row[3])

@@ -31,6 +31,9 @@ from gridmap.errors import GridmapError
 LOG = logging.getLogger(__name__)
 
 LEAFLET_VERSION = "1.9.4"
+#: Leaflet.VectorGrid, which draws the province map from the API's vector tiles
+VECTORGRID_VERSION = "1.3.0"
+VECTORGRID_JS = "Leaflet.VectorGrid.bundled.min.js"
 INSTALL_COMMAND = "gridmap assets install"
 IMAGES = (
     "layers.png",
@@ -135,19 +138,27 @@ def _npm_pack(npm: str, spec: str, workdir: Path) -> tuple[Path, str | None]:
     return tarballs[0], integrity
 
 
-def _extract(tarball: Path, dest: Path, version: str) -> None:
-    """Copy the files gridmap needs out of an npm tarball of Leaflet into ``dest``."""
-    wanted = {f"package/dist/{name}": name for name in FILES}
-    wanted["package/LICENSE"] = "LICENSE"
+def _extract(
+    tarball: Path,
+    dest: Path,
+    version: str,
+    package: str = "leaflet",
+    files: tuple[str, ...] = FILES,
+    licence: str = "LICENSE",
+) -> None:
+    """Copy the files gridmap needs (and the licence) out of an npm tarball of ``package``
+    into ``dest``."""
+    wanted = {f"package/dist/{name}": name for name in files}
+    wanted[f"package/{licence}"] = licence
     found: set[str] = set()
     try:
         with tarfile.open(tarball, "r:gz") as tar:
             pkg = tar.extractfile("package/package.json")
             meta = json.loads(pkg.read()) if pkg else {}
-            if meta.get("name") != "leaflet" or meta.get("version") != version:
+            if meta.get("name") != package or meta.get("version") != version:
                 raise MapAssetsInstallError(
                     f"{tarball} holds {meta.get('name')}@{meta.get('version')}, "
-                    f"expected leaflet@{version}"
+                    f"expected {package}@{version}"
                 )
             for member in tar.getmembers():
                 target = wanted.get(member.name)
@@ -235,3 +246,54 @@ def load_leaflet(directory: Path | None = None, version: str = LEAFLET_VERSION) 
 
     css = _CSS_IMAGE.sub(inline, css)
     return LeafletAssets(version=version, js=js, css=css, images=images)
+
+
+def vectorgrid_dir(directory: Path | None = None, version: str = VECTORGRID_VERSION) -> Path:
+    """The folder that holds one Leaflet.VectorGrid release inside the assets folder."""
+    return (directory or default_assets_dir()) / f"leaflet.vectorgrid-{version}"
+
+
+def install_vectorgrid(
+    directory: Path | None = None,
+    *,
+    version: str = VECTORGRID_VERSION,
+    tarball: Path | None = None,
+    npm: str = "npm",
+    force: bool = False,
+) -> Path:
+    """Fetch Leaflet.VectorGrid with ``npm pack`` (or unpack ``tarball``) into the assets
+    folder, as :func:`install_leaflet` does for Leaflet."""
+    dest = vectorgrid_dir(directory, version)
+    if not force and (dest / VECTORGRID_JS).is_file():
+        LOG.info("Leaflet.VectorGrid %s already installed in %s", version, dest)
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="gridmap-assets-", dir=dest.parent) as tmp:
+        work = Path(tmp)
+        if tarball is None:
+            pack_dir = work / "pack"
+            pack_dir.mkdir()
+            tarball, _ = _npm_pack(npm, f"leaflet.vectorgrid@{version}", pack_dir)
+        staged = work / "staged"
+        staged.mkdir()
+        # its licence is in its README (the package ships no LICENSE file)
+        _extract(
+            tarball, staged, version, package="leaflet.vectorgrid", files=(VECTORGRID_JS,),
+            licence="README.md",
+        )  # fmt: skip
+        old = work / "old"
+        if dest.exists():
+            dest.rename(old)
+        staged.rename(dest)
+    LOG.info("installed Leaflet.VectorGrid %s into %s", version, dest)
+    return dest
+
+
+def load_vectorgrid(directory: Path | None = None, version: str = VECTORGRID_VERSION) -> str:
+    """The installed Leaflet.VectorGrid script, ready to inline; :class:`MapAssetsMissing`
+    naming the file and the install command when it is not there."""
+    folder = vectorgrid_dir(directory, version)
+    path = folder / VECTORGRID_JS
+    if not path.is_file():
+        raise MapAssetsMissing(path, folder)
+    return _SOURCE_MAP.sub("", path.read_text(encoding="utf-8"))

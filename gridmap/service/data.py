@@ -224,6 +224,25 @@ class DataUseCases(ServiceBase):
             assets=assets,
         )
 
+    def province_map(
+        self,
+        *,
+        target: tuple[int, int] = (300, 500),
+        rural_target: tuple[int, int] = (100, 300),
+        assets: LeafletAssets | None = None,
+    ) -> Any:
+        """The province-wide map of every current grid, drawn from the API's vector tiles
+        (a page for the API to serve: its tiles are fetched from ``/tiles``)."""
+        from gridmap.db import tiles
+        from gridmap.errors import NotFound
+        from gridmap.maps.province import province_map
+
+        with self.connection() as conn:
+            bounds = tiles.extent(conn)
+        if bounds is None:
+            raise NotFound("there are no current grids to map; import or merge some first")
+        return province_map(bounds, target=target, rural_target=rural_target, assets=assets)
+
     def board(
         self, grid_code: str, *, show_phones: bool = False, service_phone: str | None = None
     ) -> str:
