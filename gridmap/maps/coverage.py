@@ -219,6 +219,7 @@ def coverage_map(
         for k in LOAD_COLOURS
     )
     legend += f"<div>共 {len(g)} 个网格，{sum(households)} 户</div>"
+    legend += _other_layers(communities, legacy, findings, ungridded, changes)
     if staffing:
         legend += "<h4>三长配备</h4>" + "".join(
             f"<div>{label}：{staffing.get(k + '_staffed', 0)}/{staffing.get(k, 0)}"
@@ -314,3 +315,32 @@ def simplified(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         geoms = np.asarray(list(g.geometry.loc[idx]), dtype=object)
         out.loc[idx, "geometry"] = list(shapely.coverage_simplify(geoms, SIMPLIFY_DEG))
     return out
+
+
+def _other_layers(
+    communities: gpd.GeoDataFrame | None,
+    legacy: gpd.GeoDataFrame | None,
+    findings: gpd.GeoDataFrame | None,
+    ungridded: gpd.GeoDataFrame | None,
+    changes: gpd.GeoDataFrame | None,
+) -> str:
+    """The legend's lines for every layer besides the grids, in the colour each is drawn."""
+    others = [("#111111", "社区边界")] if communities is not None and len(communities) else []
+    if legacy is not None and len(legacy):
+        layers = sorted({str(v) for v in column(legacy, "layer", "other")})
+        others += [(LEGACY_COLOURS.get(k, "#555555"), f"旧{LEGACY_LAYER_NAMES.get(k, k)}（虚线）")
+                   for k in layers]  # fmt: skip
+    if findings is not None and len(findings):
+        found = {str(v) for v in column(findings, "kind")}
+        others += [(c, n.removeprefix("质检：")) for k, (n, c) in FINDING_STYLES.items()
+                   if k in found]  # fmt: skip
+    if ungridded is not None and len(ungridded):
+        others.append(("#e41a1c", "不在任何网格内的楼栋（圆圈）"))
+    if changes is not None and len(changes):
+        others.append(("#ff7f00", "调整方案（虚线）"))
+    if not others:
+        return ""
+    return "<h4>其他图层</h4>" + "".join(
+        f'<div><span class="gridmap-swatch" style="background:{c}"></span>{html.escape(t)}</div>'
+        for c, t in others
+    )

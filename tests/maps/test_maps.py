@@ -911,3 +911,24 @@ def test_base_maps_tianditu_and_amap(
     assert "autonavi" in amap
     # our layers move onto Amap's GCJ-02 tiles: about 0.006° east around Changchun
     assert 0.004 < first_lon(amap) - first_lon(plain) < 0.008
+
+
+def test_the_legend_names_every_layer_colour(leaflet: LeafletAssets) -> None:
+    grids = frames()["grids"]
+    communities = gpd.GeoDataFrame(
+        {"code": ["220102001001"], "name": ["南湖社区"]},
+        geometry=[box(125.30, 43.80, 125.32, 43.81)], crs=4490,
+    )  # fmt: skip
+    legacy = gpd.GeoDataFrame(
+        {"layer": ["party", "civil"], "source_code": ["DJ-01", "MZ-07"], "name": ["a", "b"]},
+        geometry=[box(125.30, 43.80, 125.31, 43.81), box(125.31, 43.80, 125.32, 43.81)],
+        crs=4490,
+    )
+    page = coverage_map(grids, communities, legacy, assets=leaflet).get_root().render()
+    assert "其他图层" in page
+    assert "社区边界" in page
+    assert "旧党建网格（虚线）" in page
+    assert "旧民政网格（虚线）" in page
+    assert "旧综治网格" not in page.split("其他图层")[1].split("</div></div>")[0]  # not drawn
+    bare = coverage_map(grids, assets=leaflet).get_root().render()
+    assert "其他图层" not in bare
