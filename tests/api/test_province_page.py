@@ -38,9 +38,13 @@ def test_the_province_page_draws_its_grids_from_the_tiles(
         chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
         "--disable-dev-shm-usage", "--disable-background-networking",
         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,800",
-        "--virtual-time-budget=8000", "--dump-dom", server + "/maps/province",
+        "--virtual-time-budget=8000", "--enable-logging=stderr", "--v=0",
+        "--dump-dom", server + "/maps/province",
     ]  # fmt: skip
-    dom = subprocess.run(args, capture_output=True, text=True, timeout=120, check=True).stdout
+    run = subprocess.run(args, capture_output=True, text=True, timeout=120, check=True)
+    dom = run.stdout
+    console = [ln for ln in run.stderr.splitlines() if ":CONSOLE" in ln]
+    assert not [ln for ln in console if "Uncaught" in ln or "Error" in ln], console
     # the three grids of the region, each drawn (once per tile it reaches) from the tiles
     paths = re.findall(r'<path [^>]*class="leaflet-interactive"', dom)
     assert len(paths) >= 3, dom[-2000:]

@@ -262,8 +262,11 @@ def region(db: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
 # ------------------------------------------------------------------------------ browser
 
 
-def render(chromium: str, html: Path, tmp: Path, screenshot: bool = False) -> str:
-    """Load ``html`` in headless Chromium with networking impossible; the DOM after 5 s."""
+def render(
+    chromium: str, html: Path, tmp: Path, screenshot: bool = False, console_errors: bool = False
+) -> str:
+    """Load ``html`` in headless Chromium with networking impossible; the DOM after 5 s.
+    Fails if the page's console reports an error."""
     args = [
         chromium,
         "--headless",
@@ -285,10 +288,14 @@ def render(chromium: str, html: Path, tmp: Path, screenshot: bool = False) -> st
         args.append(f"--screenshot={tmp / 'shot.png'}")
     else:
         args.append("--dump-dom")
+    args += ["--enable-logging=stderr", "--v=0"]  # the page's console goes to stderr
     proc = subprocess.run(
         [*args, html.resolve().as_uri()], capture_output=True, text=True, timeout=120, check=False
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+    console = [ln for ln in proc.stderr.splitlines() if ":CONSOLE" in ln]
+    errors = [ln for ln in console if "Uncaught" in ln or "Error" in ln]
+    assert console_errors or not errors, errors  # no script of the page failed
     return proc.stdout
 
 
@@ -564,7 +571,7 @@ def test_plain_folium_draws_nothing_offline(chromium: str, tmp_path: Path) -> No
     m = folium.Map(tiles=None, location=[43.81, 125.31], zoom_start=14)
     folium.GeoJson(frames()["grids"].to_json()).add_to(m)
     m.save(tmp_path / "plain.html")
-    dom = render(chromium, tmp_path / "plain.html", tmp_path)
+    dom = render(chromium, tmp_path / "plain.html", tmp_path, console_errors=True)
     assert "leaflet-interactive" not in dom
     assert len(page_requests(tmp_path)) >= 5  # the CDN scripts it tried to load
 
