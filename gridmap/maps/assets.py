@@ -190,9 +190,28 @@ def install_leaflet(
     Returns the release folder. Does nothing when it is already complete, unless ``force``.
     The folder is replaced atomically, so a failed install leaves the old one intact.
     """
-    dest = leaflet_dir(directory, version)
-    if not force and all((dest / name).is_file() for name in FILES):
-        LOG.info("Leaflet %s already installed in %s", version, dest)
+    return _install_package(
+        leaflet_dir(directory, version), "leaflet", version, FILES, "LICENSE",
+        tarball=tarball, npm=npm, force=force,
+    )  # fmt: skip
+
+
+def _install_package(
+    dest: Path,
+    package: str,
+    version: str,
+    files: tuple[str, ...],
+    licence: str,
+    *,
+    tarball: Path | None,
+    npm: str,
+    force: bool,
+) -> Path:
+    """Fetch ``package@version`` with ``npm pack`` (or unpack ``tarball``), keep ``files``
+    (from its ``dist``) and ``licence`` with a manifest of their hashes, and put them in
+    ``dest``, replaced atomically. Does nothing when ``dest`` is complete, unless ``force``."""
+    if not force and all((dest / name).is_file() for name in files):
+        LOG.info("%s %s already installed in %s", package, version, dest)
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gridmap-assets-", dir=dest.parent) as tmp:
@@ -201,16 +220,16 @@ def install_leaflet(
         if tarball is None:
             pack_dir = work / "pack"
             pack_dir.mkdir()
-            tarball, integrity = _npm_pack(npm, f"leaflet@{version}", pack_dir)
+            tarball, integrity = _npm_pack(npm, f"{package}@{version}", pack_dir)
         staged = work / "staged"
         staged.mkdir()
-        _extract(tarball, staged, version)
+        _extract(tarball, staged, version, package=package, files=files, licence=licence)
         manifest = {
-            "package": "leaflet",
+            "package": package,
             "version": version,
             "integrity": integrity,
             "files": {
-                name: hashlib.sha256((staged / name).read_bytes()).hexdigest() for name in FILES
+                name: hashlib.sha256((staged / name).read_bytes()).hexdigest() for name in files
             },
         }
         (staged / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -218,7 +237,7 @@ def install_leaflet(
         if dest.exists():
             dest.rename(old)
         staged.rename(dest)
-    LOG.info("installed Leaflet %s into %s", version, dest)
+    LOG.info("installed %s %s into %s", package, version, dest)
     return dest
 
 
@@ -263,30 +282,11 @@ def install_vectorgrid(
 ) -> Path:
     """Fetch Leaflet.VectorGrid with ``npm pack`` (or unpack ``tarball``) into the assets
     folder, as :func:`install_leaflet` does for Leaflet."""
-    dest = vectorgrid_dir(directory, version)
-    if not force and (dest / VECTORGRID_JS).is_file():
-        LOG.info("Leaflet.VectorGrid %s already installed in %s", version, dest)
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="gridmap-assets-", dir=dest.parent) as tmp:
-        work = Path(tmp)
-        if tarball is None:
-            pack_dir = work / "pack"
-            pack_dir.mkdir()
-            tarball, _ = _npm_pack(npm, f"leaflet.vectorgrid@{version}", pack_dir)
-        staged = work / "staged"
-        staged.mkdir()
-        # its licence is in its README (the package ships no LICENSE file)
-        _extract(
-            tarball, staged, version, package="leaflet.vectorgrid", files=(VECTORGRID_JS,),
-            licence="README.md",
-        )  # fmt: skip
-        old = work / "old"
-        if dest.exists():
-            dest.rename(old)
-        staged.rename(dest)
-    LOG.info("installed Leaflet.VectorGrid %s into %s", version, dest)
-    return dest
+    # its licence is in its README (the package ships no LICENSE file)
+    return _install_package(
+        vectorgrid_dir(directory, version), "leaflet.vectorgrid", version, (VECTORGRID_JS,),
+        "README.md", tarball=tarball, npm=npm, force=force,
+    )  # fmt: skip
 
 
 def load_vectorgrid(directory: Path | None = None, version: str = VECTORGRID_VERSION) -> str:
