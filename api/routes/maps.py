@@ -8,9 +8,10 @@ the request carries an API key.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import AuthorisedDep, GridmapDep, SettingsDep
@@ -31,6 +32,26 @@ def _assets(request: Request) -> Any:
         assets = load_leaflet(default_assets_dir())
         request.app.state.leaflet = assets
     return assets
+
+
+@dataclass(frozen=True)
+class Bands:
+    """The household bands a map colours grids against: urban, and rural (its own rule)."""
+
+    urban: tuple[int, int]
+    rural: tuple[int, int]
+
+
+def _bands(
+    low: Annotated[int, Query(ge=0, description="Households: the band's low end.")] = 300,
+    high: Annotated[int, Query(ge=1, description="Households: the band's high end.")] = 500,
+    rural_low: Annotated[int, Query(ge=0, description="Rural grids: the band's low end.")] = 100,
+    rural_high: Annotated[int, Query(ge=1, description="Rural grids: the high end.")] = 300,
+) -> Bands:
+    return Bands((low, high), (rural_low, rural_high))
+
+
+BandsDep = Annotated[Bands, Depends(_bands)]
 
 
 def _page(m: Any) -> HTMLResponse:
@@ -97,18 +118,14 @@ def division_map(
     gm: GridmapDep,
     settings: SettingsDep,
     request: Request,
-    low: Annotated[int, Query(ge=0, description="Households: the band's low end.")] = 300,
-    high: Annotated[int, Query(ge=1, description="Households: the band's high end.")] = 500,
-    rural_low: Annotated[int, Query(ge=0, description="Rural grids: the band's low end.")] = 100,
-    rural_high: Annotated[int, Query(ge=1, description="Rural grids: the high end.")] = 300,
+    bands: BandsDep,
 ) -> HTMLResponse:
     """The grids of the division coloured by household load against the band, with the
     legacy layers as toggles."""
-    gm.division(code)  # 404 for an unknown division, before drawing anything
     m = gm.coverage_map(
         code,
-        target=(low, high),
-        rural_target=(rural_low, rural_high),
+        target=bands.urban,
+        rural_target=bands.rural,
         tiles_url=settings.tiles_url,
         assets=_assets(request),
     )
@@ -124,17 +141,12 @@ def division_map(
 def province_map(
     gm: GridmapDep,
     request: Request,
-    low: Annotated[int, Query(ge=0, description="Households: the band's low end.")] = 300,
-    high: Annotated[int, Query(ge=1, description="Households: the band's high end.")] = 500,
-    rural_low: Annotated[int, Query(ge=0, description="Rural grids: the band's low end.")] = 100,
-    rural_high: Annotated[int, Query(ge=1, description="Rural grids: the high end.")] = 300,
+    bands: BandsDep,
 ) -> HTMLResponse:
     """The grids come from ``/tiles/grids/{z}/{x}/{y}.pbf`` as the map moves (Leaflet
     .VectorGrid, inlined from the local assets), so ~68,000 grids open in seconds; each is
     coloured by household load, and a click links its zone map."""
-    m = gm.province_map(
-        target=(low, high), rural_target=(rural_low, rural_high), assets=_assets(request)
-    )
+    m = gm.province_map(target=bands.urban, rural_target=bands.rural, assets=_assets(request))
     return _page(m)
 
 

@@ -193,16 +193,16 @@ def coverage_map(
             tooltip=folium.GeoJsonTooltip(fields=["code", "change"], aliases=["网格编码", "调整"]),
         ).add_to(m)
 
+    short_zoom, long_zoom = label_zooms(g)
     if labels is not False:
         serials = [c[-3:] if len(c) == 15 else c for c in codes]
         full = [f"{c} {nm}".strip() for c, nm in zip(serials, column(g, "name"), strict=True)]
-        short_zoom, long_zoom = label_zooms(g)
         ZoomLabels(g, serials, full, "网格编号", short_zoom, long_zoom).add_to(m)
     points = g.geometry.representative_point()
     names = [str(n) for n in column(g, "name")]
     entries = [(t, p.y, p.x) for p, c, n in zip(points, codes, names, strict=True)
                for t in dict.fromkeys((n, f"{c} {n}".strip(), c)) if t]  # fmt: skip
-    m.add_child(SearchBox(entries, "查找网格编码或名称", zoom=label_zooms(g)[1]))
+    m.add_child(SearchBox(entries, "查找网格编码或名称", zoom=long_zoom))
 
     counts = {k: loads.count(k) for k in LOAD_COLOURS}
     rural = "rural" in kinds
