@@ -102,8 +102,10 @@ def map_command(
             if findings is not None:
                 import json
 
+                from gridmap.merge.report import findings_from_report
+
                 report = findings / "report.json" if findings.is_dir() else findings
-                found = maps.findings_from_report(json.loads(report.read_text(encoding="utf-8")))
+                found = findings_from_report(json.loads(report.read_text(encoding="utf-8")))
             m = gm.coverage_map(
                 within,
                 findings=found,

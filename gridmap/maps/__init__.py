@@ -55,7 +55,6 @@ if TYPE_CHECKING:
         LEGACY_COLOURS,
         LEGACY_LAYER_NAMES,
         coverage_map,
-        findings_from_report,
     )
     from gridmap.maps.zone import zone_map
 
@@ -79,7 +78,6 @@ __all__ = [
     "OnlineResourceRequired",
     "coverage_map",
     "default_assets_dir",
-    "findings_from_report",
     "household_load",
     "install_leaflet",
     "leaflet_dir",
@@ -89,7 +87,6 @@ __all__ = [
 ]
 
 _LAZY = {
-    "findings_from_report": "coverage",
     "FONT_STACK": "base",
     "HOUSEHOLD_TARGET": "base",
     "RURAL_TARGET": "base",

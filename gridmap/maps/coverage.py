@@ -8,12 +8,11 @@ first, and the grids a plan redraws can be outlined. The map is drawn on
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import folium
 import numpy as np
 import shapely
-import shapely.geometry
 
 from gridmap.errors import InvalidInput
 from gridmap.maps.base import (
@@ -69,7 +68,7 @@ def coverage_map(
     (``party``/``governance``/``civil``), ``source_code`` and ``name``, one overlay per layer,
     hidden at first; ``changes`` (e.g. grids a rebalancing plan redraws) has ``code`` and an
     optional ``change`` text and is outlined on top; ``findings`` (the merge's quality
-    findings, :func:`findings_from_report`) has ``kind`` (gap, overlap, sliver), ``layer``
+    findings, :func:`gridmap.merge.report.findings_from_report`) has ``kind`` (gap, overlap, sliver), ``layer``
     and ``area_m2``, one overlay per kind. ``ungridded`` are buildings in no grid (drawn as
     red rings); ``staffing`` (``grids``, ``grids_staffed``, ``buildings``,
     ``buildings_staffed``, ``units``, ``units_staffed``) gives the legend's 三长 figures. Grid labels follow the zoom (:class:`ZoomLabels`):
@@ -269,25 +268,6 @@ def _findings_layers(m: folium.Map, f: gpd.GeoDataFrame) -> None:
                 aliases=["问题", "旧网格层", "面积（㎡）", "社区"],
             ),
         ).add_to(m)
-
-
-def findings_from_report(report: dict[str, Any]) -> gpd.GeoDataFrame:
-    """The gap, overlap and sliver features of a merge report (``report.json``), one row
-    each, with the community they lie in (EPSG:4490)."""
-    import geopandas as gpd
-
-    rows: list[dict[str, Any]] = []
-    for community in report.get("communities", []):
-        for feature in (community.get("features") or {}).get("features", []):
-            props = feature.get("properties", {})
-            rows.append({**props, "community_code": community.get("code"),
-                         "geometry": shapely.geometry.shape(feature["geometry"])})  # fmt: skip
-    if not rows:
-        return gpd.GeoDataFrame(
-            {"kind": [], "layer": [], "area_m2": [], "community_code": []},
-            geometry=[], crs=4490,
-        )  # fmt: skip
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=4490)
 
 
 def _share(part: int, whole: int) -> str:

@@ -15,6 +15,8 @@ from gridmap.merge.model import MEASURE_CRS, STORE_CRS
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    import geopandas as gpd
+
 
 @cache
 def _to_store() -> Transformer:
@@ -147,3 +149,23 @@ def render_report_markdown(report: dict[str, Any]) -> str:
         for note in c.get("notes", []):
             lines.append(f"- note: {note}")
     return "\n".join(lines) + "\n"
+
+
+def findings_from_report(report: dict[str, Any]) -> gpd.GeoDataFrame:
+    """The gap, overlap and sliver features of a merge report (``report.json``), one row
+    each, with the community they lie in (EPSG:4490)."""
+    import geopandas as gpd
+    import shapely.geometry
+
+    rows: list[dict[str, Any]] = []
+    for community in report.get("communities", []):
+        for feature in (community.get("features") or {}).get("features", []):
+            props = feature.get("properties", {})
+            rows.append({**props, "community_code": community.get("code"),
+                         "geometry": shapely.geometry.shape(feature["geometry"])})  # fmt: skip
+    if not rows:
+        return gpd.GeoDataFrame(
+            {"kind": [], "layer": [], "area_m2": [], "community_code": []},
+            geometry=[], crs=4490,
+        )  # fmt: skip
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=4490)

@@ -178,7 +178,7 @@ class DataUseCases(ServiceBase):
             outcome = MergeOutcome(result=result, lineage=lineage)
             if dry_run:
                 return outcome
-            from gridmap.maps.coverage import findings_from_report
+            from gridmap.merge.report import findings_from_report
 
             written = write_merge_result(
                 conn,

@@ -55,8 +55,9 @@ from gridmap.maps import (
     zone_map,
 )
 from gridmap.maps.base import label_zooms
-from gridmap.maps.coverage import findings_from_report, simplified
+from gridmap.maps.coverage import simplified
 from gridmap.maps.zone import building_labels
+from gridmap.merge.report import findings_from_report
 from gridmap.privacy import mask_phone
 from tests.conftest import unavailable
 
