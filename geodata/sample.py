@@ -8,12 +8,14 @@ Scales:
 
 ``community``
     龙兴社区 (220102005004, 南关区 长通街道) alone.
-``street`` (also ``demo``, the default)
-    Every community of 宽城区 欣园街道, 南关区 长通街道 (龙兴社区) and 民康街道 (九圣祠社区),
-    吉林市 昌邑区 文庙街道 (天胜社区) and 丰满区 红旗街道 (田园社区), and 双阳区 平湖街道 黑鱼村
-    (220112002211) with its hamlets, 东栗家屯 among them.
-``district``
-    All of 南关区.
+``street``
+    The named places: every community of 宽城区 欣园街道, 南关区 长通街道 (龙兴社区) and
+    民康街道 (九圣祠社区), 吉林市 昌邑区 文庙街道 (天胜社区) and 丰满区 红旗街道 (田园社区), and
+    双阳区 平湖街道 黑鱼村 (220112002211) with its hamlets, 东栗家屯 among them. They lie in two
+    cities, so this is not one area: it is the scale for names that repeat across places.
+``district`` (also ``demo``, the default)
+    All of 南关区: 13 streets and townships, 64 communities and villages, one contiguous area
+    with buildings, households, chiefs and all three legacy layers in every community.
 ``city``
     All of 长春市. Counties without a real polygon (九台区, 农安县, 榆树市, 德惠市) get a
     synthetic shape (see :mod:`geodata.sample_divisions`).
@@ -24,9 +26,10 @@ Divisions are the real ones (codes, everyday names, official names) from
 :func:`geodata.reference.divisions`; their boundaries are synthetic inside the real district
 polygons. Every township of a generated county and every village of those townships gets a
 boundary (a coverage); buildings, grids and people are generated for the communities the
-scale names. At community and street (demo) scale only those communities and their townships
-are emitted, so the demo draws no community without buildings, chiefs and legacy grids. City and province boundaries are the union of their counties at city and
-province scale, and empty below. The layout is described in
+scale names. At community and street scale only those communities and their townships are
+emitted, so no sample draws a community without buildings, chiefs and legacy grids. City and
+province boundaries are the union of their counties at city and province scale, and empty
+below. The layout is described in
 :mod:`geodata.sample_community`. The same seed gives the same output, whatever the order
 communities are generated in.
 
@@ -79,11 +82,11 @@ def _plan(scale: str) -> tuple[list[str], list[str], bool]:
         )
     if scale == "community":
         return ["220102000000"], ["220102005004"], False
-    if scale in ("street", "demo"):
+    if scale == "street":
         fill = [k.code for t in DEMO_TOWNSHIPS for k in children(t)] + list(DEMO_VILLAGES)
         counties = sorted({c[:6] + "000000" for c in fill})
         return counties, fill, False
-    if scale == "district":
+    if scale in ("district", "demo"):
         counties = ["220102000000"]
         synthetic = False
     else:
@@ -160,7 +163,7 @@ def _batch(parts: list[dict[str, pd.DataFrame]], divs: gpd.GeoDataFrame | None) 
 
 
 def iter_sample(
-    scale: Scale = "street",
+    scale: Scale = "demo",
     seed: int = 0,
     batch_buildings: int = 100_000,
     progress: Callable[[int, int], None] | None = None,
@@ -174,7 +177,7 @@ def iter_sample(
     shapes = partition(counties, seed, synthetic)
     full = scale in ("city", "province")
     # below a district, only what is filled is drawn: a demo with no empty communities
-    only = set(fill) if scale in ("community", "street", "demo") else None
+    only = set(fill) if scale in ("community", "street") else None
     divs = _division_rows(
         [c for c in counties if c in shapes.geometry], shapes.geometry, full, only
     )
@@ -220,7 +223,7 @@ def iter_sample(
         yield _batch(parts, divs if first else None)
 
 
-def generate_sample(scale: Scale = "street", seed: int = 0) -> Interchange:
+def generate_sample(scale: Scale = "demo", seed: int = 0) -> Interchange:
     """The whole sample region in memory (fine up to district scale; see :func:`write_sample`).
 
     >>> generate_sample("nowhere")
@@ -234,7 +237,7 @@ def generate_sample(scale: Scale = "street", seed: int = 0) -> Interchange:
 
 def write_sample(
     path: str | Path,
-    scale: Scale = "street",
+    scale: Scale = "demo",
     seed: int = 0,
     batch_buildings: int = 100_000,
     progress: Callable[[int, int], None] | None = None,

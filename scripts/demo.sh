@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 mkdir -p out
 gridmap db init
-gridmap sample --out out/sample.gpkg
+gridmap sample --scale demo --out out/sample.gpkg
 gridmap import out/sample.gpkg
 gridmap merge --report out/merge-report
 gridmap map --out out/coverage.html --findings out/merge-report
@@ -15,6 +15,9 @@ echo "coverage map:  $PWD/out/coverage.html"
 HOST="${GRIDMAP_HOST:-127.0.0.1}"; PORT="${GRIDMAP_PORT:-8000}"
 echo "API:           http://$HOST:$PORT   docs: http://$HOST:$PORT/docs"
 echo "map pages:     http://$HOST:$PORT/maps/search   (type an address: its grid's zone map)"
-echo "               http://$HOST:$PORT/maps/divisions/CODE   (a community, street or district)"
+echo "               http://$HOST:$PORT/maps/divisions/220102000000   (南关区: every grid by load)"
+echo "               http://$HOST:$PORT/maps/divisions/220102005004   (龙兴社区)"
+echo "               http://$HOST:$PORT/maps/grids/220102005004001    (one grid worker's zone)"
+echo "               http://$HOST:$PORT/maps/province                 (vector tiles)"
 echo
 exec gridmap serve --host "$HOST" --port "$PORT"

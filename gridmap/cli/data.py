@@ -16,8 +16,11 @@ def sample(
     ] = "out/sample.gpkg",
     scale: Annotated[
         str,
-        typer.Option(help="community, street (the demo region), district, city or province."),
-    ] = "street",
+        typer.Option(
+            help="demo (all of 南关区, the default; the same as district), community, "
+            "street (named places in two cities), district, city or province."
+        ),
+    ] = "demo",
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 0,
     load: Annotated[
         bool, typer.Option("--load", help="Also import it into the database (as `gridmap import`).")

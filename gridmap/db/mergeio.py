@@ -174,7 +174,8 @@ def write_merge_result(
                     " boundary) SELECT %s, %s, %s, %s, %s, g FROM (SELECT ST_Multi(ST_CollectionExtract("
                     "ST_MakeValid(ST_GeomFromWKB(%s, 4490)), 3)) AS g) p WHERE NOT ST_IsEmpty(g)",
                     [
-                        (gen, c, k, layer, float(a), shapely.to_wkb(g))
+                        (gen, c, k, layer if isinstance(layer, str) and layer else None, float(a),
+                         shapely.to_wkb(g))
                         for c, k, layer, a, g in zip(
                             findings["community_code"], findings["kind"], findings["layer"],
                             findings["area_m2"], findings.geometry, strict=True,

@@ -2,7 +2,8 @@
 
 One query per tile: the tile's envelope in Web Mercator (``ST_TileEnvelope``), the rows whose
 geometry meets it (found with the GiST index in EPSG:4490), clipped and quantised by
-``ST_AsMVTGeom``. Divisions thin out with the zoom (counties below 9, townships below 12,
+``ST_AsMVTGeom``. Below zoom 14 shapes are first simplified to a quarter of a tile pixel, which
+no tile can show. Divisions thin out with the zoom (counties below 9, townships below 12,
 then communities and villages), and buildings appear from zoom 14.
 """
 
@@ -20,21 +21,28 @@ __all__ = ["LAYERS", "MAX_ZOOM", "MIN_BUILDING_ZOOM", "tile"]
 MAX_ZOOM = 22
 MIN_BUILDING_ZOOM = 14
 
+# below zoom 14, shapes are simplified to a quarter of a tile pixel (360° / 4096 / 2^z / 4)
+# before they are projected: a province at zoom 8 is thousands of grids per tile, and their
+# full vertices cost the projection and clipping for nothing the tile's grid can show
 _ENVELOPE: LiteralString = """
 WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
-     q AS (SELECT env, ST_Transform(env, 4490) AS box FROM b)
+     q AS (SELECT env, ST_Transform(env, 4490) AS box,
+                  CASE WHEN %(z)s < 14 THEN 360.0 / (4096 * 4 * 2 ^ %(z)s) ELSE 0 END AS tol
+           FROM b)
 """
 _LAYERS: dict[str, LiteralString] = {
     "grids": """
 SELECT ST_AsMVT(t, 'grids', 4096, 'geom') FROM (
   SELECT g.code, g.name, g.kind, g.households, g.community_code,
-         ST_AsMVTGeom(ST_Transform(g.boundary, 3857), q.env, 4096, 64, true) AS geom
+         ST_AsMVTGeom(ST_Transform(ST_Simplify(g.boundary, q.tol, true), 3857), q.env, 4096, 64, true)
+           AS geom
   FROM current_grid g, q WHERE g.boundary && q.box) t
 """,
     "divisions": """
 SELECT ST_AsMVT(t, 'divisions', 4096, 'geom') FROM (
   SELECT d.code, d.name, d.level,
-         ST_AsMVTGeom(ST_Transform(d.boundary, 3857), q.env, 4096, 64, true) AS geom
+         ST_AsMVTGeom(ST_Transform(ST_Simplify(d.boundary, q.tol, true), 3857), q.env, 4096, 64, true)
+           AS geom
   FROM division d, q
   WHERE d.boundary && q.box
     AND d.level = CASE WHEN %(z)s < 9 THEN 'county' WHEN %(z)s < 12 THEN 'township'

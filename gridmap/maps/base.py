@@ -185,6 +185,55 @@ class LabelLayer(folium.FeatureGroup):
         ]
 
 
+class Overlay(folium.map.Layer):
+    """A toggleable vector overlay drawn in one style, with a tooltip of some properties.
+
+    Its GeoJSON is written compactly (no spaces, text as UTF-8 rather than ``\\u`` escapes,
+    coordinates to ``digits`` decimals): the legacy layers and QA findings of a district
+    are thousands of polygons, and this halves their share of the page.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson({{ this.payload }}, {
+            style: function () { return {{ this.style|tojson }}; },
+            onEachFeature: function (f, layer) {
+                var fields = {{ this.fields|tojson }}, rows = [];
+                for (var k in fields) {
+                    var v = f.properties[k];
+                    if (v !== null && v !== undefined && v !== "") {
+                        rows.push("<b>" + fields[k] + "</b> " + v);
+                    }
+                }
+                layer.bindTooltip(rows.join("<br>"), {sticky: true});
+            }
+        });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        gdf: gpd.GeoDataFrame,
+        props: Mapping[str, Sequence[Any]],
+        fields: Mapping[str, str],
+        style: Mapping[str, Any],
+        name: str,
+        show: bool = True,
+        digits: int = 5,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "Overlay"
+        self.style = dict(style)
+        self.fields = {k: html.escape(v) for k, v in fields.items()}
+        data = collection(gdf, props, digits=digits)
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        # inside <script>: no "</script>" and no HTML parsing surprises (text is escaped
+        # already by collection(); this covers the JSON punctuation around it)
+        self.payload = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 class ZoomLabels(folium.FeatureGroup):
     """Labels that stay readable at every zoom: none while the features are too small to
     label, a short text (a grid's serial) once they are ``short_zoom`` or more, the long text
@@ -419,17 +468,19 @@ def tile_source(spec: str | None, attribution: str | None = None) -> TileSource 
     return TileSource(spec, attribution or "内网底图")
 
 
-def collection(gdf: gpd.GeoDataFrame, props: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
+def collection(
+    gdf: gpd.GeoDataFrame, props: Mapping[str, Sequence[Any]], digits: int = 6
+) -> dict[str, Any]:
     """A GeoJSON FeatureCollection with exactly the given properties (no NaN, no numpy).
 
     Text is HTML-escaped: folium's tooltips and popups put property values into innerHTML.
-    Coordinates are rounded to 1e-6° (about 0.1 m).
+    Coordinates are rounded to ``digits`` decimals of a degree (6: about 0.1 m).
     """
     escaped = {
         k: [html.escape(v) if isinstance(v, str) else v for v in vs] for k, vs in props.items()
     }
-    # lon/lat to 1e-6° (about 0.1 m): full float digits would triple the page for nothing
-    geoms = shapely.set_precision(np.asarray(list(gdf.geometry), dtype=object), 1e-6,
+    # full float digits would triple the page for nothing
+    geoms = shapely.set_precision(np.asarray(list(gdf.geometry), dtype=object), 10.0**-digits,
                                   mode="pointwise")  # fmt: skip
     frame = gpd.GeoDataFrame(escaped, geometry=list(geoms), crs=gdf.crs)
     result: dict[str, Any] = json.loads(frame.to_json(drop_id=True, na="null"))

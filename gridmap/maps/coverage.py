@@ -20,6 +20,7 @@ from gridmap.maps.base import (
     LOAD_COLOURS,
     RURAL_TARGET,
     Box,
+    Overlay,
     SearchBox,
     ZoomLabels,
     base_map,
@@ -134,33 +135,26 @@ def coverage_map(
 
     if communities is not None and len(communities):
         c = wgs84(communities, "communities", shift)
-        folium.GeoJson(
-            collection(c, {"code": column(c, "code"), "name": column(c, "name")}),
-            name="社区边界",
-            style_function=lambda f: {"fill": False, "color": "#111111", "weight": 3},
-            tooltip=folium.GeoJsonTooltip(fields=["name", "code"], aliases=["社区", "代码"]),
+        Overlay(
+            c,
+            {"code": column(c, "code"), "name": column(c, "name")},
+            {"name": "社区", "code": "代码"},
+            {"fill": False, "color": "#111111", "weight": 3},
+            "社区边界",
+            digits=6,
         ).add_to(m)
 
     if legacy is not None and len(legacy):
         leg = wgs84(legacy, "legacy", shift)
         for layer, part in leg.groupby(column(leg, "layer", "other"), sort=True):
             colour = LEGACY_COLOURS.get(str(layer), "#555555")
-            folium.GeoJson(
-                collection(
-                    part,
-                    {"source_code": column(part, "source_code"), "name": column(part, "name")},
-                ),
-                name=f"旧{LEGACY_LAYER_NAMES.get(str(layer), str(layer))}",
+            Overlay(
+                part,
+                {"source_code": column(part, "source_code"), "name": column(part, "name")},
+                {"source_code": "原编码", "name": "名称"},
+                {"fill": False, "color": colour, "weight": 2, "dashArray": "6 4"},
+                f"旧{LEGACY_LAYER_NAMES.get(str(layer), str(layer))}",
                 show=False,
-                style_function=lambda f, colour=colour: {
-                    "fill": False,
-                    "color": colour,
-                    "weight": 2,
-                    "dashArray": "6 4",
-                },
-                tooltip=folium.GeoJsonTooltip(
-                    fields=["source_code", "name"], aliases=["原编码", "名称"]
-                ),
             ).add_to(m)
 
     if ungridded is not None and len(ungridded):
@@ -239,34 +233,47 @@ FINDING_STYLES: dict[str, tuple[str, str]] = {
 
 
 def _findings_layers(m: folium.Map, f: gpd.GeoDataFrame) -> None:
-    kinds = [str(k) for k in column(f, "kind", "gap")]
+    """One overlay per kind of finding. The findings of one community, legacy layer and kind
+    are drawn as one shape whose tooltip gives their number, total and largest area: a
+    district has thousands of findings, and one feature each would weigh more than its
+    grids."""
+    frame = f.assign(
+        kind=column(f, "kind", "gap"),
+        layer=[LEGACY_LAYER_NAMES.get(str(v), str(v) or "—") for v in column(f, "layer")],
+        community_code=column(f, "community_code", "—"),
+        area_m2=[float(a) for a in column(f, "area_m2", 0.0)],
+    )
     for kind, (name, colour) in FINDING_STYLES.items():
-        part = f.loc[[k == kind for k in kinds]]
+        part = frame.loc[frame["kind"] == kind]
         if not len(part):
             continue
-        layers = [LEGACY_LAYER_NAMES.get(str(v), str(v) or "—") for v in column(part, "layer")]
-        folium.GeoJson(
-            collection(
-                part,
-                {
-                    "kind": [name.removeprefix("质检：")] * len(part),
-                    "layer": layers,
-                    "area_m2": [round(float(a), 1) for a in column(part, "area_m2", 0.0)],
-                    "community": column(part, "community_code"),
-                },
-            ),
-            name=f"{name}（{len(part)}）",
-            show=kind != "sliver",  # slivers were already given to a grid: hidden at first
-            style_function=lambda _f, colour=colour: {
-                "color": colour,
-                "weight": 2,
-                "fillColor": colour,
-                "fillOpacity": 0.45,
+        groups = part.dissolve(
+            by=["community_code", "layer"],
+            aggfunc={"kind": "size", "area_m2": ["sum", "max"]},
+            as_index=False,
+        )
+        groups.columns = ["community_code", "layer", "geometry", "count", "total", "largest"]
+        Overlay(
+            groups,
+            {
+                "kind": [name.removeprefix("质检：")] * len(groups),
+                "layer": column(groups, "layer"),
+                "count": [int(n) for n in column(groups, "count", 0)],
+                "total": [f"{float(a):,.0f}" for a in column(groups, "total", 0.0)],
+                "largest": [f"{float(a):,.0f}" for a in column(groups, "largest", 0.0)],
+                "community": column(groups, "community_code"),
             },
-            tooltip=folium.GeoJsonTooltip(
-                fields=["kind", "layer", "area_m2", "community"],
-                aliases=["问题", "旧网格层", "面积（㎡）", "社区"],
-            ),
+            {
+                "kind": "问题",
+                "layer": "旧网格层",
+                "count": "处数",
+                "total": "总面积（㎡）",
+                "largest": "最大一处（㎡）",
+                "community": "社区",
+            },
+            {"color": colour, "weight": 2, "fillColor": colour, "fillOpacity": 0.45},
+            f"{name}（{len(part)}）",
+            show=kind != "sliver",  # slivers were already given to a grid: hidden at first
         ).add_to(m)
 
 

@@ -23,7 +23,14 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="module")
 def demo() -> Interchange:
+    """The named places (the street scale): the fastest sample with every kind of place."""
     return generate_sample("street", seed=0)
+
+
+@pytest.fixture(scope="module")
+def demo_region() -> Interchange:
+    """What ``./scripts/demo.sh`` draws."""
+    return generate_sample("demo", seed=0)
 
 
 def test_same_seed_same_output() -> None:
@@ -56,9 +63,13 @@ def test_divisions_form_a_coverage(demo: Interchange, level: str) -> None:
     assert bool(shapely.coverage_is_valid(geoms))
 
 
-def test_the_demo_draws_only_communities_with_data(demo: Interchange) -> None:
+@pytest.mark.parametrize("scale", ["demo", "demo_region"])
+def test_samples_draw_only_communities_with_data(
+    scale: str, request: pytest.FixtureRequest
+) -> None:
     """Every community drawn has buildings, households, chiefs and all three legacy layers,
     and every township drawn holds such communities: no grey, empty land in the demo."""
+    demo: Interchange = request.getfixturevalue(scale)
     villages = set(demo.divisions.loc[demo.divisions["level"] == "village", "code"])
     assert len(villages) >= 25
     assert villages == set(demo.buildings["community_code"])
@@ -70,6 +81,22 @@ def test_the_demo_draws_only_communities_with_data(demo: Interchange) -> None:
     assert {c[:12] for c in chiefs} == villages
     towns = demo.divisions.loc[demo.divisions["level"] == "township", "code"]
     assert {t[:9] for t in towns} == {v[:9] for v in villages}
+
+
+def test_the_demo_is_one_contiguous_area(demo_region: Interchange) -> None:
+    """The demo's communities tile one piece of land (南关区) with no hole: a planner's map
+    of it is one place, not islands scattered over two cities."""
+    d = demo_region.divisions
+    villages = d.loc[d["level"] == "village"]
+    assert len(villages) >= 60
+    union = shapely.union_all(villages.to_crs(METRIC).geometry.values)
+    # the real district boundary pinches to a point near 鹏程社区, so the union may be two
+    # parts meeting there; a metre's buffer makes it the one piece of land it is
+    land = shapely.buffer(union, 1.0)
+    assert land.geom_type == "Polygon", land.geom_type
+    assert len(land.interiors) == 0
+    assert set(villages["code"].str[:6]) == {"220102"}
+    assert {"龙兴社区", "九圣祠社区"} <= set(villages["name"])
 
 
 def test_townships_fill_their_real_district() -> None:
