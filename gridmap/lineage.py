@@ -119,3 +119,40 @@ def rename_crosswalk(crosswalk: pd.DataFrame, lineage: Lineage) -> pd.DataFrame:
     out = crosswalk.copy()
     out["grid_code"] = out["grid_code"].map(lambda c: lineage.renamed.get(str(c), str(c)))
     return out
+
+
+def inherit_by_households(
+    new_label: Sequence[int],
+    old_code: Sequence[str],
+    households: Sequence[int],
+    min_share: float = 0.5,
+) -> dict[int, str]:
+    """The current code each new grid continues, matched by the households they share.
+
+    A new grid (``new_label`` of each building) continues old code ``old_code`` of each
+    building when more than ``min_share`` of the new grid's households and of the old
+    grid's are the same households (mutual majority, so one old code goes to at most one new
+    grid). Grids without households are matched by their buildings. New grids left
+    out of the result need fresh serials.
+
+    >>> inherit_by_households([0, 0, 1, 1], ["a", "a", "a", "b"], [100, 100, 50, 300])
+    {0: 'a', 1: 'b'}
+    >>> inherit_by_households([0, 1], ["a", "a"], [100, 100])  # an even split keeps neither
+    {}
+    """
+    if not 0.5 <= min_share < 1:
+        raise InvalidInput(f"min_share {min_share!r} must be in [0.5, 1) to keep matches unique")
+    shared: dict[tuple[int, str], float] = {}
+    new_total: dict[int, float] = {}
+    old_total: dict[str, float] = {}
+    # a thousandth of a household per building: grids of empty buildings match by buildings
+    weights = [float(h) + 1e-3 for h in households]
+    for lab, code, w in zip(new_label, old_code, weights, strict=True):
+        shared[(lab, code)] = shared.get((lab, code), 0.0) + w
+        new_total[lab] = new_total.get(lab, 0.0) + w
+        old_total[code] = old_total.get(code, 0.0) + w
+    out: dict[int, str] = {}
+    for (lab, code), w in sorted(shared.items()):
+        if w > min_share * new_total[lab] and w > min_share * old_total[code]:
+            out[lab] = code
+    return out

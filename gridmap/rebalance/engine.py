@@ -1,0 +1,352 @@
+"""The balancing engine: warm-started local search on a site graph.
+
+It starts from the current plan and touches only what is out of the household band:
+
+1. **Descent.** Move one site at a time across a grid boundary, always the move that most
+   reduces the band violation (households over the maximum plus households under the
+   minimum, summed over grids). Ties go to the move that puts fewer households in another
+   grid than their current one, then to the move that cuts less boundary. A move never
+   breaks a grid in two (the site must not be a cut vertex of its grid), never touches a
+   locked grid, and a chain of moves (over → full neighbour → its neighbour) arises by
+   itself, because passing on fewer households than one takes still reduces the violation.
+2. **New grids.** When descent is stuck with grids over the maximum, a new grid is carved
+   at the worst one: grown site by site from its boundary, taking from the fullest grids
+   around, until it reaches the minimum. Then descent continues.
+3. **Dissolving.** When it is stuck with a grid under the minimum whose neighbours can
+   take its households, the grid's sites go to its neighbours one by one.
+4. **Polish.** Moves that bring a site back to its current grid, and then moves that
+   shorten the boundary between grids, keeping the violation where it is.
+
+It is pure Python over plain lists: the graph of a community is a few thousand sites.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+
+@dataclass
+class Problem:
+    """One community's balancing problem (see :mod:`gridmap.rebalance.graph`)."""
+
+    households: Sequence[int]
+    neighbours: Sequence[dict[int, float]]
+    #: the current grid label of each site
+    start: Sequence[int]
+    low: int
+    high: int
+    locked: frozenset[int] = frozenset()
+    #: sites that never move (empty grids kept as they are)
+    fixed: frozenset[int] = frozenset()
+    #: stop after this many moves (a guard, not a tuning knob)
+    max_moves: int = 200_000
+
+
+@dataclass
+class Solution:
+    labels: list[int]
+    #: why some grids could not be brought into the band
+    infeasible: list[str] = field(default_factory=list)
+    moves: int = 0
+
+
+@dataclass
+class _State:
+    p: Problem
+    labels: list[int]
+    members: dict[int, set[int]]
+    load: dict[int, int]
+    next_label: int
+    #: households each starting grid holds of its own (a grid keeps its code while it
+    #: holds more than half of them, so no move may take it to half or below)
+    home: dict[int, int] = field(default_factory=dict)
+    start_load: dict[int, int] = field(default_factory=dict)
+    moves: int = 0
+
+    def keeps_code(self, s: int) -> bool:
+        """Whether taking site ``s`` out of its grid leaves the grid more than half of the
+        households it started with (always true for a site away from its own grid)."""
+        g = self.labels[s]
+        if self.p.start[s] != g or g not in self.start_load:
+            return True
+        return 2 * (self.home[g] - self.p.households[s]) > self.start_load[g]
+
+    def over_limit(self, g: int) -> int:
+        """The grid's maximum: the band's, or its largest site where that alone is over."""
+        big = max((self.p.households[s] for s in self.members[g]), default=0)
+        return max(self.p.high, big)
+
+    def violation(self, g: int, load: int | None = None) -> int:
+        h = self.load.get(g, 0) if load is None else load
+        if h == 0:
+            return 0
+        return max(0, h - self.over_limit(g)) + max(0, self.p.low - h)
+
+    def movable(self, s: int) -> bool:
+        return s not in self.p.fixed and self.labels[s] not in self.p.locked
+
+    def keeps_contiguous(self, s: int) -> bool:
+        """Whether grid ``labels[s]`` stays in one piece without site ``s``."""
+        g = self.labels[s]
+        rest = self.members[g] - {s}
+        if not rest:
+            return True
+        start = next((n for n in self.p.neighbours[s] if n in rest), None)
+        if start is None:
+            return False
+        seen = {start}
+        queue = deque([start])
+        while queue:
+            x = queue.popleft()
+            for n in self.p.neighbours[x]:
+                if n in rest and n not in seen:
+                    seen.add(n)
+                    queue.append(n)
+        return len(seen) == len(rest)
+
+    def move(self, s: int, to: int) -> None:
+        g = self.labels[s]
+        h = self.p.households[s]
+        home = self.p.start[s]
+        if g == home:
+            self.home[g] -= h
+        if to == home:
+            self.home[to] = self.home.get(to, 0) + h
+        self.members[g].discard(s)
+        self.load[g] -= h
+        if not self.members[g]:
+            del self.members[g]
+            del self.load[g]
+        self.members.setdefault(to, set()).add(s)
+        self.load[to] = self.load.get(to, 0) + h
+        self.labels[s] = to
+        self.moves += 1
+
+    def cost(self, s: int, to: int) -> tuple[int, int, float]:
+        """(change in violation, change in households away from home, change in cut)."""
+        g = self.labels[s]
+        h = self.p.households[s]
+        before = self.violation(g) + self.violation(to)
+        self.members[g].discard(s)
+        self.members.setdefault(to, set()).add(s)
+        after = self.violation(g, self.load[g] - h) + self.violation(to, self.load.get(to, 0) + h)
+        self.members[to].discard(s)
+        self.members[g].add(s)
+        if not self.members[to]:
+            del self.members[to]
+        home = self.p.start[s]
+        moved = (h if to != home else 0) - (h if g != home else 0)
+        nb = self.p.neighbours[s]
+        cut = sum(v for n, v in nb.items() if self.labels[n] == g) - sum(
+            v for n, v in nb.items() if self.labels[n] == to
+        )
+        return after - before, moved, cut
+
+    def boundary_moves(self, g: int) -> Iterable[tuple[int, int]]:
+        """(site, grid) moves of a site of ``g`` into a neighbouring grid."""
+        for s in self.members.get(g, ()):
+            if not self.movable(s):
+                continue
+            for t in {self.labels[n] for n in self.p.neighbours[s]} - {g}:
+                if t not in self.p.locked:
+                    yield s, t
+
+    def moves_into(self, g: int) -> Iterable[tuple[int, int]]:
+        """(site, g) moves of a neighbouring grid's site into ``g``."""
+        seen: set[int] = set()
+        for s in self.members.get(g, ()):
+            for n in self.p.neighbours[s]:
+                if n not in seen and self.labels[n] != g and self.movable(n):
+                    seen.add(n)
+                    yield n, g
+
+
+def solve(p: Problem) -> Solution:
+    """Bring every grid of ``p`` into the band with as few households moved as possible."""
+    labels = list(p.start)
+    members: dict[int, set[int]] = {}
+    load: dict[int, int] = {}
+    for s, g in enumerate(labels):
+        members.setdefault(g, set()).add(s)
+        load[g] = load.get(g, 0) + p.households[s]
+    st = _State(p, labels, members, load, next_label=max(labels, default=-1) + 1,
+                home=dict(load), start_load=dict(load))  # fmt: skip
+    infeasible: list[str] = []
+    tried_carve: set[int] = set()
+    tried_dissolve: set[int] = set()
+    while st.moves < p.max_moves:
+        _descend(st)
+        over = [g for g in st.members if g not in p.locked and st.violation(g) > 0
+                and st.load[g] > p.high and g not in tried_carve]  # fmt: skip
+        if over:
+            worst = max(over, key=lambda g: (st.load[g], -g))
+            tried_carve.add(worst)
+            _carve(st, worst)
+            continue
+        under = [g for g in st.members if g not in p.locked and 0 < st.load[g] < p.low
+                 and g not in tried_dissolve]  # fmt: skip
+        if under:
+            worst = min(under, key=lambda g: (st.load[g], g))
+            tried_dissolve.add(worst)
+            _dissolve(st, worst)
+            continue
+        break
+    _polish(st)
+    for g in sorted(st.members):
+        if g in p.locked or not st.violation(g):
+            continue
+        h = st.load[g]
+        big = max(p.households[s] for s in st.members[g])
+        if big > p.high:
+            infeasible.append(f"grid {g}: one building alone has {big} households, more than "
+                              f"the band's maximum of {p.high}")  # fmt: skip
+        elif h > p.high:
+            infeasible.append(f"grid {g}: {h} households, over {p.high}, and no neighbour "
+                              "has room for its boundary buildings")  # fmt: skip
+        else:
+            infeasible.append(f"grid {g}: {h} households, under {p.low}, and its neighbours "
+                              "cannot take them or spare any")  # fmt: skip
+    return Solution(labels=st.labels, infeasible=infeasible, moves=st.moves)
+
+
+def _best(
+    st: _State, candidates: Iterable[tuple[int, int]], need_gain: bool
+) -> tuple[int, int] | None:
+    scored = []
+    for s, t in candidates:
+        dv, dm, dc = st.cost(s, t)
+        if (dv < 0) if need_gain else (dv <= 0):
+            scored.append(((dv, dm, dc, s, t), s, t))
+    scored.sort()
+    for _key, s, t in scored:
+        if st.keeps_code(s) and st.keeps_contiguous(s):
+            return s, t
+    return None
+
+
+def _descend(st: _State) -> None:
+    p = st.p
+    while st.moves < p.max_moves:
+        bad = [g for g in st.members if g not in p.locked and st.violation(g) > 0]
+        cands: list[tuple[int, int]] = []
+        for g in bad:
+            if st.load[g] > p.low:
+                cands += st.boundary_moves(g)
+            if st.load[g] < p.low:
+                cands += st.moves_into(g)
+        best = _best(st, cands, need_gain=True)
+        if best is None:
+            return
+        st.move(*best)
+
+
+def _carve(st: _State, g: int) -> bool:
+    """Grow a new grid from the boundary of over-full grid ``g``; False (and nothing
+    changed) when the grids around cannot spare enough households."""
+    p = st.p
+    new = st.next_label
+    seeds = sorted(
+        (s for s in st.members[g] if st.movable(s)
+         and any(st.labels[n] != g for n in p.neighbours[s])),
+        key=lambda s: (-sum(st.load.get(st.labels[n], 0) for n in p.neighbours[s]
+                            if st.labels[n] != g), s),
+    )  # fmt: skip
+    for seed in seeds[:5]:
+        if not (st.keeps_code(seed) and st.keeps_contiguous(seed)):
+            continue
+        taken: list[tuple[int, int]] = []
+        st.move(seed, new)
+        taken.append((seed, g))
+        while st.load[new] < p.low:
+            frontier = {n for s in st.members[new] for n in p.neighbours[s]
+                        if st.labels[n] != new and st.movable(n)}  # fmt: skip
+            options = []
+            for n in frontier:
+                donor = st.labels[n]
+                h = p.households[n]
+                if st.load[donor] - h < p.low and st.load[donor] - h != 0:
+                    continue
+                if st.load[new] + h > p.high:
+                    continue
+                shared = sum(v for m, v in p.neighbours[n].items() if st.labels[m] == new)
+                options.append((-st.violation(donor), -st.load[donor], -shared, n))
+            options.sort()
+            pick = next(
+                (n for *_, n in options if st.keeps_code(n) and st.keeps_contiguous(n)), None
+            )
+            if pick is None:
+                break
+            taken.append((pick, st.labels[pick]))
+            st.move(pick, new)
+        if st.load.get(new, 0) >= p.low:
+            st.next_label += 1
+            return True
+        for s, back in reversed(taken):
+            st.move(s, back)
+    return False
+
+
+def _dissolve(st: _State, g: int) -> bool:
+    """Give the sites of under-full grid ``g`` to its neighbours, when they have room."""
+    p = st.p
+    room = 0
+    around = {st.labels[n] for s in st.members[g] for n in p.neighbours[s]} - {g}
+    around -= set(p.locked)
+    room = sum(max(0, p.high - st.load[t]) for t in around)
+    if room < st.load[g] or any(not st.movable(s) for s in st.members[g]):
+        return False
+    taken: list[tuple[int, int]] = []
+    while g in st.members:
+        options = []
+        for s in st.members[g]:
+            for t in {st.labels[n] for n in p.neighbours[s]} - {g}:
+                if t in p.locked:
+                    continue
+                _dv, dm, dc = st.cost(s, t)
+                options.append((st.load[t] + p.households[s] > p.high, dm, dc, s, t))
+        options.sort()
+        pick = next(((s, t) for *_, s, t in options if st.keeps_contiguous(s)), None)
+        if pick is None:
+            for s, back in reversed(taken):
+                st.move(s, back)
+            return False
+        taken.append((pick[0], g))
+        st.move(*pick)
+    return True
+
+
+def _polish(st: _State) -> None:
+    """Send sites home, then shorten cuts, never raising the violation."""
+    p = st.p
+    for _round in range(3):
+        improved = False
+        away = [s for s, g in enumerate(st.labels) if g != p.start[s] and st.movable(s)]
+        for s in away:
+            home = p.start[s]
+            if home in p.locked or not any(st.labels[n] == home for n in p.neighbours[s]):
+                continue
+            dv, dm, _dc = st.cost(s, home)
+            if dv <= 0 and dm < 0 and st.keeps_contiguous(s):
+                st.move(s, home)
+                improved = True
+        if not improved:
+            break
+    for _round in range(3):
+        improved = False
+        away = [s for s, g in enumerate(st.labels) if g != p.start[s] and st.movable(s)]
+        for s in away:
+            for t in {st.labels[n] for n in p.neighbours[s]} - {st.labels[s], p.start[s]}:
+                if t in p.locked:
+                    continue
+                dv, dm, dc = st.cost(s, t)
+                if dv <= 0 and dm <= 0 and dc < -1e-9 and st.keeps_contiguous(s):
+                    st.move(s, t)
+                    improved = True
+                    break
+        if not improved:
+            break
