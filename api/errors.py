@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gridmap.errors import (
+    Conflict,
     DatabaseUnavailable,
     GridmapError,
     InvalidInput,
@@ -43,6 +44,7 @@ class InvalidApiKey(GridmapError):
 #: the one place where library errors meet HTTP status codes (the most specific class wins)
 STATUS: dict[type[GridmapError], int] = {
     NotFound: 404,
+    Conflict: 409,
     InvalidInput: 422,
     LimitExceeded: 413,
     InvalidApiKey: 401,

@@ -130,3 +130,26 @@ class InvalidAddress(InvalidInput):
     """An address to parse is not a non-empty string."""
 
     code = "invalid_address"
+
+
+class Conflict(GridmapError):
+    """The request is well formed but clashes with the state of the data."""
+
+    code = "conflict"
+
+
+class UnknownPlan(NotFound):
+    code = "unknown_plan"
+
+    def __init__(self, plan_id: int) -> None:
+        super().__init__(f"no rebalancing plan with id {plan_id}", value=plan_id)
+
+
+class StalePlan(Conflict):
+    """A plan was drafted against a generation that is no longer the one in force."""
+
+    code = "stale_plan"
+
+
+class PlanNotDraft(Conflict):
+    code = "plan_not_draft"

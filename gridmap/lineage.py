@@ -10,7 +10,7 @@ reissued. Pure: GeoDataFrames in, GeoDataFrame and a code mapping out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -142,17 +142,26 @@ def inherit_by_households(
     """
     if not 0.5 <= min_share < 1:
         raise InvalidInput(f"min_share {min_share!r} must be in [0.5, 1) to keep matches unique")
-    shared: dict[tuple[int, str], float] = {}
-    new_total: dict[int, float] = {}
-    old_total: dict[str, float] = {}
-    # a thousandth of a household per building: grids of empty buildings match by buildings
-    weights = [float(h) + 1e-3 for h in households]
-    for lab, code, w in zip(new_label, old_code, weights, strict=True):
-        shared[(lab, code)] = shared.get((lab, code), 0.0) + w
-        new_total[lab] = new_total.get(lab, 0.0) + w
-        old_total[code] = old_total.get(code, 0.0) + w
+    # (households, buildings): grids of empty buildings are matched by their buildings
+    shared: dict[tuple[int, str], tuple[int, int]] = {}
+    new_total: dict[int, tuple[int, int]] = {}
+    old_total: dict[str, tuple[int, int]] = {}
+
+    def add(d: dict[Any, tuple[int, int]], k: Any, h: int) -> None:
+        a, n = d.get(k, (0, 0))
+        d[k] = (a + h, n + 1)
+
+    for lab, code, h in zip(new_label, old_code, households, strict=True):
+        add(shared, (lab, code), int(h))
+        add(new_total, lab, int(h))
+        add(old_total, code, int(h))
+
+    def majority(part: tuple[int, int], whole: tuple[int, int]) -> bool:
+        i = 0 if whole[0] else 1
+        return part[i] > min_share * whole[i]
+
     out: dict[int, str] = {}
     for (lab, code), w in sorted(shared.items()):
-        if w > min_share * new_total[lab] and w > min_share * old_total[code]:
+        if majority(w, new_total[lab]) and majority(w, old_total[code]):
             out[lab] = code
     return out

@@ -69,9 +69,11 @@ def _line_parts(geoms: Iterable[Any]) -> Geoms:
 
 
 def build_atoms(
-    frame: Any, linework: Iterable[Any], grid_size: float, adjacency: bool = True
+    frame: Any, linework: Iterable[Any], grid_size: float | None, adjacency: bool = True
 ) -> Atoms:
     """Node ``linework`` with the frame boundary and return the faces inside ``frame``.
+
+    ``grid_size`` snaps the noding to a precision grid; None nodes exactly.
 
     ``adjacency=False`` skips the shared-edge lengths when only the faces are needed.
 

@@ -2,8 +2,8 @@
 building-atomic, and move as few households as possible.
 
 Pure: GeoDataFrames in (EPSG:4490), GeoDataFrames out, no database. One community at a
-time (:func:`rebalance_community`); a street or district is its communities in turn
-(:func:`rebalance`), so a community line is never crossed.
+time (:func:`rebalance_community`); a street or district is its communities in turn, put
+together by :func:`combine`, so a community line is never crossed.
 
 >>> import geopandas as gpd
 >>> from shapely import box, Point
@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from gridmap.codes import compose_grid_code, next_serials, reading_order
-from gridmap.crs import METRIC, STORAGE
+from gridmap.crs import METRIC, STORAGE, transformer
 from gridmap.errors import InvalidInput
 from gridmap.lineage import inherit_by_households
 from gridmap.merge.atoms import dissolve
@@ -39,7 +39,7 @@ from gridmap.rebalance.metrics import grid_table, split_count, summary
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-__all__ = ["URBAN_BAND", "Plan", "parse_band", "rebalance", "rebalance_community"]
+__all__ = ["URBAN_BAND", "Plan", "combine", "parse_band", "rebalance_community"]
 
 #: households per urban grid
 URBAN_BAND: tuple[int, int] = (300, 500)
@@ -146,18 +146,19 @@ def rebalance_community(
     _check(grids, buildings, band)
     codes = [str(c) for c in grids["code"]]
     index = {c: i for i, c in enumerate(codes)}
-    gm = grids.to_crs(METRIC)
     bm = buildings.to_crs(METRIC)
-    frame_m = (
-        shapely.coverage_union_all(gm.geometry.to_numpy())
-        if frame is None
-        else gpd.GeoSeries([frame], crs=STORAGE).to_crs(METRIC).iloc[0]
-    )
-    points = shapely.point_on_surface(bm.geometry.to_numpy())
-    b_grid = _grid_of_buildings(bm, gm, points, index)
+    grid_geoms = grids.to_crs(STORAGE).geometry.to_numpy()
+    frame_s = shapely.coverage_union_all(grid_geoms) if frame is None else frame
+    points = shapely.point_on_surface(buildings.to_crs(STORAGE).geometry.to_numpy())
+    b_grid = _grid_of_buildings(buildings, grid_geoms, points, index)
     hh = pd.to_numeric(buildings["households"]).astype(np.int64).to_numpy()
-    lines = list(gpd.GeoSeries(list(barriers), crs=STORAGE).to_crs(METRIC)) if barriers else []
-    graph = build_graph(frame_m, gm.geometry.to_numpy(), points, b_grid, hh, lines)
+    fwd, back = transformer(STORAGE, METRIC), transformer(METRIC, STORAGE)
+    graph = build_graph(
+        frame_s, grid_geoms, points, b_grid, hh, list(barriers),
+        metric_xy=shapely.get_coordinates(shapely.point_on_surface(bm.geometry.to_numpy())),
+        to_metric=lambda g: shapely.transform(g, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1]))),
+        from_metric=lambda g: shapely.transform(g, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1]))),
+    )  # fmt: skip
     locked_idx = {index[c] for c in locked if c in index}
     empty_grids = {graph.grid[s] for s in graph.empty}
     problem = Problem(
@@ -190,8 +191,8 @@ def rebalance_community(
             "status": ["kept" if lab in match else "new" for lab in labels],
         },
         geometry=[polys[lab] for lab in labels],
-        crs=METRIC,
-    ).to_crs(STORAGE)
+        crs=STORAGE,
+    )
     out = out.sort_values("code", ignore_index=True)
     new_codes = [final[lab] for lab in b_label.tolist()]
     assignment = pd.DataFrame(
@@ -213,16 +214,15 @@ def rebalance_community(
 
 
 def _grid_of_buildings(
-    bm: gpd.GeoDataFrame, gm: gpd.GeoDataFrame, points: Any, index: Mapping[str, int]
+    buildings: gpd.GeoDataFrame, grid_geoms: Any, points: Any, index: Mapping[str, int]
 ) -> np.ndarray[Any, Any]:
     """Each building's current grid index: its ``grid_code``, else the grid it stands in
     (the nearest where it stands in none)."""
     out = np.array([index.get(str(c), -1) if isinstance(c, str) else -1
-                    for c in bm["grid_code"]], dtype=np.int64)  # fmt: skip
+                    for c in buildings["grid_code"]], dtype=np.int64)  # fmt: skip
     lost = np.flatnonzero(out < 0)
     if len(lost):
-        tree = shapely.STRtree(gm.geometry.to_numpy())
-        _, near = tree.query_nearest(points[lost], all_matches=False)
+        _, near = shapely.STRtree(grid_geoms).query_nearest(points[lost], all_matches=False)
         out[lost] = near
     return out
 
@@ -247,8 +247,9 @@ def _final_codes(
     out = {lab: match[lab] for lab in labels if lab in match}
     fresh = [lab for lab in labels if lab not in match]
     if fresh:
-        pts = [shapely.point_on_surface(polys[lab]) for lab in fresh]
-        order = reading_order([(p.x, p.y) for p in pts])
+        pts = gpd.GeoSeries([shapely.point_on_surface(polys[lab]) for lab in fresh], crs=STORAGE)
+        pm = pts.to_crs(METRIC)
+        order = reading_order(list(zip(pm.x, pm.y, strict=True)))
         used = [*used_serials, *(int(c[-3:]) for c in match.values())]
         for serial, k in zip(next_serials(used, len(fresh)), order, strict=True):
             out[fresh[k]] = compose_grid_code(community, serial)
@@ -292,21 +293,9 @@ def _splits(buildings: pd.DataFrame, labels: Sequence[str]) -> tuple[int, int]:
     return split_count(col("compound"), labels), split_count(col("hamlet"), labels)
 
 
-def rebalance(
-    communities: Iterable[tuple[str, gpd.GeoDataFrame, gpd.GeoDataFrame, Any]],
-    *,
-    band: tuple[int, int] = URBAN_BAND,
-    locked: Iterable[str] = (),
-    used_serials: Mapping[str, Sequence[int]] | None = None,
-) -> Plan:
-    """One plan for several communities: ``(code, grids, buildings, frame)`` each, solved
-    one by one (a community line is never crossed) and put together."""
-    locked = set(locked)
-    plans = [
-        rebalance_community(code, g, b, frame=frame, band=band, locked=locked,
-                            used_serials=(used_serials or {}).get(code, ()))
-        for code, g, b, frame in communities
-    ]  # fmt: skip
+def combine(plans: Sequence[Plan], band: tuple[int, int]) -> Plan:
+    """One plan from the plans of several communities (each solved on its own, so that a
+    community line is never crossed)."""
     if not plans:
         raise InvalidInput("no community with grids to rebalance")
     if len(plans) == 1:

@@ -177,31 +177,43 @@ def solve(p: Problem) -> Solution:
     st = _State(p, labels, members, load, next_label=max(labels, default=-1) + 1,
                 home=dict(load), start_load=dict(load))  # fmt: skip
     infeasible: list[str] = []
-    tried_carve: set[int] = set()
-    tried_dissolve: set[int] = set()
+    # a grid is tried again only once its households have changed
+    tried_carve: set[tuple[int, int]] = set()
+    tried_dissolve: set[tuple[int, int]] = set()
+    # keeping a grid's code (more than half its households stay) is preferred, not required:
+    # once nothing else helps, moves may break it (a grid of twice the maximum cannot keep
+    # it and be split evenly)
+    strict = True
     while st.moves < p.max_moves:
-        _descend(st)
+        _descend(st, strict)
         over = [g for g in st.members if g not in p.locked and st.violation(g) > 0
-                and st.load[g] > p.high and g not in tried_carve]  # fmt: skip
+                and st.load[g] > p.high and (g, st.load[g]) not in tried_carve]  # fmt: skip
         if over:
             worst = max(over, key=lambda g: (st.load[g], -g))
-            tried_carve.add(worst)
+            tried_carve.add((worst, st.load[worst]))
             _carve(st, worst)
             continue
         under = [g for g in st.members if g not in p.locked and 0 < st.load[g] < p.low
-                 and g not in tried_dissolve]  # fmt: skip
+                 and (g, st.load[g]) not in tried_dissolve]  # fmt: skip
         if under:
             worst = min(under, key=lambda g: (st.load[g], g))
-            tried_dissolve.add(worst)
+            tried_dissolve.add((worst, st.load[worst]))
             _dissolve(st, worst)
+            continue
+        if strict:
+            strict = False
+            tried_carve.clear()
+            tried_dissolve.clear()
             continue
         break
     _polish(st)
     for g in sorted(st.members):
-        if g in p.locked or not st.violation(g):
+        if g in p.locked:
             continue
         h = st.load[g]
         big = max(p.households[s] for s in st.members[g])
+        if not st.violation(g) and big <= p.high:
+            continue
         if big > p.high:
             infeasible.append(f"grid {g}: one building alone has {big} households, more than "
                               f"the band's maximum of {p.high}")  # fmt: skip
@@ -215,7 +227,7 @@ def solve(p: Problem) -> Solution:
 
 
 def _best(
-    st: _State, candidates: Iterable[tuple[int, int]], need_gain: bool
+    st: _State, candidates: Iterable[tuple[int, int]], need_gain: bool, strict: bool = True
 ) -> tuple[int, int] | None:
     scored = []
     for s, t in candidates:
@@ -224,12 +236,12 @@ def _best(
             scored.append(((dv, dm, dc, s, t), s, t))
     scored.sort()
     for _key, s, t in scored:
-        if st.keeps_code(s) and st.keeps_contiguous(s):
+        if (not strict or st.keeps_code(s)) and st.keeps_contiguous(s):
             return s, t
     return None
 
 
-def _descend(st: _State) -> None:
+def _descend(st: _State, strict: bool = True) -> None:
     p = st.p
     while st.moves < p.max_moves:
         bad = [g for g in st.members if g not in p.locked and st.violation(g) > 0]
@@ -239,7 +251,7 @@ def _descend(st: _State) -> None:
                 cands += st.boundary_moves(g)
             if st.load[g] < p.low:
                 cands += st.moves_into(g)
-        best = _best(st, cands, need_gain=True)
+        best = _best(st, cands, need_gain=True, strict=strict)
         if best is None:
             return
         st.move(*best)
@@ -256,6 +268,8 @@ def _carve(st: _State, g: int) -> bool:
         key=lambda s: (-sum(st.load.get(st.labels[n], 0) for n in p.neighbours[s]
                             if st.labels[n] != g), s),
     )  # fmt: skip
+    if not seeds:  # the community's only grid: start from a site at one end of it
+        seeds = [_far_end(st, g)]
     for seed in seeds[:5]:
         if not (st.keeps_code(seed) and st.keeps_contiguous(seed)):
             continue
@@ -289,6 +303,23 @@ def _carve(st: _State, g: int) -> bool:
         for s, back in reversed(taken):
             st.move(s, back)
     return False
+
+
+def _far_end(st: _State, g: int) -> int:
+    """A site of grid ``g`` as far from its others as the graph goes (two sweeps of
+    breadth-first search)."""
+    members = st.members[g]
+    far = min(members)
+    for _ in range(2):
+        seen = {far}
+        queue = deque([far])
+        while queue:
+            far = queue.popleft()
+            for n in st.p.neighbours[far]:
+                if n in members and n not in seen:
+                    seen.add(n)
+                    queue.append(n)
+    return far
 
 
 def _dissolve(st: _State, g: int) -> bool:

@@ -6,7 +6,8 @@ its current grid (its Voronoi cell cut by the grid's boundary). The current grid
 the territory lines and any barrier lines are noded once (:func:`gridmap.merge.atoms.
 build_atoms`), so any grouping of territories dissolves into a valid coverage, and a grid
 whose sites all stay keeps exactly its current polygon. Two sites are neighbours when their
-territories share an edge that is not on a barrier. A current grid without buildings is a
+territories share an edge that is not on a barrier. Territories are drawn in metres; all
+else is noded exactly in the storage CRS, so an untouched grid keeps its very polygon. A current grid without buildings is a
 site of its own with no households.
 """
 
@@ -22,12 +23,12 @@ from gridmap.merge.atoms import Atoms, build_atoms, components
 from gridmap.merge.territory import territory_lines
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from gridmap.merge.atoms import Geoms, Ints
 
-#: noding precision, in metres
-GRID_SIZE = 0.01
+#: how near a shared edge must lie to a barrier line to count as on it, in degrees (~0.1 m)
+ON_BARRIER = 1e-6
 
 
 @dataclass
@@ -60,20 +61,38 @@ def build_graph(
     building_grid: Ints,
     households: Ints,
     barriers: Sequence[Any] = (),
+    *,
+    metric_xy: np.ndarray[Any, Any] | None = None,
+    to_metric: Callable[[Any], Any] | None = None,
+    from_metric: Callable[[Any], Any] | None = None,
 ) -> SiteGraph:
-    """The site graph of one community (all geometry in one metric CRS).
+    """The site graph of one community.
 
+    Geometry is in the storage CRS and is noded exactly, so that a grid whose sites all stay
+    dissolves back to its own polygon. Territories are drawn in a metric CRS when
+    ``metric_xy`` (the buildings' points there) and the two transforms are given.
     ``building_grid`` is each building's current grid, an index into ``grid_geoms``.
     """
     xy = shapely.get_coordinates(building_points)
-    site_of, site_grid, site_xy = _sites(xy, building_grid, len(grid_geoms))
+    mxy = metric_xy if metric_xy is not None else xy
+    site_of, site_grid, vxy = _sites(mxy, building_grid, len(grid_geoms))
+    site_xy = np.full_like(vxy, np.nan)
+    if len(site_of):
+        first = np.unique(site_of, return_index=True)[1]
+        site_xy[site_of[first]] = xy[first]
     lines: list[Any] = [shapely.boundary(g) for g in grid_geoms]
     for g, poly in enumerate(grid_geoms):
         own = np.flatnonzero(site_grid == g)
         if len(own) > 1:
-            lines += territory_lines(poly, site_xy[own], np.arange(len(own), dtype=np.int64))
+            # 5 cm past the grid's edge, so that every line crosses it (noding cuts it
+            # there; the stubs beyond bound no face)
+            region = shapely.buffer(
+                to_metric(poly) if to_metric else poly, 0.05, join_style="mitre"
+            )
+            cut = territory_lines(region, vxy[own], np.arange(len(own), dtype=np.int64))
+            lines += [from_metric(c) for c in cut] if from_metric else cut
     barrier_lines = [b for b in barriers if b is not None and not b.is_empty]
-    atoms = build_atoms(frame, [*lines, *barrier_lines], GRID_SIZE)
+    atoms = build_atoms(frame, [*lines, *barrier_lines], None)
     face_site = _face_sites(atoms, grid_geoms, site_grid, site_xy)
     anchor = np.full(len(site_grid), -1, dtype=np.int64)
     real = ~np.isnan(site_xy[:, 0])
@@ -112,7 +131,8 @@ def build_graph(
 def _sites(
     xy: np.ndarray[Any, Any], building_grid: Ints, n_grids: int
 ) -> tuple[Ints, Ints, np.ndarray[Any, Any]]:
-    """Site of each building (one per grid and spot, to 0.1 m), each site's grid and point;
+    """Site of each building (one per grid and spot, to 0.1 m of ``xy`` in metres), each
+    site's grid and point;
     then one site per grid without buildings (its point is unused)."""
     key = np.column_stack([building_grid, np.round(xy[:, 0], 1), np.round(xy[:, 1], 1)])
     if len(key):
@@ -214,6 +234,6 @@ def _on_barrier(atoms: Atoms, barriers: list[Any]) -> np.ndarray[Any, Any]:
     """Whether the edge each adjacent face pair shares lies on a barrier line."""
     boundary = shapely.boundary(atoms.faces)
     edges = shapely.intersection(boundary[atoms.adj_i], boundary[atoms.adj_j])
-    zone = shapely.buffer(shapely.union_all(barriers), 10 * GRID_SIZE)
+    zone = shapely.buffer(shapely.union_all(barriers), ON_BARRIER)
     shapely.prepare(zone)
     return np.asarray(shapely.covered_by(edges, zone), dtype=bool)

@@ -9,7 +9,7 @@ are grouped by kind: :mod:`~gridmap.service.lookups` (resolve, places) and
 :mod:`~gridmap.service.base` (connections and gazetteer).
 
 >>> Gridmap.__doc__.splitlines()[0]
-'gridmap over one database: resolve, places, import, export, merge and maps.'
+'gridmap over one database: resolve, places, import, export, merge, maps and plans.'
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from gridmap.db import lookup
 from gridmap.places import MAX_PAGE
 from gridmap.service.data import DataUseCases, ExportResult, ImportResult, MergeOutcome
 from gridmap.service.lookups import Lookups
+from gridmap.service.plans import PlanUseCases
 
 __all__ = ["MAX_PAGE", "ExportResult", "Gridmap", "ImportResult", "MergeOutcome"]
 
 
-class Gridmap(Lookups, DataUseCases):
-    """gridmap over one database: resolve, places, import, export, merge and maps.
+class Gridmap(Lookups, DataUseCases, PlanUseCases):
+    """gridmap over one database: resolve, places, import, export, merge, maps and plans.
 
     Make one with :meth:`connect` (one connection of its own), :meth:`pooled` (a pool, for
     servers) or ``Gridmap(conn)`` over a connection the caller owns. Every connection it
