@@ -99,15 +99,7 @@ class _State:
         start = next((n for n in self.p.neighbours[s] if n in rest), None)
         if start is None:
             return False
-        seen = {start}
-        queue = deque([start])
-        while queue:
-            x = queue.popleft()
-            for n in self.p.neighbours[x]:
-                if n in rest and n not in seen:
-                    seen.add(n)
-                    queue.append(n)
-        return len(seen) == len(rest)
+        return len(_reach(self.p.neighbours, start, rest)) == len(rest)
 
     def move(self, s: int, to: int) -> None:
         g = self.labels[s]
@@ -164,6 +156,20 @@ class _State:
                 if n not in seen and self.labels[n] != g and self.movable(n):
                     seen.add(n)
                     yield n, g
+
+
+def _reach(neighbours: Sequence[dict[int, float]], start: int, within: set[int]) -> list[int]:
+    """The sites of ``within`` reachable from ``start``, in breadth-first order."""
+    order = [start]
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        for n in neighbours[queue.popleft()]:
+            if n in within and n not in seen:
+                seen.add(n)
+                order.append(n)
+                queue.append(n)
+    return order
 
 
 def solve(p: Problem) -> Solution:
@@ -311,21 +317,13 @@ def _far_end(st: _State, g: int) -> int:
     members = st.members[g]
     far = min(members)
     for _ in range(2):
-        seen = {far}
-        queue = deque([far])
-        while queue:
-            far = queue.popleft()
-            for n in st.p.neighbours[far]:
-                if n in members and n not in seen:
-                    seen.add(n)
-                    queue.append(n)
+        far = _reach(st.p.neighbours, far, members)[-1]
     return far
 
 
 def _dissolve(st: _State, g: int) -> bool:
     """Give the sites of under-full grid ``g`` to its neighbours, when they have room."""
     p = st.p
-    room = 0
     around = {st.labels[n] for s in st.members[g] for n in p.neighbours[s]} - {g}
     around -= set(p.locked)
     room = sum(max(0, p.high - st.load[t]) for t in around)
