@@ -11,6 +11,7 @@ import html
 from typing import TYPE_CHECKING
 
 import folium
+import geopandas as gpd
 import numpy as np
 import shapely
 
@@ -35,8 +36,6 @@ from gridmap.maps.base import (
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    import geopandas as gpd
 
     from gridmap.maps.assets import LeafletAssets
 
@@ -247,12 +246,16 @@ def _findings_layers(m: folium.Map, f: gpd.GeoDataFrame) -> None:
         part = frame.loc[frame["kind"] == kind]
         if not len(part):
             continue
-        groups = part.dissolve(
-            by=["community_code", "layer"],
-            aggfunc={"kind": "size", "area_m2": ["sum", "max"]},
-            as_index=False,
-        )
-        groups.columns = ["community_code", "layer", "geometry", "count", "total", "largest"]
+        # the shapes are collected, not unioned: findings of the merge's own noding can be
+        # invalid to 1e-9°, and a union of them can fail (GEOS side location conflict)
+        rows = []
+        for (community, layer), grp in part.groupby(["community_code", "layer"], sort=True):
+            polys = shapely.get_parts(grp.geometry.to_numpy())
+            polys = polys[shapely.get_type_id(polys) == 3]
+            rows.append({"community_code": community, "layer": layer, "count": len(grp),
+                         "total": grp["area_m2"].sum(), "largest": grp["area_m2"].max(),
+                         "geometry": shapely.multipolygons(polys)})  # fmt: skip
+        groups = gpd.GeoDataFrame(rows, geometry="geometry", crs=part.crs)
         Overlay(
             groups,
             {
