@@ -123,10 +123,26 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+def _given(error: dict[str, Any]) -> str:
+    """The bad value of one validation error, as the caller sent it (shortened), or "" where
+    there is none to show (a missing field, an object or list).
+
+    >>> _given({"type": "string_pattern_mismatch", "input": "yesterday"})
+    "'yesterday' given: "
+    >>> _given({"type": "missing", "input": {"a": 1}})
+    ''
+    """
+    value = error.get("input")
+    if error.get("type") == "missing" or not isinstance(value, str | int | float | bool):
+        return ""
+    text = repr(value)
+    return f"{text[:60]}… given: " if len(text) > 60 else f"{text} given: "
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        FieldProblem(field=_field_name(e.get("loc", ())), message=str(e.get("msg", "")))
+        FieldProblem(field=_field_name(e.get("loc", ())), message=_given(e) + str(e.get("msg", "")))
         for e in exc.errors()
     ]
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
@@ -214,6 +230,11 @@ Responses = dict[int | str, dict[str, Any]]
 def not_found(code: str, detail: str) -> Responses:
     """A documented 404 with an example of its problem."""
     return {404: _example(404, code, detail)}
+
+
+def documented(status: int, code: str, detail: str, description: str) -> Responses:
+    """A documented error response with an example of its problem and what it means."""
+    return {status: {**_example(status, code, detail), "description": description}}
 
 
 UNAUTHORISED: Responses = {

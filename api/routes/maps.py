@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import AuthorisedDep, GridmapDep, SettingsDep
 from api.errors import INVALID, UNAUTHORISED, UNAVAILABLE
 from api.routes.places import DIVISION_404, GRID_404, DivisionCode, GridCode
+from api.routes.plans import PLAN_404, PlanId
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 
@@ -128,6 +129,29 @@ def division_map(
         rural_target=bands.rural,
         tiles_url=settings.tiles_url,
         assets=_assets(request),
+    )
+    return _page(m)
+
+
+@router.get(
+    "/plans/{plan_id}",
+    response_class=HTMLResponse,
+    responses={**_HTML, **PLAN_404, **INVALID, **UNAVAILABLE},
+    summary="A rebalancing plan over the grids it replaces",
+)
+def plan_map(
+    plan_id: PlanId,
+    gm: GridmapDep,
+    settings: SettingsDep,
+    request: Request,
+    bands: BandsDep,
+) -> HTMLResponse:
+    """The plan's grids coloured by load against the plan's own band (rural grids against
+    ``rural_low``–``rural_high``), the grids in force when it was drafted dashed on top, the
+    buildings it moves filled in magenta (from and to in their tooltips), and its metrics
+    in the legend."""
+    m = gm.plan_map(
+        plan_id, rural_target=bands.rural, tiles_url=settings.tiles_url, assets=_assets(request)
     )
     return _page(m)
 

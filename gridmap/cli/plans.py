@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -137,12 +138,20 @@ def plan_activate(plan_id: int, url: DbUrl = None) -> None:
 @plan_app.command("rollback")
 def plan_rollback(plan_id: int, url: DbUrl = None) -> None:
     """Bring back the grids an active plan replaced (a new generation equal to its base)."""
-    from gridmap.errors import PlanNotDraft
+    with open_service(url) as gm:
+        gen = gm.rollback(plan_id)
+    out.print(f"generation {gen}: the grids plan {plan_id} replaced are back")
+
+
+@plan_app.command("map")
+def plan_map(
+    plan_id: int,
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")],
+    url: DbUrl = None,
+) -> None:
+    """Draw a plan over the grids it replaces, with the buildings it moves (offline HTML)."""
+    from gridmap.maps import save_html
 
     with open_service(url) as gm:
-        p = gm.plan(plan_id)
-        if p["status"] != "active":
-            raise PlanNotDraft(f"plan {plan_id} is {p['status']}: only an active plan can be "
-                               "rolled back", value=plan_id)  # fmt: skip
-        gen = gm.restore(int(p["base_generation"]), str(p["division_code"]))
-    out.print(f"generation {gen}: the grids of generation {p['base_generation']} are back")
+        m = gm.plan_map(plan_id)
+    out.print(f"plan map: {save_html(m, out_path)}")

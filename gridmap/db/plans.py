@@ -30,8 +30,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CommunityInputs",
+    "PlanMapData",
     "activate_plan",
     "list_plans",
+    "plan_map_data",
     "read_plan",
     "read_rebalance_inputs",
     "restore_generation",
@@ -157,10 +159,14 @@ def save_plan(
     return pid
 
 
-def list_plans(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+def list_plans(conn: psycopg.Connection[Any], within: str | None = None) -> list[dict[str, Any]]:
+    """Every plan (or those for ``within`` and the divisions under it), oldest first."""
+    prefix = _prefix(conn, within) if within else ""
     cur = conn.execute(
         "SELECT id, division_code, base_generation, status, activated_generation, band_low,"
-        " band_high, metrics->'summary' AS summary, created_at FROM plan ORDER BY id"
+        " band_high, metrics->'summary' AS summary, created_at FROM plan"
+        " WHERE left(division_code, length(%s::text)) = %s ORDER BY id",
+        (prefix, prefix),
     )
     cols = [d.name for d in cur.description or []]
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
@@ -336,3 +342,75 @@ def restore_generation(conn: psycopg.Connection[Any], generation: int, division:
             (gen,),
         )
     return gen
+
+
+@dataclass
+class PlanMapData:
+    """What a plan map draws: the plan's grids, the grids it replaces, the buildings that
+    move, the communities, and the plan's own row (status, band, metrics)."""
+
+    plan: dict[str, Any]
+    grids: gpd.GeoDataFrame
+    old: gpd.GeoDataFrame
+    moved: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+
+
+def plan_map_data(conn: psycopg.Connection[Any], plan_id: int) -> PlanMapData:
+    """The plan's grids (named as they are or will be), the grids of its base generation in
+    the same communities, and every building whose grid the plan changes."""
+    cur = conn.execute(
+        "SELECT id, division_code, base_generation, status, activated_generation, band_low,"
+        " band_high, metrics->'summary' AS summary, infeasible, retired FROM plan WHERE id = %s",
+        (plan_id,),
+    )
+    row = cur.fetchone()
+    if row is None:
+        raise UnknownPlan(plan_id)
+    plan = dict(zip([d.name for d in cur.description or []], row, strict=True))
+    p = {"id": plan_id, "g": plan["base_generation"]}
+    grids = _frame(
+        conn,
+        """
+        SELECT p.code, p.community_code, d.name AS community_name, p.households, p.status,
+               coalesce(o.name, d.name || '网格' || right(p.code, 3)::int) AS name,
+               coalesce(o.kind, 'urban') AS kind, ST_AsBinary(p.boundary) AS geom
+        FROM plan_grid p JOIN division d ON d.code = p.community_code
+        LEFT JOIN grid o ON o.code = p.code AND o.generation_low <= %(g)s
+             AND (o.generation_high IS NULL OR o.generation_high >= %(g)s)
+        WHERE p.plan_id = %(id)s ORDER BY p.code
+        """,
+        p,
+    )
+    old = _frame(
+        conn,
+        """
+        SELECT o.code, o.name, o.community_code, ST_AsBinary(o.boundary) AS geom FROM grid o
+        WHERE o.generation_low <= %(g)s AND (o.generation_high IS NULL OR o.generation_high >= %(g)s)
+          AND o.community_code IN (SELECT community_code FROM plan_grid WHERE plan_id = %(id)s)
+        ORDER BY o.code
+        """,
+        p,
+    )
+    moved = _frame(
+        conn,
+        """
+        SELECT b.external_id AS id, b.compound, b.building_no, b.households,
+               a.from_code, a.grid_code AS to_code,
+               ST_AsBinary(coalesce(b.footprint, b.point)) AS geom
+        FROM plan_assignment a JOIN building b ON b.id = a.building_id
+        WHERE a.plan_id = %(id)s AND a.from_code IS DISTINCT FROM a.grid_code
+        ORDER BY b.external_id
+        """,
+        p,
+    )
+    communities = _frame(
+        conn,
+        """
+        SELECT d.code, d.name, ST_AsBinary(d.boundary) AS geom FROM division d
+        WHERE d.code IN (SELECT community_code FROM plan_grid WHERE plan_id = %(id)s)
+          AND d.boundary IS NOT NULL ORDER BY d.code
+        """,
+        p,
+    )
+    return PlanMapData(plan, grids, old, moved, communities)

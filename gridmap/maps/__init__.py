@@ -1,12 +1,14 @@
 """Folium maps of grids that draw with no internet access.
 
-Two maps, both built from GeoDataFrames (this package never touches the database):
+The maps, all built from GeoDataFrames (this package never touches the database):
 
 * :func:`coverage_map` (:mod:`gridmap.maps.coverage`) for planners: every grid coloured by
   its household load against a target range, community boundaries on top, legacy layers and
   plan changes as overlays.
 * :func:`zone_map` (:mod:`gridmap.maps.zone`) for a grid worker: one grid, its buildings and
   chiefs, the neighbours.
+* :func:`plan_map` (:mod:`gridmap.maps.plan`) for a planner: a rebalancing plan over the
+  grids it replaces, with the buildings it moves and its metrics.
 
 The HTML is self-contained. Folium would load Leaflet, jQuery and Bootstrap from CDNs, which
 draw nothing on an intranet, so :class:`OfflineMap` (:mod:`gridmap.maps.base`) drops those
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
         LEGACY_LAYER_NAMES,
         coverage_map,
     )
+    from gridmap.maps.plan import plan_map
     from gridmap.maps.zone import zone_map
 
 __all__ = [
@@ -82,6 +85,7 @@ __all__ = [
     "install_leaflet",
     "leaflet_dir",
     "load_leaflet",
+    "plan_map",
     "save_html",
     "zone_map",
 ]
@@ -98,6 +102,7 @@ _LAZY = {
     "OnlineResourceRequired": "base",
     "coverage_map": "coverage",
     "household_load": "base",
+    "plan_map": "plan",
     "save_html": "base",
     "zone_map": "zone",
 }

@@ -35,6 +35,7 @@ from gridmap.maps.base import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from gridmap.maps.assets import LeafletAssets
@@ -55,6 +56,8 @@ def coverage_map(
     target: tuple[int, int] = HOUSEHOLD_TARGET,
     rural_target: tuple[int, int] = RURAL_TARGET,
     labels: bool | None = None,
+    legend_extra: str = "",
+    layers: Sequence[folium.map.Layer] = (),
     tiles_url: str | None = None,
     tiles_attribution: str | None = None,
     assets: LeafletAssets | None = None,
@@ -73,7 +76,9 @@ def coverage_map(
     red rings); ``staffing`` (``grids``, ``grids_staffed``, ``buildings``,
     ``buildings_staffed``, ``units``, ``units_staffed``) gives the legend's 三长 figures. Grid labels follow the zoom (:class:`ZoomLabels`):
     none while grids are too small to label, the code's serial once they are larger, serial
-    and name when zoomed in; ``labels=False`` leaves them out.
+    and name when zoomed in; ``labels=False`` leaves them out. ``legend_extra`` is HTML
+    appended to the legend and ``layers`` are drawn on top (a plan map's metrics, old
+    boundaries and moved buildings).
 
     >>> import geopandas as gpd
     >>> from shapely import box
@@ -185,6 +190,9 @@ def coverage_map(
             tooltip=folium.GeoJsonTooltip(fields=["code", "change"], aliases=["网格编码", "调整"]),
         ).add_to(m)
 
+    for layer in layers:
+        layer.add_to(m)
+
     short_zoom, long_zoom = label_zooms(g)
     if labels is not False:
         serials = [c[-3:] if len(c) == 15 else c for c in codes]
@@ -212,6 +220,7 @@ def coverage_map(
     )
     legend += f"<div>共 {len(g)} 个网格，{sum(households)} 户</div>"
     legend += _other_layers(communities, legacy, findings, ungridded, changes)
+    legend += legend_extra
     if staffing:
         legend += "<h4>三长配备</h4>" + "".join(
             f"<div>{label}：{staffing.get(k + '_staffed', 0)}/{staffing.get(k, 0)}"

@@ -10,6 +10,7 @@ from gridmap.service.base import ServiceBase
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from gridmap.maps.assets import LeafletAssets
     from gridmap.rebalance import Plan
 
 __all__ = ["Drafted", "PlanUseCases"]
@@ -87,11 +88,12 @@ class PlanUseCases(ServiceBase):
                 drafted.plan_id = save_plan(conn, division, plan, ids, params)
         return drafted
 
-    def plans(self) -> list[dict[str, Any]]:
+    def plans(self, within: str | None = None) -> list[dict[str, Any]]:
+        """Every plan, or those for ``within`` and the divisions under it."""
         from gridmap.db.plans import list_plans
 
         with self.connection() as conn:
-            return list_plans(conn)
+            return list_plans(conn, within)
 
     def plan(self, plan_id: int) -> dict[str, Any]:
         from gridmap.db.plans import read_plan
@@ -140,6 +142,41 @@ class PlanUseCases(ServiceBase):
             out = activate_plan(conn, plan_id)
         self.reload_gazetteer()
         return out
+
+    def rollback(self, plan_id: int) -> int:
+        """Bring back the grids active plan ``plan_id`` replaced; the new generation."""
+        from gridmap.errors import PlanNotDraft
+
+        p = self.plan(plan_id)
+        if p["status"] != "active":
+            raise PlanNotDraft(f"plan {plan_id} is {p['status']}: only an active plan can be "
+                               "rolled back", value=plan_id)  # fmt: skip
+        return self.restore(int(p["base_generation"]), str(p["division_code"]))
+
+    def plan_map(
+        self,
+        plan_id: int,
+        *,
+        rural_target: tuple[int, int] = RURAL_BAND,
+        tiles_url: str | None = None,
+        assets: LeafletAssets | None = None,
+    ) -> Any:
+        """Plan ``plan_id`` on an offline map: its grids by load against its own band, the
+        grids it replaces dashed, the buildings it moves filled, its metrics in the legend."""
+        from gridmap.db.plans import plan_map_data
+        from gridmap.maps.plan import STATUS_NAMES, plan_map
+
+        with self.connection() as conn:
+            d = plan_map_data(conn, plan_id)
+        p = d.plan
+        status = STATUS_NAMES.get(str(p["status"]), str(p["status"]))
+        return plan_map(
+            d.grids, d.old, d.moved, p["summary"] or {},
+            title=f"调整方案 {plan_id}（{status}，基于第 {p['base_generation']} 版网格）",
+            infeasible=list(p["infeasible"] or []), communities=d.communities,
+            target=(int(p["band_low"]), int(p["band_high"])), rural_target=rural_target,
+            tiles_url=tiles_url, assets=assets,
+        )  # fmt: skip
 
     def restore(self, generation: int, division: str) -> int:
         from gridmap.db.plans import restore_generation

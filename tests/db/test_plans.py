@@ -209,3 +209,17 @@ def test_activation_is_all_or_nothing(gm: Gridmap, db: psycopg.Connection[Any]) 
         gm.activate(drafted.plan_id)  # type: ignore[arg-type]
     assert current(db) == before
     assert gm.plan(drafted.plan_id)["status"] == "draft"  # type: ignore[arg-type]
+
+
+def test_plan_map_is_written_by_the_cli(gm: Gridmap, db_url: str, tmp_path: Any) -> None:
+    drafted = gm.rebalance(STREET, save=True)
+    out = tmp_path / "plan.html"
+    res = CliRunner().invoke(
+        app, ["plan", "map", str(drafted.plan_id), "-o", str(out), "--database-url", db_url]
+    )
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    assert f"调整方案 {drafted.plan_id}" in page
+    assert "调整归属的楼栋：11 栋，1150 户" in page  # E2 and 明珠社区's ten
+    res = CliRunner().invoke(app, ["plan", "map", "999", "-o", str(out), "--database-url", db_url])
+    assert "no rebalancing plan with id 999" in str(res.exception)
