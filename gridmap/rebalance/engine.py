@@ -91,15 +91,17 @@ class _State:
         return s not in self.p.fixed and self.labels[s] not in self.p.locked
 
     def keeps_contiguous(self, s: int) -> bool:
-        """Whether grid ``labels[s]`` stays in one piece without site ``s``."""
+        """Whether taking site ``s`` out of grid ``labels[s]`` leaves the piece it belongs to
+        in one piece: its neighbours in the grid still reach each other. (A grid already in
+        several pieces, say across a river the community spans, may still give and take
+        sites; a site alone in its piece may always leave.)"""
         g = self.labels[s]
         rest = self.members[g] - {s}
-        if not rest:
+        near = [n for n in self.p.neighbours[s] if n in rest]
+        if len(near) <= 1:
             return True
-        start = next((n for n in self.p.neighbours[s] if n in rest), None)
-        if start is None:
-            return False
-        return len(_reach(self.p.neighbours, start, rest)) == len(rest)
+        reached = set(_reach(self.p.neighbours, near[0], rest))
+        return all(n in reached for n in near)
 
     def move(self, s: int, to: int) -> None:
         g = self.labels[s]
@@ -183,6 +185,7 @@ def solve(p: Problem) -> Solution:
     st = _State(p, labels, members, load, next_label=max(labels, default=-1) + 1,
                 home=dict(load), start_load=dict(load))  # fmt: skip
     infeasible: list[str] = []
+    _reconnect(st)
     # a grid is tried again only once its households have changed
     tried_carve: set[tuple[int, int]] = set()
     tried_dissolve: set[tuple[int, int]] = set()
@@ -211,6 +214,8 @@ def solve(p: Problem) -> Solution:
             tried_carve.clear()
             tried_dissolve.clear()
             continue
+        if _chains(st):
+            continue
         break
     _polish(st)
     for g in sorted(st.members):
@@ -230,6 +235,38 @@ def solve(p: Problem) -> Solution:
             infeasible.append(f"grid {g}: {h} households, under {p.low}, and its neighbours "
                               "cannot take them or spare any")  # fmt: skip
     return Solution(labels=st.labels, infeasible=infeasible, moves=st.moves)
+
+
+def _reconnect(st: _State) -> None:
+    """Make grids that come in several pieces whole: every piece but the one with most
+    households goes to the neighbouring grid it shares most edge with (a piece with no
+    neighbour, an island of the community, stays). The band is mended afterwards."""
+    p = st.p
+    for g in sorted(st.members):
+        if g in p.locked:
+            continue
+        left = set(st.members[g])
+        pieces = []
+        while left:
+            piece = _reach(p.neighbours, min(left), left)
+            pieces.append(piece)
+            left -= set(piece)
+        if len(pieces) < 2:
+            continue
+        pieces.sort(key=lambda c: (-sum(p.households[s] for s in c), min(c)))
+        for piece in pieces[1:]:
+            if not all(st.movable(s) for s in piece):
+                continue
+            shared: dict[int, float] = {}
+            for s in piece:
+                for n, length in p.neighbours[s].items():
+                    t = st.labels[n]
+                    if t != g and t not in p.locked:
+                        shared[t] = shared.get(t, 0.0) + length
+            if shared:
+                to = max(shared, key=lambda t: (shared[t], -t))
+                for s in piece:
+                    st.move(s, to)
 
 
 def _best(
@@ -308,6 +345,83 @@ def _carve(st: _State, g: int) -> bool:
             return True
         for s, back in reversed(taken):
             st.move(s, back)
+    return False
+
+
+#: how many grids a chain of moves may pass through, and how many moves are tried at each
+CHAIN_DEPTH = 4
+CHAIN_BRANCH = 6
+
+
+def _chains(st: _State) -> bool:
+    """Bring grids that single moves cannot fix into the band by chains of moves: a grid
+    over the band gives a building to a neighbour, which passes one on to the next, until a
+    grid with room takes the last (and the same in reverse for a grid under the band).
+    True when some grid was brought into the band."""
+    p = st.p
+    fixed = False
+    for g in sorted(st.members, key=lambda g: -st.violation(g)):
+        if g in p.locked or g not in st.members or not st.violation(g):
+            continue
+        if st.over_limit(g) > p.high:  # one building alone is over: no chain can help
+            continue
+        if st.load[g] > p.high:
+            fixed |= _push(st, g, {g}, CHAIN_DEPTH)
+        elif st.load[g] < p.low:
+            fixed |= _pull(st, g, {g}, CHAIN_DEPTH)
+    return fixed
+
+
+def _push(st: _State, g: int, path: set[int], depth: int) -> bool:
+    """Move one building out of over-full ``g`` so that ``g`` is in the band, passing the
+    overflow on along a chain of at most ``depth`` grids; nothing changed when it fails."""
+    p = st.p
+    excess = st.load[g] - p.high
+    options = []
+    for s, t in st.boundary_moves(g):
+        h = p.households[s]
+        if t in path or h < excess or st.load[g] - h < p.low:
+            continue
+        _dv, dm, dc = st.cost(s, t)
+        options.append((st.load[t] + h > p.high, dm, dc, s, t))
+    options.sort()
+    for *_, s, t in options[:CHAIN_BRANCH]:
+        if not st.keeps_contiguous(s):
+            continue
+        st.move(s, t)
+        if not st.violation(t):
+            return True
+        if depth > 1 and st.over_limit(t) == p.high and _push(st, t, path | {t}, depth - 1):
+            return True
+        st.move(s, g)
+    return False
+
+
+def _pull(st: _State, g: int, path: set[int], depth: int) -> bool:
+    """Take one building into under-full ``g`` so that ``g`` is in the band, the grid it
+    came from taking one from the next in turn; nothing changed when it fails."""
+    p = st.p
+    short = p.low - st.load[g]
+    options = []
+    for s, _g in st.moves_into(g):
+        t = st.labels[s]
+        h = p.households[s]
+        if t in path or t in p.locked or h < short or st.load[g] + h > p.high:
+            continue
+        if st.load[t] == h:  # it would empty its grid
+            continue
+        _dv, dm, dc = st.cost(s, g)
+        options.append((st.load[t] - h < p.low, dm, dc, s, t))
+    options.sort()
+    for *_, s, t in options[:CHAIN_BRANCH]:
+        if not st.keeps_contiguous(s):
+            continue
+        st.move(s, g)
+        if not st.violation(t):
+            return True
+        if depth > 1 and _pull(st, t, path | {t}, depth - 1):
+            return True
+        st.move(s, t)
     return False
 
 

@@ -93,7 +93,7 @@ def build_graph(
             lines += [from_metric(c) for c in cut] if from_metric else cut
     barrier_lines = [b for b in barriers if b is not None and not b.is_empty]
     atoms = build_atoms(frame, [*lines, *barrier_lines], None)
-    face_site = _face_sites(atoms, grid_geoms, site_grid, site_xy)
+    face_site = _face_sites(atoms, grid_geoms, site_grid, vxy, to_metric)
     anchor = np.full(len(site_grid), -1, dtype=np.int64)
     real = ~np.isnan(site_xy[:, 0])
     if real.any() and len(atoms):
@@ -150,10 +150,16 @@ def _sites(
 
 
 def _face_sites(
-    atoms: Atoms, grid_geoms: Geoms, site_grid: Ints, site_xy: np.ndarray[Any, Any]
+    atoms: Atoms,
+    grid_geoms: Geoms,
+    site_grid: Ints,
+    site_xy: np.ndarray[Any, Any],
+    to_metric: Callable[[Any], Any] | None = None,
 ) -> Ints:
-    """The site owning each face: the nearest site of the grid the face lies in; faces in
-    no grid get -1."""
+    """The site owning each face: the nearest site of the grid the face lies in, measured
+    where the territories were drawn (``site_xy`` are the sites' points there, and
+    ``to_metric`` takes the faces there; a degree of longitude is shorter than one of
+    latitude, so nearest in degrees is not nearest on the ground); faces in no grid get -1."""
     out = np.full(len(atoms), -1, dtype=np.int64)
     if not len(atoms):
         return out
@@ -161,6 +167,7 @@ def _face_sites(
     fi, gi = tree.query(atoms.reps, predicate="within")
     face_grid = np.full(len(atoms), -1, dtype=np.int64)
     face_grid[fi] = gi
+    reps = atoms.reps if to_metric is None else np.asarray(to_metric(atoms.reps), dtype=object)
     for g in np.unique(face_grid[face_grid >= 0]).tolist():
         faces = np.flatnonzero(face_grid == g)
         own = np.flatnonzero(site_grid == g)
@@ -168,7 +175,7 @@ def _face_sites(
             out[faces] = own[0]
             continue
         pts = np.asarray(shapely.points(site_xy[own]), dtype=object)
-        _, near = shapely.STRtree(pts).query_nearest(atoms.reps[faces], all_matches=False)
+        _, near = shapely.STRtree(pts).query_nearest(reps[faces], all_matches=False)
         out[faces] = own[near]
     return out
 

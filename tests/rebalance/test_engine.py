@@ -14,12 +14,14 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from shapely import LineString, Point, box
 
+from gridmap.crs import METRIC, STORAGE, transformer
 from gridmap.errors import InvalidInput
 from gridmap.rebalance import combine, parse_band, rebalance_community
+from gridmap.rebalance.graph import build_graph
 
 COMMUNITY = "220102005004"
 X0, Y0 = 125.30, 43.80
@@ -109,6 +111,41 @@ def test_nothing_moves_when_every_grid_is_in_band() -> None:
     for c, geom in zip(plan.grids["code"], plan.grids.geometry, strict=True):
         old = g.loc[g["code"] == c].geometry.iloc[0]
         assert geom.symmetric_difference(old).area < 1e-6 * old.area
+
+
+def test_a_chain_of_moves_reaches_the_grid_with_room() -> None:
+    """510 | 490 | 300: no single move helps (the middle grid is full), so the first grid
+    passes its edge building on and the middle one passes its own edge building to the
+    grid with room. Cheapest such chain: 110 + 200 households."""
+    g, b = strip([[200, 200, 110], [100, 190, 200], [150, 150]])
+    plan = rebalance_community(COMMUNITY, g, b)
+    assert plan.infeasible == []
+    assert plan.summary["in_band"] == 1.0
+    assert plan.summary["households_moved"] == 310
+    got = assigned(plan)
+    assert (got["b2"], got["b5"]) == (code(2), code(3))
+    assert sorted(plan.grids["households"]) == [400, 400, 500]
+    check_invariants(plan, g, b)
+
+
+def test_a_grid_in_two_pieces_is_made_whole() -> None:
+    """Grid 1 holds two cells with grid 2 between them: its smaller piece (100 households)
+    goes to the neighbour it shares most edge with, and every grid is in one piece."""
+    cells = [box(X0 + k * D, Y0, X0 + (k + 1) * D, Y0 + D) for k in range(4)]
+    g = gpd.GeoDataFrame(
+        {"code": [code(1), code(2), code(3)]},
+        geometry=[shapely.union(cells[0], cells[2]), cells[1], cells[3]], crs=4490,
+    )  # fmt: skip
+    b = gpd.GeoDataFrame(
+        {"id": ["w", "m", "e", "f"], "households": [300, 300, 100, 300],
+         "grid_code": [code(1), code(2), code(1), code(3)]},
+        geometry=[Point(X0 + (k + 0.5) * D, Y0 + 0.5 * D) for k in range(4)], crs=4490,
+    )  # fmt: skip
+    plan = rebalance_community(COMMUNITY, g, b)
+    assert assigned(plan)["e"] == code(2)  # its edge with grid 2 is as long as with grid 3
+    assert plan.summary["households_moved"] == 100
+    assert plan.summary["in_band"] == 1.0
+    check_invariants(plan, g, b)
 
 
 def test_a_grid_twice_the_maximum_is_split_with_a_fresh_code() -> None:
@@ -274,3 +311,45 @@ def test_every_plan_is_a_valid_contiguous_building_atomic_coverage(
     plan = rebalance_community(COMMUNITY, g, b, frame=frame)
     check_invariants(plan, g, b)
     assert set(plan.grids["code"]).isdisjoint(set(plan.retired))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), buildings=st.integers(3, 60))
+@example(seed=13, buildings=30)  # layouts where nearest in degrees took a whole territory
+@example(seed=44, buildings=60)
+def test_every_building_owns_the_ground_it_stands_on(seed: int, buildings: int) -> None:
+    """Territories are drawn in metres; which site owns a face must be decided in metres
+    too (at 43.8° N a degree of longitude is 0.72 of one of latitude), or a building can
+    end up with no territory at all and be stuck in its grid. Two grids of random
+    buildings, denser east-west than north-south."""
+    rng = np.random.default_rng(seed)
+    xs, ys = rng.uniform(0.01, 1.99, buildings), rng.uniform(0.01, 0.99, buildings)
+    g = gpd.GeoDataFrame(
+        {"code": [code(1), code(2)]},
+        geometry=[box(X0, Y0, X0 + D, Y0 + 4 * D), box(X0 + D, Y0, X0 + 2 * D, Y0 + 4 * D)],
+        crs=4490,
+    )
+    pts = [Point(X0 + x * D, Y0 + 4 * y * D) for x, y in zip(xs, ys, strict=True)]
+    b = gpd.GeoDataFrame(
+        {"id": [f"b{i}" for i in range(buildings)], "households": [10] * buildings,
+         "grid_code": [code(1) if x < 1 else code(2) for x in xs]},
+        geometry=pts, crs=4490,
+    )  # fmt: skip
+    fwd, back = transformer(STORAGE, METRIC), transformer(METRIC, STORAGE)
+
+    def move(t: Any) -> Any:
+        return lambda geom: shapely.transform(
+            geom, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1]))
+        )
+
+    metric = np.column_stack(fwd.transform(xs * D + X0, ys * 4 * D + Y0))
+    graph = build_graph(
+        box(X0, Y0, X0 + 2 * D, Y0 + 4 * D), g.geometry.to_numpy(), b.geometry.to_numpy(),
+        np.array([0 if x < 1 else 1 for x in xs]), np.full(buildings, 10),
+        metric_xy=metric, to_metric=move(fwd), from_metric=move(back),
+    )  # fmt: skip
+    under = graph.atoms.locate(np.asarray(pts, dtype=object))
+    for i, face in enumerate(under):
+        site = graph.building_site[i]
+        assert graph.face_site[face] == site, (i, site)
+        assert graph.area[site] > 0
