@@ -35,7 +35,29 @@ def test_notebook_runs(
         if cell.cell_type == "code"
         for o in cell.get("outputs", [])
     )
+    CHECKS[path.stem](outputs, tmp_path)
+
+
+def _planner(outputs: str, out: Path) -> None:
     assert "generation" in outputs
-    assert (tmp_path / "longxing.html").stat().st_size > 10_000
+    assert (out / "longxing.html").stat().st_size > 10_000
     # the address resolved down to the stairwell unit, in a grid of 龙兴社区
     assert re.search(r"^unit (0\.\d+|1\.0) 220102005004\d{3}$", outputs, flags=re.M), outputs[-500:]
+
+
+def _rebalance(outputs: str, out: Path) -> None:
+    assert "infeasible: none" in outputs
+    assert re.search(r"^plan \d+ active as generation \d+", outputs, flags=re.M), outputs[-800:]
+    assert (out / "plan.html").stat().st_size > 10_000
+    # the moved building's address resolves to the grid the plan gave it
+    found = re.search(r"-> (\d{15}) \(plan says (\d{15})\)", outputs)
+    assert found, outputs[-800:]
+    assert found.group(1) == found.group(2)
+    assert "plan status: rolled_back" in outputs
+
+
+CHECKS = {"planner_walkthrough": _planner, "rebalance_walkthrough": _rebalance}
+
+
+def test_every_notebook_is_checked() -> None:
+    assert sorted(CHECKS) == [p.stem for p in NOTEBOOKS]

@@ -22,6 +22,15 @@ __all__ = ["AS_MULTIPOLYGON", "load_grid_generation", "refresh_grid_households"]
 #: the staged ``geom`` text column as a MultiPolygon (a repaired geometry may be a collection)
 AS_MULTIPOLYGON = "ST_Multi(ST_CollectionExtract(geom::geometry, 3))"
 
+#: a grid's boundary is unchanged when it is the same shape, or differs by at most 1e-9°
+#: (0.1 mm) anywhere: noding a neighbour's new edge can add a vertex that lies on an old
+#: edge only to floating-point precision, and that is no reason for a new row
+SAME_SHAPE_DEG = 1e-9
+SAME_SHAPE = (
+    "(ST_Equals(g.boundary, s.boundary) OR "
+    f"ST_HausdorffDistance(g.boundary, s.boundary) <= {SAME_SHAPE_DEG})"
+)
+
 
 def load_grid_generation(conn: psycopg.Connection[Any], report: LoadReport, source: str) -> None:
     """Turn the staged grid set (``stage_grids``) into a new generation, if it changes anything.
@@ -53,12 +62,12 @@ def load_grid_generation(conn: psycopg.Connection[Any], report: LoadReport, sour
             codes=[str(r[0]) for r in reused],
         )
     changed = conn.execute(
-        """
+        f"""
         SELECT count(*) FROM stage_grid_rows s
         LEFT JOIN grid g ON g.code = s.code AND g.generation_high IS NULL
         WHERE g.id IS NULL OR (g.name, g.community_code, g.kind)
               IS DISTINCT FROM (s.name, s.community_code, s.kind)
-           OR NOT ST_Equals(g.boundary, s.boundary)
+           OR NOT {SAME_SHAPE}
         """
     ).fetchone()
     gone = conn.execute(
@@ -93,13 +102,13 @@ def load_grid_generation(conn: psycopg.Connection[Any], report: LoadReport, sour
         {"g": gen},
     )
     closed = conn.execute(
-        """
+        f"""
         WITH changed AS (
             SELECT g.id FROM grid g JOIN stage_grid_rows s ON s.code = g.code
             WHERE g.generation_high IS NULL
               AND ((g.name, g.community_code, g.kind)
                    IS DISTINCT FROM (s.name, s.community_code, s.kind)
-                   OR NOT ST_Equals(g.boundary, s.boundary))
+                   OR NOT {SAME_SHAPE})
         ), gone AS (
             SELECT g.id FROM grid g
             WHERE g.generation_high IS NULL

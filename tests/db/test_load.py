@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 import psycopg
 import pytest
-from shapely import box
+from shapely import Polygon, box
 from shapely.geometry import Point
 
 from gridmap.db.dump import dump_interchange
@@ -181,6 +181,26 @@ def test_reimport_is_idempotent(db: psycopg.Connection[Any]) -> None:
     assert report.generation is None
     assert sum(report.inserted.values()) == 0
     assert sum(report.updated.values()) == 0
+
+
+def test_a_boundary_that_differs_only_by_rounding_is_unchanged(
+    db: psycopg.Connection[Any],
+) -> None:
+    """Noding a neighbour's new edge can put a vertex on an old edge, off it by rounding
+    only: that grid keeps its row. A shift of 1 mm is a change."""
+    load_interchange(db, small_region())
+    data = small_region()
+    g = data.grids.geometry.iloc[0]
+    (x0, y0), (x1, y1) = g.exterior.coords[0], g.exterior.coords[1]
+    mid = ((x0 + x1) / 2 + 1e-13, (y0 + y1) / 2 + 1e-13)
+    ring = [g.exterior.coords[0], mid, *g.exterior.coords[1:]]
+    data.grids.loc[data.grids.index[0], "geometry"] = Polygon(ring)
+    report = load_interchange(db, data)
+    assert report.generation is None
+    assert db.execute("SELECT max(generation_low) FROM grid").fetchone() == (1,)
+    ring[1] = ((x0 + x1) / 2 + 1e-8, (y0 + y1) / 2 + 1e-8)  # about 1 mm
+    data.grids.loc[data.grids.index[0], "geometry"] = Polygon(ring)
+    assert load_interchange(db, data).generation == 2
 
 
 def test_changed_grids_make_a_new_generation_and_keep_the_old(db: psycopg.Connection[Any]) -> None:
