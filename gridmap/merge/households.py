@@ -1,4 +1,5 @@
-"""Household balancing of urban grids: merge the small ones, bisect the large ones.
+"""Household balancing of urban grids: merge the small ones; split the large ones, first by
+bisection, then evened out by the balancing engine (:mod:`gridmap.rebalance.split`).
 
 Both work on whole units (a compound 小区/院落, or a building outside any compound), so a
 unit is never split between grids.

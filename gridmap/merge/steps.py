@@ -173,9 +173,19 @@ def _split_grid(work: CommunityWork, lab: int, keys: list[str]) -> None:
     np.add.at(uxy, uinv, work.xy[sel])
     uxy /= np.bincount(uinv)[:, None]
     uhh = np.bincount(uinv, hh[sel]).astype(np.int64)
-    work.group[sel] = bisect(uxy, uhh, k)[uinv]
-    work.split_labels.add(lab)
     region = dissolve(work.atoms.faces[work.label == lab])
+    # a first cut by bisection, evened out by the balancing engine of ``gridmap rebalance``
+    from gridmap.rebalance.split import split_units
+
+    labels, why = split_units(
+        uxy, uhh, opt.households_min, opt.households_max, region, start=bisect(uxy, uhh, k)
+    )
+    if why:
+        work.reasons[("L", lab)] = "; ".join(r.partition(": ")[2] or r for r in why)
+    if len(np.unique(labels)) < 2:
+        return
+    work.group[sel] = labels[uinv]
+    work.split_labels.add(lab)
     work.territory += territory_lines(region, work.xy[sel], work.group[sel])
 
 

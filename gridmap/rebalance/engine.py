@@ -2,19 +2,24 @@
 
 It starts from the current plan and touches only what is out of the household band:
 
-1. **Descent.** Move one site at a time across a grid boundary, always the move that most
+1. **Whole grids.** A grid in several pieces gives each piece but its largest to the
+   neighbouring grid it shares most edge with (a piece with no neighbour stays).
+2. **Descent.** Move one site at a time across a grid boundary, always the move that most
    reduces the band violation (households over the maximum plus households under the
    minimum, summed over grids). Ties go to the move that puts fewer households in another
    grid than their current one, then to the move that cuts less boundary. A move never
-   breaks a grid in two (the site must not be a cut vertex of its grid), never touches a
-   locked grid, and a chain of moves (over → full neighbour → its neighbour) arises by
-   itself, because passing on fewer households than one takes still reduces the violation.
-2. **New grids.** When descent is stuck with grids over the maximum, a new grid is carved
+   breaks a piece of a grid in two (the site must not be a cut vertex of its piece), never
+   touches a locked grid, and at first never takes a grid to half of its starting
+   households or fewer (so it keeps its code); that rule is dropped when nothing else helps.
+3. **New grids.** When descent is stuck with grids over the maximum, a new grid is carved
    at the worst one: grown site by site from its boundary, taking from the fullest grids
    around, until it reaches the minimum. Then descent continues.
-3. **Dissolving.** When it is stuck with a grid under the minimum whose neighbours can
+4. **Dissolving.** When it is stuck with a grid under the minimum whose neighbours can
    take its households, the grid's sites go to its neighbours one by one.
-4. **Polish.** Moves that bring a site back to its current grid, and then moves that
+5. **Chains.** When nothing else helps, an over-full grid passes an edge site to a full
+   neighbour, which passes one of its own on, until a grid with room takes the last (and
+   the reverse for a grid under the minimum).
+6. **Polish.** Moves that bring a site back to its current grid, and then moves that
    shorten the boundary between grids, keeping the violation where it is.
 
 It is pure Python over plain lists: the graph of a community is a few thousand sites.
@@ -200,7 +205,7 @@ def solve(p: Problem) -> Solution:
         if over:
             worst = max(over, key=lambda g: (st.load[g], -g))
             tried_carve.add((worst, st.load[worst]))
-            _carve(st, worst)
+            _carve(st, worst, strict)
             continue
         under = [g for g in st.members if g not in p.locked and 0 < st.load[g] < p.low
                  and (g, st.load[g]) not in tried_dissolve]  # fmt: skip
@@ -300,9 +305,10 @@ def _descend(st: _State, strict: bool = True) -> None:
         st.move(*best)
 
 
-def _carve(st: _State, g: int) -> bool:
+def _carve(st: _State, g: int, strict: bool = True) -> bool:
     """Grow a new grid from the boundary of over-full grid ``g``; False (and nothing
-    changed) when the grids around cannot spare enough households."""
+    changed) when the grids around cannot spare enough households. With ``strict`` no
+    grid may be taken to half of its starting households or fewer (so it keeps its code)."""
     p = st.p
     new = st.next_label
     seeds = sorted(
@@ -314,7 +320,7 @@ def _carve(st: _State, g: int) -> bool:
     if not seeds:  # the community's only grid: start from a site at one end of it
         seeds = [_far_end(st, g)]
     for seed in seeds[:5]:
-        if not (st.keeps_code(seed) and st.keeps_contiguous(seed)):
+        if not ((not strict or st.keeps_code(seed)) and st.keeps_contiguous(seed)):
             continue
         taken: list[tuple[int, int]] = []
         st.move(seed, new)
@@ -334,8 +340,10 @@ def _carve(st: _State, g: int) -> bool:
                 options.append((-st.violation(donor), -st.load[donor], -shared, n))
             options.sort()
             pick = next(
-                (n for *_, n in options if st.keeps_code(n) and st.keeps_contiguous(n)), None
-            )
+                (n for *_, n in options
+                 if (not strict or st.keeps_code(n)) and st.keeps_contiguous(n)),
+                None,
+            )  # fmt: skip
             if pick is None:
                 break
             taken.append((pick, st.labels[pick]))
