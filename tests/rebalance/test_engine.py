@@ -353,3 +353,40 @@ def test_every_building_owns_the_ground_it_stands_on(seed: int, buildings: int) 
         site = graph.building_site[i]
         assert graph.face_site[face] == site, (i, site)
         assert graph.area[site] > 0
+
+
+def band_violation(labels: Any, households: Any, low: int, high: int) -> int:
+    loads = [int(households[labels == g].sum()) for g in np.unique(labels)]
+    return sum(max(0, h - high) + max(0, low - h) for h in loads if h)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), units=st.integers(2, 40))
+def test_the_merge_split_never_leaves_a_worse_balance_than_its_first_cut(
+    seed: int, units: int
+) -> None:
+    """The merge's split (bisection, then the engine) on random compounds in a block: every
+    unit gets a part, parts are contiguous in the unit graph, and the engine never makes the
+    bisection's band violation worse."""
+    from gridmap.merge.households import bisect
+    from gridmap.rebalance.split import split_units, unit_neighbours
+
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 1000, (units, 2))
+    hh = rng.integers(20, 260, units)
+    k = max(1, int(np.ceil(hh.sum() / 500)))
+    first = bisect(xy, hh, k)
+    labels, _why = split_units(xy, hh, 300, 500, start=first)
+    assert len(labels) == units
+    assert band_violation(labels, hh, 300, 500) <= band_violation(first, hh, 300, 500)
+    nb = unit_neighbours(xy)
+    for g in np.unique(labels).tolist():
+        members = set(np.flatnonzero(labels == g).tolist())
+        start = min(members)
+        seen, todo = {start}, [start]
+        while todo:
+            for n in nb[todo.pop()]:
+                if n in members and n not in seen:
+                    seen.add(n)
+                    todo.append(n)
+        assert seen == members, g
