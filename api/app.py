@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 import gridmap
 from api.errors import honest_openapi, register
-from api.middleware import Admission, BodyLimit, Gate
+from api.middleware import Admission, BodyLimit, Gate, NoNul
 from api.routes import admin, docs, health, maps, places, plans, resolve, tiles
 from api.settings import Settings
 from gridmap.service import Gridmap
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     static = importlib.resources.files("fastapi_standalone_docs") / "static"
     app.mount(docs.STATIC, StaticFiles(directory=str(static)), name="docs-static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NoNul)
     # outermost: a request beyond capacity is turned away before anything else runs
     docs_paths = (docs.STATIC, "/docs", "/redoc", "/openapi.json")
     app.add_middleware(Admission, gate=gate, exempt=docs_paths)

@@ -43,9 +43,13 @@ def is_authorised(
     """Whether the caller presented a valid API key; a wrong key is refused (401), not ignored."""
     presented = x_api_key
     if presented is None and authorization:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            presented = token.strip()
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise InvalidApiKey(
+                f"Authorization scheme {scheme[:20]!r} is not accepted: send "
+                "'Authorization: Bearer <api key>' or 'X-API-Key: <api key>'"
+            )
+        presented = token.strip()
     if presented is None:
         return False
     for key in settings.api_keys:

@@ -154,7 +154,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     code = {404: "not_found", 405: "method_not_allowed", 413: "limit_exceeded"}.get(
         exc.status_code, f"http_{exc.status_code}"
     )
-    return problem_response(exc.status_code, code, str(exc.detail), request.url.path)
+    return problem_response(
+        exc.status_code, code, str(exc.detail), request.url.path,
+        headers=dict(exc.headers) if exc.headers else None,
+    )  # fmt: skip
 
 
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:

@@ -57,6 +57,24 @@ async def send_problem(
     await send({"type": "http.response.body", "body": body})
 
 
+class NoNul:
+    """Refuse a URL holding a NUL character (``%00``) with 422 problem+json: no value the
+    API takes (a code, an id, an address) may hold one, and the database cannot store it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = bytes(scope.get("raw_path") or b"") + b"?" + bytes(scope.get("query_string", b""))
+            if b"%00" in raw or b"\x00" in raw:
+                where = "path" if b"%00" in bytes(scope.get("raw_path") or b"") else "query"
+                detail = f"the URL's {where} holds a NUL character (%00); no value may hold one"
+                await send_problem(scope, send, 422, "invalid_input", detail)
+                return
+        await self.app(scope, receive, send)
+
+
 class BodyLimit:
     """Refuse request bodies over ``max_bytes`` with 413 problem+json, declared or streamed."""
 

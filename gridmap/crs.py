@@ -294,9 +294,31 @@ def to_storage_xy(
         else:
             lon, lat = _transform(parsed, x, y, label)
     else:
+        _check_not_degrees(x, y, label)
         lon, lat = _transform(parsed, x, y, label)
     _check_lonlat(lon, lat, label)
     return lon, lat
+
+
+def _check_not_degrees(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], label: str) -> None:
+    """Refuse degrees sent as a projected CRS's metres: a point within 180 m of the CRS's
+    origin is never one this service covers, and lon/lat always are.
+
+    >>> _check_not_degrees(np.array([125.3]), np.array([43.88]), "EPSG:3857")
+    Traceback (most recent call last):
+    ...
+    gridmap.errors.InvalidCoordinate: x 125.3, y 43.88 look like degrees of longitude and latitude, but EPSG:3857 is projected (metres): send crs=EPSG:4490 (or EPSG:4326) with lon/lat, or the easting and northing in EPSG:3857
+    """
+    like = np.flatnonzero((np.abs(x) <= 180) & (np.abs(y) <= 90))
+    if like.size:
+        vx, vy = float(x[like[0]]), float(y[like[0]])
+        raise InvalidCoordinate(
+            f"x {vx:g}, y {vy:g} look like degrees of longitude and latitude, but {label} is "
+            f"projected (metres): send crs=EPSG:4490 (or EPSG:4326) with lon/lat, or the "
+            f"easting and northing in {label}",
+            value=[vx, vy],
+            crs=label,
+        )
 
 
 def from_storage_xy(lon: float, lat: float, crs: str | int = "EPSG:4490") -> tuple[float, float]:

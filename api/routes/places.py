@@ -17,10 +17,23 @@ GRID_404 = not_found("unknown_grid", "no grid with code '220103001001999'")
 DIVISION_404 = not_found("unknown_division", "no division with code '220103099000'")
 BUILDING_404 = not_found("unknown_building", "no building with id 'B-000999'")
 
-GridCode = Annotated[str, Path(examples=["220103001001001"], description="15-digit grid code.")]
+# the patterns are documented, not enforced by FastAPI: gridmap checks codes itself and
+# says what is wrong with one (422 ``invalid_code``)
+GridCode = Annotated[
+    str,
+    Path(examples=["220103001001001"], description="15-digit grid code.",
+         json_schema_extra={"pattern": "^[0-9]{15}$"}),
+]  # fmt: skip
+WithinQuery = Query(
+    examples=["220103001000"],
+    description="A 12-digit division code.",
+    json_schema_extra={"pattern": "^[0-9]{12}$"},
+)
 DivisionCode = Annotated[
-    str, Path(examples=["220103001000"], description="12-digit division code.")
-]
+    str,
+    Path(examples=["220103001000"], description="12-digit division code.",
+         json_schema_extra={"pattern": "^[0-9]{12}$"}),
+]  # fmt: skip
 
 
 @router.get(
@@ -46,9 +59,9 @@ def grid(code: GridCode, gm: GridmapDep, authorised: AuthorisedDep) -> GridFeatu
 def grids(
     gm: GridmapDep,
     authorised: AuthorisedDep,
-    within: Annotated[str, Query(examples=["220103001000"], description="A division code.")],
+    within: Annotated[str, WithinQuery],
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> GridCollection:
     """A GeoJSON FeatureCollection of the current grids in a division, ordered by code."""
     return gm.grids_within(within, limit=limit, offset=offset, authorised=authorised)

@@ -118,6 +118,11 @@ async def _records(request: Request) -> list[Any]:
             data = json.loads(await request.body())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"the body is not valid JSON: {exc}", field="body") from None
+        except RecursionError:
+            raise InvalidInput(
+                "the body is JSON nested too deeply: expected a list of flat row objects",
+                field="body",
+            ) from None
         if not isinstance(data, list):
             raise InvalidInput(
                 "the body must be a JSON list of rows, each with an id and an address or lon/lat",

@@ -28,8 +28,13 @@ def serve(
     # the workers build their app from GRIDMAP_* variables: pass the provisioned URL on
     os.environ["GRIDMAP_DATABASE_URL"] = database_url(url or Settings().database_url)
     uvicorn.run(
-        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
-    )
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers,
+        log_level="info",
+        # a request line or headers up to 1 MiB reach the app, which answers an oversized
+        # value with a problem+json 422 naming it (uvicorn's own 16 kB limit answers in
+        # plain text)
+        h11_max_incomplete_event_size=1 << 20,
+    )  # fmt: skip
 
 
 @app.command("resolve")

@@ -13,9 +13,9 @@ import io
 import logging
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from gridmap.errors import GridmapError
+from gridmap.errors import GridmapError, InvalidInput
 from gridmap.resolve.addresses import resolve_addresses
 from gridmap.resolve.points import resolve_points
 from gridmap.results import Resolution
@@ -67,6 +67,15 @@ class BatchQuery(BaseModel):
     x: float | None = None
     y: float | None = None
     crs: str = Field(default="EPSG:4490", description="EPSG:NNNN, or GCJ02.")
+
+    @field_validator("id", "address", "crs")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError(
+                f"{value[:40]!r} holds a NUL character (\\x00), which no text may hold"
+            )
+        return value
 
     def coordinates(self) -> tuple[float | None, float | None]:
         """The point as given: ``lon``/``lat``, or else ``x``/``y`` (the one home of that rule)."""
@@ -339,10 +348,52 @@ def resolve_csv(
     return counts
 
 
+#: the columns a batch CSV must have one of (besides ``id``)
+CSV_COLUMNS = ("address", "lon", "lat", "x", "y")
+
+
 def read_csv_records(data: bytes) -> list[dict[str, Any]]:
-    """Rows of an uploaded CSV file (UTF-8, with or without BOM; GB18030 as a fallback)."""
+    r"""Rows of an uploaded CSV file (UTF-8, with or without BOM; GB18030 as a fallback).
+
+    Raises :class:`~gridmap.errors.InvalidInput` for a file in neither encoding, one the
+    CSV reader cannot parse (a bare carriage return inside an unquoted field), and one whose
+    header names none of the columns a row needs (say, a JSON body sent as ``text/csv``).
+
+    >>> read_csv_records("id,address\n1,明珠花园3栋\n".encode())
+    [{'id': '1', 'address': '明珠花园3栋'}]
+    >>> read_csv_records(b'[{"id": 1, "address": "x"}]')
+    Traceback (most recent call last):
+    ...
+    gridmap.errors.InvalidInput: the CSV header '[{"id": 1, "address": "x"}]' names none of the columns address, lon, lat, x, y: the first line must be a header such as id,address or id,lon,lat
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("gb18030")
-    return list(csv.DictReader(io.StringIO(text)))
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                f"the CSV is neither UTF-8 nor GB18030: byte 0x{data[exc.start]:02x} at offset "
+                f"{exc.start} is not valid in either",
+                field="body",
+            ) from None
+    # lines end at LF or CRLF; a bare CR inside a field is an error, never a silent new row
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        header = reader.fieldnames or []
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"the CSV cannot be read at line {reader.line_num + 1}: {str(exc).split(' - ')[0]} "
+            "(quote a field that holds a line break or carriage return)",
+            field="body",
+        ) from None
+    names = {str(h).strip().lower() for h in header}
+    if not names & set(CSV_COLUMNS):
+        shown = ",".join(str(h) for h in header)[:40]
+        raise InvalidInput(
+            f"the CSV header {shown!r} names none of the columns {', '.join(CSV_COLUMNS)}: "
+            "the first line must be a header such as id,address or id,lon,lat",
+            field="body",
+        )
+    return rows

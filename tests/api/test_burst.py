@@ -262,3 +262,15 @@ def test_bursts_beyond_the_pool_never_stall_fail_or_keep_a_connection(
     assert pool["available"] == pool["size"] <= POOL
     assert pool["waiting"] == 0
     assert pool["errors"] == 0
+
+
+def test_an_oversized_address_in_a_url_gets_a_problem_naming_it(server: str) -> None:
+    """Through the real server (uvicorn with h11 once answered 400 in plain text past 16 kB)."""
+    long = "明珠花园" * 500  # 18 kB once percent-encoded, beyond uvicorn's 16 kB
+    resp = httpx.get(server + "/v1/resolve", params={"address": long}, timeout=10)
+    assert resp.status_code == 422
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    body = resp.json()
+    assert body["code"] == "invalid_input"
+    assert "query.address" in body["detail"]
+    assert "at most 500 characters" in body["detail"]
