@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(default=1, ge=0)
     pool_max_size: int = Field(default=10, ge=1)
     pool_timeout_s: float = Field(
-        default=5.0, gt=0, description="Longest wait for a pooled connection once admitted."
+        default=1.5, gt=0, description="Longest wait for a pooled connection once admitted."
     )
     max_in_flight: int | None = Field(
         default=None, ge=1, description="Requests at work at once (default: pool_max_size)."

@@ -66,8 +66,12 @@ class Gridmap(Lookups, DataUseCases, PlanUseCases):
             url,
             min_size=min_size,
             max_size=max_size,
-            kwargs={"autocommit": True, "application_name": "gridmap-api"},
+            # a new connection gives up after 2 s, so an outage answers 503 quickly
+            kwargs={"autocommit": True, "application_name": "gridmap-api", "connect_timeout": 2},
             configure=lookup.tune,
+            # each connection is checked as it leaves the pool: after a database restart the
+            # dead ones are replaced instead of failing a request each
+            check=ConnectionPool.check_connection,
             open=False,
             name="gridmap",
             timeout=timeout,

@@ -65,10 +65,11 @@ class ServiceBase:
         return self._pool
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A tuned connection for the length of one use case."""
+    def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection[Any]]:
+        """A tuned connection for the length of one use case (from a pool: waiting at most
+        ``timeout`` seconds, default the pool's)."""
         if self._pool is not None:
-            with self._pool.connection() as conn:
+            with self._pool.connection(timeout=timeout) as conn:
                 yield conn
             return
         assert self._conn is not None

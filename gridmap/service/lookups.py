@@ -142,9 +142,9 @@ class Lookups(ServiceBase):
         with self.connection() as conn:
             return places.building(conn, external_id, authorised=authorised)
 
-    def ping(self) -> None:
-        """Raise unless the database answers."""
-        with self.connection() as conn:
+    def ping(self, timeout: float = 1.0) -> None:
+        """Raise unless the database answers within about ``timeout`` seconds."""
+        with self.connection(timeout=timeout) as conn:
             lookup.ping(conn)
 
     def status(self) -> DbStatus:

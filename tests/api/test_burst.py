@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -141,23 +142,23 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
-def server(region: Region, db_url: str, tmp_path: Path) -> Iterator[str]:
-    """``gridmap serve`` in a process of its own, one worker, a pool of :data:`POOL`."""
-    if shutil.which("wrk") is None:
-        unavailable("wrk is not installed (./scripts/setup.sh installs it)")
+@contextmanager
+def serving(db_url: str, log_path: Path, **env: str) -> Iterator[str]:
+    """``gridmap serve`` in a process of its own on a free port, one worker, a pool of
+    :data:`POOL` (``env`` adds ``GRIDMAP_*`` settings); its base URL once it answers."""
     port = free_port()
     # the server runs at full speed: no coverage tracing in the child
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COV_CORE_")}
-    env |= {
+    child = {k: v for k, v in os.environ.items() if not k.startswith("COV_CORE_")}
+    child |= {
         "GRIDMAP_DATABASE_URL": db_url,
         "GRIDMAP_API_KEYS": KEY,
         "GRIDMAP_POOL_MAX_SIZE": str(POOL),
+        **env,
     }
-    log = (tmp_path / "server.log").open("w")
+    log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gridmap", "serve", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=child, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -169,13 +170,22 @@ def server(region: Region, db_url: str, tmp_path: Path) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the server did not start:\n" + (tmp_path / "server.log").read_text())
+                pytest.fail("the server did not start:\n" + log_path.read_text())
             time.sleep(0.2)
         yield base
     finally:
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture
+def server(region: Region, db_url: str, tmp_path: Path) -> Iterator[str]:
+    """``gridmap serve`` on the test region, driven by ``wrk``."""
+    if shutil.which("wrk") is None:
+        unavailable("wrk is not installed (./scripts/setup.sh installs it)")
+    with serving(db_url, tmp_path / "server.log") as base:
+        yield base
 
 
 def drop_connections(port: int, stop: threading.Event, counts: list[int]) -> None:
