@@ -70,6 +70,19 @@ def merge(
             f"({len(lineage.inherited)} kept their code, "
             f"{len(lineage.fresh)} new), {outcome.crosswalk_rows} crosswalk rows"
         )
+        ended = [r for r in outcome.review if r["reason"].startswith("grid retired")]
+        vacant = len(outcome.review) - len(ended)
+        out.print(f"roster: {len(ended)} grid chief(s) of retired grids ended, "
+                  f"{vacant} grid(s) without a grid chief")  # fmt: skip
+        for item in ended[:20]:
+            out.print(f"  review: {item['code']} retired; its chief's households went mostly "
+                      f"to {item.get('successor') or '—'}")  # fmt: skip
+        if report:
+            folder = Path(report)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "roster-review.json").write_text(
+                json.dumps(outcome.review, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
     else:
         out.print(f"{len(outcome.grids)} grids (dry run: nothing written)")
     if report:

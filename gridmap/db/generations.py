@@ -17,7 +17,13 @@ if TYPE_CHECKING:
 
     from gridmap.db.load import LoadReport
 
-__all__ = ["AS_MULTIPOLYGON", "load_grid_generation", "refresh_grid_households"]
+__all__ = [
+    "AS_MULTIPOLYGON",
+    "carry_roster",
+    "load_grid_generation",
+    "record_succession",
+    "refresh_grid_households",
+]
 
 #: the staged ``geom`` text column as a MultiPolygon (a repaired geometry may be a collection)
 AS_MULTIPOLYGON = "ST_Multi(ST_CollectionExtract(geom::geometry, 3))"
@@ -162,3 +168,75 @@ def refresh_grid_households(conn: psycopg.Connection[Any]) -> int:
         """
     ).fetchall()
     return len(rows)
+
+
+def record_succession(conn: psycopg.Connection[Any], gen: int) -> int:
+    """Where each grid's households went when generation ``gen`` came into force, from the
+    buildings of the communities it changed: the grid each stood in before and now.
+    Rows already recorded (a plan records its own) are kept; the number of rows added."""
+    rows = conn.execute(
+        """
+        WITH touched AS (
+            SELECT DISTINCT community_code FROM grid
+            WHERE generation_low = %(g)s OR generation_high = %(g)s - 1
+        ), moves AS (
+            SELECT o.code AS from_code, n.code AS to_code, sum(b.households) AS households,
+                   count(*) AS buildings
+            FROM building b
+            JOIN grid o ON o.community_code = b.community_code AND o.generation_low <= %(g)s - 1
+                 AND (o.generation_high IS NULL OR o.generation_high >= %(g)s - 1)
+                 AND ST_Intersects(o.boundary, b.point)
+            JOIN grid n ON n.community_code = b.community_code AND n.generation_low <= %(g)s
+                 AND (n.generation_high IS NULL OR n.generation_high >= %(g)s)
+                 AND ST_Intersects(n.boundary, b.point)
+            WHERE b.community_code IN (SELECT community_code FROM touched)
+            GROUP BY o.code, n.code
+        )
+        INSERT INTO grid_succession (generation, from_code, to_code, households, buildings)
+        SELECT %(g)s, from_code, to_code, households, buildings FROM moves
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+        """,
+        {"g": gen},
+    ).fetchall()
+    return len(rows)
+
+
+def carry_roster(conn: psycopg.Connection[Any], gen: int) -> tuple[list[dict[str, Any]], list[int]]:
+    """After generation ``gen`` came into force: end the grid chiefs of the grids it retired
+    (no chief stays current on a retired grid), each listed for review with the grid most of
+    its households went to, and list every current grid of the changed communities that
+    has no grid chief. A grid that continues keeps its code, so its chiefs stay as they are.
+    Returns the review list and the ids of the assignments ended."""
+    ended = conn.execute(
+        """
+        UPDATE assignment a SET until = greatest(current_date, a.since)
+        FROM grid_code c
+        WHERE c.code = a.grid_code AND c.retired_in = %(g)s
+          AND a.role = 'grid_chief' AND a.until IS NULL
+        RETURNING a.id, a.grid_code,
+                  (SELECT name FROM person WHERE id = a.person_id) AS person,
+                  (SELECT s.to_code FROM grid_succession s WHERE s.generation = %(g)s
+                    AND s.from_code = a.grid_code ORDER BY s.households DESC, s.to_code
+                    LIMIT 1) AS successor
+        """,
+        {"g": gen},
+    ).fetchall()
+    review: list[dict[str, Any]] = [
+        {"code": str(code), "reason": "grid retired: its grid chief's term was ended",
+         "person": person, "successor": successor}
+        for _id, code, person, successor in sorted(ended, key=lambda r: str(r[1]))
+    ]  # fmt: skip
+    vacant = conn.execute(
+        """
+        SELECT g.code FROM current_grid g
+        WHERE g.community_code IN (SELECT community_code FROM grid WHERE generation_low = %(g)s
+                                   OR generation_high = %(g)s - 1)
+          AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a.role = 'grid_chief'
+                          AND a.until IS NULL AND a.grid_code = g.code)
+        ORDER BY g.code
+        """,
+        {"g": gen},
+    ).fetchall()
+    review += [{"code": str(c), "reason": "no grid chief: appoint one"} for (c,) in vacant]
+    return review, [int(r[0]) for r in ended]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import shapely
 
 from gridmap.db.dump import division_scope, fetch_frame
+from gridmap.db.generations import carry_roster, record_succession
 from gridmap.db.load import LoadReport, load_interchange
 from gridmap.errors import InvalidInput
 
@@ -99,6 +100,8 @@ class MergeWrite:
     load: LoadReport
     generation: int
     crosswalk_rows: int
+    #: grids whose chiefs need attention: retired grids' chiefs ended, grids with no chief
+    review: list[dict[str, Any]] = field(default_factory=list)
 
 
 def write_merge_result(
@@ -126,6 +129,11 @@ def write_merge_result(
         report = load_interchange(conn, data, source=source)
         row = conn.execute("SELECT id FROM current_generation").fetchone()
         gen = int(row[0]) if row and row[0] is not None else 0
+        review: list[dict[str, Any]] = []
+        if report.generation is not None:
+            # the same roster rule as a plan's activation: no chief stays on a retired grid
+            record_succession(conn, gen)
+            review, _ended = carry_roster(conn, gen)
         with conn.cursor() as cur:
             cur.execute(
                 "CREATE TEMP TABLE stage_crosswalk (layer text, source_code text, grid_code text,"
@@ -182,4 +190,4 @@ def write_merge_result(
                         )
                     ],
                 )  # fmt: skip
-    return MergeWrite(load=report, generation=gen, crosswalk_rows=len(rows))
+    return MergeWrite(load=report, generation=gen, crosswalk_rows=len(rows), review=review)

@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from gridmap.db.dump import division_scope
+from gridmap.db.generations import carry_roster
 from gridmap.errors import NotFound, PlanNotDraft, StalePlan, UnknownPlan
 
 if TYPE_CHECKING:
@@ -246,7 +247,7 @@ def activate_plan(conn: psycopg.Connection[Any], plan_id: int) -> dict[str, Any]
             """,
             {"g": gen, "id": plan_id},
         )
-        review, ended = _roster_after(conn, plan_id, gen)
+        review, ended = carry_roster(conn, gen)
         conn.execute(
             "UPDATE plan SET status = 'active', activated_generation = %s, activated_at = now(),"
             " review = %s, ended_assignments = %s WHERE id = %s",
@@ -254,40 +255,6 @@ def activate_plan(conn: psycopg.Connection[Any], plan_id: int) -> dict[str, Any]
         )
     return {"plan_id": plan_id, "generation": gen, "retired": report.retired_grids,
             "review": review}  # fmt: skip
-
-
-def _roster_after(
-    conn: psycopg.Connection[Any], plan_id: int, gen: int
-) -> tuple[list[dict[str, Any]], list[int]]:
-    """End the grid chiefs of grids the plan retired; list them and grids with no chief."""
-    ended = conn.execute(
-        """
-        UPDATE assignment a SET until = greatest(current_date, a.since)
-        FROM plan p
-        WHERE p.id = %(id)s AND a.role = 'grid_chief' AND a.until IS NULL
-          AND a.grid_code = ANY(p.retired)
-        RETURNING a.id, a.grid_code,
-                  (SELECT name FROM person WHERE id = a.person_id) AS person,
-                  (SELECT s.to_code FROM grid_succession s WHERE s.generation = %(g)s
-                    AND s.from_code = a.grid_code ORDER BY s.households DESC LIMIT 1) AS successor
-        """,
-        {"id": plan_id, "g": gen},
-    ).fetchall()
-    review: list[dict[str, Any]] = [
-        {"code": str(code), "reason": "grid retired: its grid chief's term was ended",
-         "person": person, "successor": successor}
-        for _id, code, person, successor in ended
-    ]  # fmt: skip
-    vacant = conn.execute(
-        """
-        SELECT p.code FROM plan_grid p WHERE p.plan_id = %s AND NOT EXISTS (
-            SELECT 1 FROM assignment a WHERE a.role = 'grid_chief' AND a.until IS NULL
-              AND a.grid_code = p.code) ORDER BY p.code
-        """,
-        (plan_id,),
-    ).fetchall()
-    review += [{"code": str(c), "reason": "no grid chief: appoint one"} for (c,) in vacant]
-    return review, [int(r[0]) for r in ended]
 
 
 def restore_generation(conn: psycopg.Connection[Any], generation: int, division: str) -> int:

@@ -53,6 +53,9 @@ class MergeOutcome:
     lineage: Lineage
     generation: int | None = None
     crosswalk_rows: int = 0
+    #: grids whose chiefs need attention after the merge (retired grids' chiefs ended,
+    #: grids with no grid chief)
+    review: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def grids(self) -> gpd.GeoDataFrame:
@@ -189,6 +192,7 @@ class DataUseCases(ServiceBase):
             )
         outcome.generation = written.generation
         outcome.crosswalk_rows = written.crosswalk_rows
+        outcome.review = written.review
         result.report["generation"] = written.generation
         result.report["codes"] = {"inherited": len(lineage.inherited), "fresh": len(lineage.fresh)}
         return outcome

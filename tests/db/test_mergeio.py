@@ -176,3 +176,39 @@ def test_export_writes_the_merged_grids_and_their_crosswalk(db_url: str, tmp_pat
     shares = crosswalk.groupby(["layer", "source_code"])["area_share"].sum()
     assert len(shares) == 12
     assert ((shares > 0.9) & (shares <= 1 + 1e-6)).all()
+
+
+def test_a_merge_ends_the_chiefs_of_the_grids_it_retires_and_lists_them(db_url: str) -> None:
+    """A band of 200-1,000 households joins 龙兴社区's two small grids: one code retires. Its
+    grid chief's term ends (no chief stays current on a retired grid), the review names the
+    grid its households went to, and where every grid's households went is recorded."""
+    load(db_url)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        chiefs_before = dict(conn.execute(
+            "SELECT grid_code, person_id FROM assignment WHERE role = 'grid_chief'"
+            " AND until IS NULL").fetchall())  # fmt: skip
+    with Gridmap.connect(db_url) as gm:
+        out = gm.merge("220102005000", MergeOptions(households_min=200, households_max=1000))
+    assert out.generation == 2
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        retired = {r[0] for r in conn.execute(
+            "SELECT code FROM grid_code WHERE retired_in = 2").fetchall()}  # fmt: skip
+        current = {r[0] for r in conn.execute("SELECT code FROM current_grid").fetchall()}
+        on_retired = conn.execute(
+            "SELECT count(*) FROM assignment WHERE role = 'grid_chief' AND until IS NULL"
+            " AND grid_code = ANY(%s)", (list(retired),),
+        ).fetchone()  # fmt: skip
+        moved = conn.execute(
+            "SELECT sum(households) FROM grid_succession WHERE generation = 2"
+        ).fetchone()
+        total = conn.execute("SELECT sum(households) FROM building").fetchone()
+    had_chief = retired & set(chiefs_before)
+    assert had_chief, (retired, chiefs_before)  # the case this test is about
+    assert on_retired == (0,)
+    ended = {r["code"]: r for r in out.review if r["reason"].startswith("grid retired")}
+    assert set(ended) == had_chief
+    assert all(r["successor"] in current for r in ended.values())
+    vacant = {r["code"] for r in out.review if r["reason"].startswith("no grid chief")}
+    assert vacant <= current
+    assert vacant.isdisjoint(set(chiefs_before) - retired)
+    assert moved == total
