@@ -102,6 +102,11 @@ _QUERIES: dict[str, str] = {
         LEFT JOIN unit u ON u.id = a.unit_id
         LEFT JOIN building ub ON ub.id = u.building_id
         WHERE coalesce(a.grid_code, b.community_code, ub.community_code) LIKE %(like)s
+          -- a snapshot of one generation: a grid chief's term on a grid of another
+          -- generation is history (kept by gridmap db backup), not part of this one
+          AND (a.grid_code IS NULL OR EXISTS (
+                SELECT 1 FROM grid g WHERE g.code = a.grid_code AND g.generation_low <= %(gen)s
+                AND (g.generation_high IS NULL OR g.generation_high >= %(gen)s)))
         ORDER BY p.external_id, a.role, a.since
         """,
     # everyone in scope, or (for one division) the people its assignments name
