@@ -41,6 +41,18 @@ class InvalidApiKey(GridmapError):
     code = "invalid_api_key"
 
 
+class Forbidden(GridmapError):
+    """The caller's key is valid, but its role may not do this."""
+
+    code = "forbidden"
+
+
+class TooManyRequests(GridmapError):
+    """The caller is over its key's rate, or its address over the limit of failed keys."""
+
+    code = "too_many_requests"
+
+
 #: the one place where library errors meet HTTP status codes (the most specific class wins)
 STATUS: dict[type[GridmapError], int] = {
     NotFound: 404,
@@ -48,6 +60,8 @@ STATUS: dict[type[GridmapError], int] = {
     InvalidInput: 422,
     LimitExceeded: 413,
     InvalidApiKey: 401,
+    Forbidden: 403,
+    TooManyRequests: 429,
     DatabaseUnavailable: 503,
     MapAssetsMissing: 503,
     PdfRenderError: 503,
@@ -116,7 +130,9 @@ async def _gridmap_error(request: Request, exc: Exception) -> JSONResponse:
         LOG.error("%s on %s: %s", exc.code, request.url.path, exc)
     field = exc.details.get("field")
     errors = [FieldProblem(field=str(field), message=exc.message)] if field else None
-    return problem_response(status, exc.code, exc.message, request.url.path, errors)
+    retry = exc.details.get("retry_after")
+    headers = {"Retry-After": str(int(retry))} if retry is not None else None
+    return problem_response(status, exc.code, exc.message, request.url.path, errors, headers)
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -241,7 +257,17 @@ def documented(status: int, code: str, detail: str, description: str) -> Respons
 
 
 UNAUTHORISED: Responses = {
-    401: _example(401, "invalid_api_key", "the API key presented is not valid")
+    401: _example(401, "invalid_api_key", "the API key presented is not valid"),
+    429: {
+        **_example(429, "too_many_requests", "key 3 is over its rate of 600 requests a minute"),
+        "description": "Over the key's rate, or too many failed keys from this address.",
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+        },
+    },
+}
+FORBIDDEN: Responses = {
+    403: _example(403, "forbidden", "this needs an admin key; key 3 (王芳) is a planner key")
 }
 INVALID: Responses = {
     422: _example(422, "invalid_input", "query.lat: Input should be a valid number")

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import AuthorisedDep, GridmapDep, SettingsDep
+from api.deps import AuthorisedDep, CallerDep, GridmapDep, SettingsDep
 from api.errors import INVALID, UNAUTHORISED, UNAVAILABLE
 from api.routes.places import DIVISION_404, GRID_404, DivisionCode, GridCode
 from api.routes.plans import PLAN_404, PlanId
@@ -66,14 +66,15 @@ def _page(m: Any) -> HTMLResponse:
     summary="A grid worker's zone map",
 )
 def grid_map(
-    code: GridCode, gm: GridmapDep, authorised: AuthorisedDep, settings: SettingsDep,
+    code: GridCode, gm: GridmapDep, caller: CallerDep, settings: SettingsDep,
     request: Request,
 ) -> HTMLResponse:  # fmt: skip
     """The grid, its buildings with their units and chiefs, and its neighbours greyed out.
     A grid without buildings draws its boundary and says so."""
     m = gm.zone_map(
-        code, show_phones=authorised, tiles_url=settings.tiles_url, assets=_assets(request)
-    )
+        code, show_phones=caller.sees_contacts(code), tiles_url=settings.tiles_url,
+        assets=_assets(request),
+    )  # fmt: skip
     return _page(m)
 
 
@@ -92,7 +93,7 @@ def grid_map(
 def grid_board(
     code: GridCode,
     gm: GridmapDep,
-    authorised: AuthorisedDep,
+    caller: CallerDep,
     service_phone: Annotated[
         str | None, Query(max_length=40, description="The community's service phone.")
     ] = None,
@@ -100,7 +101,7 @@ def grid_board(
     """The grid's code and name, its map, the grid chief with a photo placeholder and phone
     (in full only with an API key), the building and unit chiefs, and the community's
     service phone."""
-    page = gm.board(code, show_phones=authorised, service_phone=service_phone)
+    page = gm.board(code, show_phones=caller.sees_contacts(code), service_phone=service_phone)
     return Response(
         gm.board_pdf(page),
         media_type="application/pdf",

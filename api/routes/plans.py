@@ -1,7 +1,7 @@
 """Rebalancing plans: draft, read, compare, activate, roll back; and restoring a generation.
 
-Drafting, activating and restoring change what the database holds, so they need an API
-key. A plan holds no personal data (grid chiefs appear only in an activation's review
+Drafting needs a planner key (or admin); activating, rolling back and restoring change the
+grids in force and need an admin key. A plan holds no personal data (grid chiefs appear only in an activation's review
 list, which goes to the caller who activated), so reading plans is open like the maps.
 """
 
@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.deps import GridmapDep, RequireKey
-from api.errors import INVALID, UNAUTHORISED, UNAVAILABLE, documented, not_found
+from api.deps import GridmapDep, RequireAdmin, RequirePlanner
+from api.errors import FORBIDDEN, INVALID, UNAUTHORISED, UNAVAILABLE, documented, not_found
+from gridmap.access import Caller
 
 router = APIRouter(prefix="/v1", tags=["plans"])
 
@@ -196,12 +197,16 @@ def _plan(gm: Any, plan_id: int) -> Plan:
     "/plans",
     response_model=Plan,
     status_code=201,
-    dependencies=[RequireKey],
-    responses={**INVALID, **UNAUTHORISED, **UNAVAILABLE,
+    responses={**INVALID, **UNAUTHORISED, **FORBIDDEN, **UNAVAILABLE,
                404: not_found("unknown_division", "no division with code '220103099000'")[404]},
     summary="Draft a rebalancing plan for a community, street or district",
 )  # fmt: skip
-def draft_plan(body: PlanRequest, gm: GridmapDep, response: Response) -> Plan:
+def draft_plan(
+    body: PlanRequest,
+    gm: GridmapDep,
+    response: Response,
+    caller: Annotated[Caller, RequirePlanner],
+) -> Plan:
     """Redraw the division's grids so that every grid's households fall in the band where
     that is feasible, moving as few households as possible, and store the result as a draft
     against the generation in force. Nothing changes until the plan is activated."""
@@ -211,6 +216,7 @@ def draft_plan(body: PlanRequest, gm: GridmapDep, response: Response) -> Plan:
         rural_band=(body.rural_band.low, body.rural_band.high) if body.rural_band else None,
         locked=body.locked,
         save=True,
+        actor=caller.actor,
     )
     assert drafted.plan_id is not None
     response.headers["Location"] = f"/v1/plans/{drafted.plan_id}"
@@ -279,38 +285,37 @@ def compare(
 @router.post(
     "/plans/{plan_id}/activate",
     response_model=Activation,
-    dependencies=[RequireKey],
-    responses={**PLAN_404, **CONFLICT, **INVALID, **UNAUTHORISED, **UNAVAILABLE},
+    responses={**PLAN_404, **CONFLICT, **INVALID, **UNAUTHORISED, **FORBIDDEN, **UNAVAILABLE},
     summary="Make a draft plan the grids in force",
 )
-def activate(plan_id: PlanId, gm: GridmapDep) -> Activation:
+def activate(
+    plan_id: PlanId, gm: GridmapDep, caller: Annotated[Caller, RequireAdmin]
+) -> Activation:
     """In one transaction: the plan's grids become a new generation, where each old grid's
     households went is recorded, the grid chiefs of retired grids are ended, and grids
     that need a chief are listed for review. A plan drafted against an older generation is
     refused (409 ``stale_plan``)."""
-    return Activation.model_validate(gm.activate(plan_id))
+    return Activation.model_validate(gm.activate(plan_id, actor=caller.actor))
 
 
 @router.post(
     "/plans/{plan_id}/rollback",
     response_model=Restored,
-    dependencies=[RequireKey],
-    responses={**PLAN_404, **CONFLICT, **INVALID, **UNAUTHORISED, **UNAVAILABLE},
+    responses={**PLAN_404, **CONFLICT, **INVALID, **UNAUTHORISED, **FORBIDDEN, **UNAVAILABLE},
     summary="Bring back the grids an active plan replaced",
 )
-def rollback(plan_id: PlanId, gm: GridmapDep) -> Restored:
+def rollback(plan_id: PlanId, gm: GridmapDep, caller: Annotated[Caller, RequireAdmin]) -> Restored:
     """The generation the plan was drafted against comes back as a new generation (its
     codes and the grid chiefs the activation ended return)."""
     p = gm.plan(plan_id)
-    gen = gm.rollback(plan_id)
+    gen = gm.rollback(plan_id, actor=caller.actor)
     return Restored(generation=gen, restored=p["base_generation"], division=p["division_code"])
 
 
 @router.post(
     "/generations/{generation}/restore",
     response_model=Restored,
-    dependencies=[RequireKey],
-    responses={**INVALID, **UNAUTHORISED, **UNAVAILABLE,
+    responses={**INVALID, **UNAUTHORISED, **FORBIDDEN, **UNAVAILABLE,
                404: not_found("not_found", "no activated generation 99")[404]},
     summary="Bring back a generation's grids for a division",
 )  # fmt: skip
@@ -320,11 +325,12 @@ def restore(
     division: Annotated[
         str, Query(pattern=DIVISION_PATTERN, description="The division whose grids come back.")
     ],
+    caller: Annotated[Caller, RequireAdmin],
 ) -> Restored:
     """The grids ``generation`` had under ``division`` become the grids in force again, as a
     new generation: their codes return, codes issued since are retired, and active plans
     since then are marked rolled back."""
-    gen = gm.restore(generation, division)
+    gen = gm.restore(generation, division, actor=caller.actor)
     return Restored(generation=gen, restored=generation, division=division)
 
 

@@ -57,6 +57,16 @@ def _setup(
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
 
 
+def actor() -> str:
+    """How the audit trail names a command-line user: ``cli (login name)``."""
+    import getpass
+
+    try:
+        return f"cli ({getpass.getuser()})"
+    except (KeyError, OSError):  # no login name in a bare container
+        return "cli"
+
+
 def open_service(url: str | None) -> Gridmap:
     """The :class:`~gridmap.service.Gridmap` every command works through (close it after)."""
     from gridmap.service import Gridmap

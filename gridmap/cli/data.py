@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gridmap.cli.common import LOG, DbUrl, app, open_service, out, progress_bar
+from gridmap.cli.common import LOG, DbUrl, actor, app, open_service, out, progress_bar
 
 
 @app.command("sample")
@@ -83,6 +83,7 @@ def import_(
             fix=fix,
             dry_run=dry_run,
             progress=update,
+            actor=actor(),
         )
     for note in result.notes:
         LOG.warning("%s", note)
@@ -114,7 +115,12 @@ def export(
     ] = None,
     show_phones: Annotated[
         bool,
-        typer.Option(help="Write chiefs' phones unmasked (needed to import the export elsewhere)."),
+        typer.Option(
+            "--with-personal-data",
+            "--show-phones",
+            help="Write chiefs' phones unmasked (personal data; needed to import the export "
+            "elsewhere). Without it phones are masked.",
+        ),
     ] = False,
 ) -> None:
     """Write the database back out in the interchange format, or as GeoJSON/Shapefile for QGIS."""

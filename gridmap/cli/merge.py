@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gridmap.cli.common import DbUrl, app, open_service, out, progress_bar
+from gridmap.cli.common import DbUrl, actor, app, open_service, out, progress_bar
 
 
 @app.command("merge")
@@ -62,6 +62,7 @@ def merge(
             options,
             dry_run=dry_run,
             progress=lambda done, total: update("communities", done, total),
+            actor=actor(),
         )
     result, lineage = outcome.result, outcome.lineage
     if outcome.generation is not None:

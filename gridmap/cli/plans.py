@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gridmap.cli.common import DbUrl, app, open_service, out, progress_bar
+from gridmap.cli.common import DbUrl, actor, app, open_service, out, progress_bar
 
 plan_app = typer.Typer(
     help="Rebalancing plans: list, show, compare, activate, roll back.", no_args_is_help=True
@@ -62,6 +62,7 @@ def rebalance(
             locked=lock or (),
             save=save,
             progress=lambda done, total: update("communities", done, total),
+            actor=actor(),
         )
     if as_json:
         print(json.dumps(drafted.to_json(), ensure_ascii=False, default=str))
@@ -128,7 +129,7 @@ def _int(text: str, error: type[Exception]) -> int:
 def plan_activate(plan_id: int, url: DbUrl = None) -> None:
     """Make a draft plan the grids in force (a new generation, in one transaction)."""
     with open_service(url) as gm:
-        res = gm.activate(plan_id)
+        res = gm.activate(plan_id, actor=actor())
     out.print(f"plan {plan_id} active as generation {res['generation']}, "
               f"{res['retired']} grid(s) retired")  # fmt: skip
     for item in res["review"]:
@@ -139,7 +140,7 @@ def plan_activate(plan_id: int, url: DbUrl = None) -> None:
 def plan_rollback(plan_id: int, url: DbUrl = None) -> None:
     """Bring back the grids an active plan replaced (a new generation equal to its base)."""
     with open_service(url) as gm:
-        gen = gm.rollback(plan_id)
+        gen = gm.rollback(plan_id, actor=actor())
     out.print(f"generation {gen}: the grids plan {plan_id} replaced are back")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from gridmap.db import lookup
 from gridmap.places import MAX_PAGE
+from gridmap.service.access import AccessUseCases
 from gridmap.service.data import DataUseCases, ExportResult, ImportResult, MergeOutcome
 from gridmap.service.lookups import Lookups
 from gridmap.service.plans import PlanUseCases
@@ -25,7 +26,7 @@ from gridmap.service.plans import PlanUseCases
 __all__ = ["MAX_PAGE", "ExportResult", "Gridmap", "ImportResult", "MergeOutcome"]
 
 
-class Gridmap(Lookups, DataUseCases, PlanUseCases):
+class Gridmap(Lookups, DataUseCases, PlanUseCases, AccessUseCases):
     """gridmap over one database: resolve, places, import, export, merge, maps and plans.
 
     Make one with :meth:`connect` (one connection of its own), :meth:`pooled` (a pool, for

@@ -85,6 +85,7 @@ class DataUseCases(ServiceBase):
         dry_run: bool = False,
         source: str = "import",
         progress: Progress | None = None,
+        actor: str = "cli",
     ) -> ImportResult:
         """Validate ``data`` and write it, all or nothing.
 
@@ -100,6 +101,10 @@ class DataUseCases(ServiceBase):
             if dry_run:
                 return result
             result.report = load_interchange(conn, data, source=source, progress=progress)
+            from gridmap.db.access import audit
+
+            audit(conn, actor, "import", source, None,
+                  {"summary": result.report.summary(), "generation": result.report.generation})  # fmt: skip
         if result.report.inserted.get("division") or result.report.updated.get("division"):
             self._forget_gazetteer()
         return result
@@ -113,14 +118,16 @@ class DataUseCases(ServiceBase):
         fix: bool = False,
         dry_run: bool = False,
         progress: Progress | None = None,
+        actor: str = "cli",
     ) -> ImportResult:
         """Read a GeoPackage or folder in the interchange format and import it."""
         from gridmap.io import read_interchange
 
         data = read_interchange(path, source_crs=source_crs, encoding=encoding)
         return self.import_data(
-            data, fix=fix, dry_run=dry_run, source=f"import {path}", progress=progress
-        )
+            data, fix=fix, dry_run=dry_run, source=f"import {path}", progress=progress,
+            actor=actor,
+        )  # fmt: skip
 
     def export(
         self,
@@ -158,6 +165,7 @@ class DataUseCases(ServiceBase):
         *,
         dry_run: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        actor: str = "cli",
     ) -> MergeOutcome:
         """多网合一 for a division (or the whole database): merge, inherit codes, write.
 
@@ -190,6 +198,12 @@ class DataUseCases(ServiceBase):
                 source=f"merge {within or 'all'}",
                 findings=findings_from_report(result.report),
             )
+            from gridmap.db.access import audit
+
+            audit(conn, actor, "merge", within or "all", None,
+                  {"generation": written.generation, "grids": len(lineage.grids),
+                   "kept": len(lineage.inherited), "new": len(lineage.fresh),
+                   "review": len(written.review)})  # fmt: skip
         outcome.generation = written.generation
         outcome.crosswalk_rows = written.crosswalk_rows
         outcome.review = written.review

@@ -44,6 +44,7 @@ class PlanUseCases(ServiceBase):
         locked: Iterable[str] = (),
         save: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        actor: str = "cli",
     ) -> Drafted:
         """A plan for every community under ``division``, solved one community at a time.
 
@@ -51,6 +52,7 @@ class PlanUseCases(ServiceBase):
         as they are unless ``rural_band`` is given. With ``save`` the plan is stored as a
         draft against the generation in force.
         """
+        from gridmap.db.access import audit
         from gridmap.db.plans import read_rebalance_inputs, save_plan
         from gridmap.errors import InvalidInput
         from gridmap.rebalance import combine, rebalance_community
@@ -86,6 +88,8 @@ class PlanUseCases(ServiceBase):
                 params = {"band": list(band), "rural_band": list(rural_band) if rural_band else None,
                           "locked": sorted(set(locked)), "skipped": skipped}  # fmt: skip
                 drafted.plan_id = save_plan(conn, division, plan, ids, params)
+                audit(conn, actor, "plan.draft", f"plan {drafted.plan_id}", None,
+                      {"division": division, **params, "summary": plan.summary})  # fmt: skip
         return drafted
 
     def plans(self, within: str | None = None) -> list[dict[str, Any]]:
@@ -135,15 +139,19 @@ class PlanUseCases(ServiceBase):
             ],
         }
 
-    def activate(self, plan_id: int) -> dict[str, Any]:
+    def activate(self, plan_id: int, actor: str = "cli") -> dict[str, Any]:
+        from gridmap.db.access import audit
         from gridmap.db.plans import activate_plan
 
         with self.connection() as conn:
             out = activate_plan(conn, plan_id)
+            audit(conn, actor, "plan.activate", f"plan {plan_id}", None,
+                  {"generation": out["generation"], "retired": out["retired"],
+                   "review": out["review"]})  # fmt: skip
         self.reload_gazetteer()
         return out
 
-    def rollback(self, plan_id: int) -> int:
+    def rollback(self, plan_id: int, actor: str = "cli") -> int:
         """Bring back the grids active plan ``plan_id`` replaced; the new generation."""
         from gridmap.errors import PlanNotDraft
 
@@ -151,7 +159,8 @@ class PlanUseCases(ServiceBase):
         if p["status"] != "active":
             raise PlanNotDraft(f"plan {plan_id} is {p['status']}: only an active plan can be "
                                "rolled back", value=plan_id)  # fmt: skip
-        return self.restore(int(p["base_generation"]), str(p["division_code"]))
+        return self.restore(int(p["base_generation"]), str(p["division_code"]), actor=actor,
+                            why=f"rollback of plan {plan_id}")  # fmt: skip
 
     def plan_map(
         self,
@@ -178,11 +187,16 @@ class PlanUseCases(ServiceBase):
             tiles_url=tiles_url, assets=assets,
         )  # fmt: skip
 
-    def restore(self, generation: int, division: str) -> int:
+    def restore(
+        self, generation: int, division: str, actor: str = "cli", why: str = "restore"
+    ) -> int:
+        from gridmap.db.access import audit
         from gridmap.db.plans import restore_generation
 
         with self.connection() as conn:
             gen = restore_generation(conn, generation, division)
+            audit(conn, actor, "generation.restore", division, {"generation": generation},
+                  {"generation": gen, "why": why})  # fmt: skip
         self.reload_gazetteer()
         return gen
 

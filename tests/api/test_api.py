@@ -299,11 +299,11 @@ def test_openapi_is_valid_and_honest(client: TestClient) -> None:
     paths = spec["paths"]
     # every status a route can answer is documented, and every error is problem+json
     expected = {
-        "/v1/resolve": {"200", "401", "422", "503"},
-        "/v1/resolve/point": {"200", "401", "422", "503"},
-        "/v1/grids/{code}": {"200", "401", "404", "422"},
-        "/v1/grids": {"200", "401", "404", "422"},
-        "/v1/buildings/{building_id}": {"200", "401", "404", "422"},
+        "/v1/resolve": {"200", "401", "422", "429", "503"},
+        "/v1/resolve/point": {"200", "401", "422", "429", "503"},
+        "/v1/grids/{code}": {"200", "401", "404", "422", "429"},
+        "/v1/grids": {"200", "401", "404", "422", "429"},
+        "/v1/buildings/{building_id}": {"200", "401", "404", "422", "429"},
         "/v1/divisions/{code}": {"200", "404", "422"},
     }
     for path, statuses in expected.items():
