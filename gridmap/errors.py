@@ -72,12 +72,12 @@ class NotFound(GridmapError):
 class UnknownDivision(NotFound):
     code = "unknown_division"
 
+    def __init__(self, code_value: str | None) -> None:
+        super().__init__(f"no division with code {code_value!r}", value=code_value)
+
 
 class UnknownTileLayer(NotFound):
     code = "unknown_tile_layer"
-
-    def __init__(self, code_value: str) -> None:
-        super().__init__(f"no division with code {code_value!r}", value=code_value)
 
 
 class UnknownGridCode(NotFound):

@@ -226,7 +226,11 @@ def draft_plan(
 @router.get(
     "/plans",
     response_model=list[PlanListItem],
-    responses={**UNAVAILABLE},
+    responses={
+        **INVALID,
+        **UNAVAILABLE,
+        404: not_found("unknown_division", "no division with code '220103099000'")[404],
+    },
     summary="Every plan, newest last",
 )
 def list_plans(
