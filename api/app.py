@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 import gridmap
 from api.errors import honest_openapi, register
 from api.middleware import Admission, BodyLimit, Gate, NoNul
-from api.routes import admin, audit, docs, health, maps, places, plans, resolve, tiles
+from api.routes import admin, audit, docs, health, maps, places, plans, resolve, roster, tiles
 from api.settings import Settings
 from gridmap.service import Gridmap
 
@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.gate = gate
     register(app)
-    for module in (resolve, places, plans, maps, tiles, admin, audit, health, docs):
+    for module in (resolve, places, plans, roster, maps, tiles, admin, audit, health, docs):
         app.include_router(module.router)
     static = importlib.resources.files("fastapi_standalone_docs") / "static"
     app.mount(docs.STATIC, StaticFiles(directory=str(static)), name="docs-static")

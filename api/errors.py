@@ -266,6 +266,14 @@ UNAUTHORISED: Responses = {
         },
     },
 }
+CONFLICT_ROSTER: Responses = {
+    409: _example(
+        409,
+        "conflict",
+        "the 网格长 of grid 220103001001001 is held by person P0001 "
+        "since 2024-01-01: end that term first, or replace the chief",
+    )
+}
 FORBIDDEN: Responses = {
     403: _example(403, "forbidden", "this needs an admin key; key 3 (王芳) is a planner key")
 }

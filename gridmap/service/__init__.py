@@ -22,11 +22,12 @@ from gridmap.service.access import AccessUseCases
 from gridmap.service.data import DataUseCases, ExportResult, ImportResult, MergeOutcome
 from gridmap.service.lookups import Lookups
 from gridmap.service.plans import PlanUseCases
+from gridmap.service.roster import RosterUseCases
 
 __all__ = ["MAX_PAGE", "ExportResult", "Gridmap", "ImportResult", "MergeOutcome"]
 
 
-class Gridmap(Lookups, DataUseCases, PlanUseCases, AccessUseCases):
+class Gridmap(Lookups, DataUseCases, PlanUseCases, AccessUseCases, RosterUseCases):
     """gridmap over one database: resolve, places, import, export, merge, maps and plans.
 
     Make one with :meth:`connect` (one connection of its own), :meth:`pooled` (a pool, for
