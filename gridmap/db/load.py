@@ -3,8 +3,11 @@
 Every layer is streamed with ``COPY`` into a temporary staging table and merged into the
 real tables by its natural key (division code, legacy layer + source code, grid code,
 building id, building id + unit number, person id, assignment post + since), so importing
-the same file twice changes nothing. Everything happens in one transaction: a failure
-anywhere writes nothing.
+the same file twice changes nothing. Everything happens in one transaction, committed
+durably (``synchronous_commit`` as the server has it): a failure anywhere writes nothing.
+Should the database refuse a row (validation is meant to catch every such case first),
+the error names the constraint and table but never the row's values, which PostgreSQL's
+DETAIL and CONTEXT lines carry and which may be personal data.
 
 A ``grids`` layer (an already unified grid set) becomes a new grid *generation* when it
 changes anything: grids whose code, boundary and attributes are unchanged keep their row,
@@ -15,6 +18,7 @@ communities that the file no longer carries are retired. Nothing is deleted.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +31,9 @@ from psycopg import sql
 
 from gridmap.codes import division_kind
 from gridmap.db.generations import AS_MULTIPOLYGON, load_grid_generation, refresh_grid_households
+from gridmap.errors import GridmapError, ImportValidationError
 from gridmap.io.layers import LAYERS
+from gridmap.io.problems import Problem
 
 LOG = logging.getLogger(__name__)
 
@@ -72,7 +78,8 @@ def _ewkb(geoms: Any) -> list[str | None]:
     if len(arr) == 0:
         return []
     arr = shapely.set_srid(arr, 4490)
-    out = shapely.to_wkb(arr, hex=True, include_srid=True)
+    # the columns are 2-D: heights (Z) some tools write are dropped, not refused
+    out = shapely.to_wkb(arr, hex=True, include_srid=True, output_dimension=2)
     return [None if g is None else str(g) for g in out]
 
 
@@ -334,33 +341,80 @@ def load_interchange(
     Layers are staged and merged in the registry's order (divisions first: everything else
     refers to them). The caller validates first (``gridmap.io.validate.validate_or_raise``);
     database constraints are the last line of defence and roll everything back on any
-    violation.
+    violation, reported by :func:`refused` without the failing row's values.
     """
     report = LoadReport()
     frames = data.layers()
-    with conn.transaction():
-        conn.execute("SET LOCAL synchronous_commit = off")
-        for spec in LAYERS.values():
-            frame = frames[spec.name]
-            if not len(frame):
-                continue
-            staged = _stage(
-                conn,
-                spec.name,
-                frame,
-                spec.column_names,
-                _derived(spec.name, frame),
-                spec.geometry,
-                progress,
-            )
-            LOADERS[spec.name](conn, report, staged, source)
-        if len(data.grids) or len(data.buildings):
-            refresh_grid_households(conn)
+    layer = "import"
+    try:
+        with conn.transaction():
+            for spec in LAYERS.values():
+                frame = frames[spec.name]
+                if not len(frame):
+                    continue
+                layer = spec.name
+                staged = _stage(
+                    conn,
+                    spec.name,
+                    frame,
+                    spec.column_names,
+                    _derived(spec.name, frame),
+                    spec.geometry,
+                    progress,
+                )
+                LOADERS[spec.name](conn, report, staged, source)
+            if len(data.grids) or len(data.buildings):
+                refresh_grid_households(conn)
+    except psycopg.Error as exc:
+        raise refused(exc, layer) from None
     for spec in LAYERS.values():
         if report.inserted.get(spec.table) or report.updated.get(spec.table):
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(spec.table)))
     LOG.info("import done: %s", report.summary())
     return report
+
+
+#: the layer whose table (or staging table) a database error names
+_LAYER_OF_TABLE = {
+    **{spec.table: name for name, spec in LAYERS.items()},
+    **{f"stage_{name}": name for name in LAYERS},
+}
+
+
+def refused(exc: psycopg.Error, layer: str = "import") -> Exception:
+    """``exc`` as a user may see it: the kind of error, constraint, column and table, and
+    never the values of the failing row.
+
+    PostgreSQL's DETAIL (``Failing row contains (…)``, ``Key (…)=(…)``) and CONTEXT (a COPY
+    line) carry row values, personal data among them, and so may the primary message of a
+    data error (``invalid input syntax for type date: "…"``): none of them is kept. A
+    refused row (an integrity or data error) becomes an
+    :class:`~gridmap.errors.ImportValidationError` with one problem for ``layer`` (the
+    layer being loaded, unless the error names another's table); a lost connection or a
+    timeout keeps its psycopg class; anything else becomes a
+    :class:`~gridmap.errors.GridmapError`.
+    """
+    diag = exc.diag
+    kind = re.sub(r"(?<!^)(?=[A-Z])", " ", type(exc).__name__).lower()
+    names = (
+        ("constraint", diag.constraint_name),
+        ("column", diag.column_name),
+        ("table", diag.table_name),
+    )
+    where = ", ".join(f"{what} {name}" for what, name in names if name)
+    state = f"SQLSTATE {diag.sqlstate}" if diag.sqlstate else ""
+    said = "; ".join(x for x in (where, state) if x)
+    text = (
+        f"the database refused the import: {kind}" + (f" ({said})" if said else "")
+        + "; the failing row's values are not shown"
+    )  # fmt: skip
+    LOG.warning("import refused by the database: %s", text)
+    if isinstance(exc, psycopg.IntegrityError | psycopg.DataError):
+        target = _LAYER_OF_TABLE.get(diag.table_name or "", layer)
+        return ImportValidationError([Problem(target, None, None, None, text)])
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return type(exc)(text)
+    return GridmapError(text)
 
 
 def known_division_codes(conn: psycopg.Connection[Any]) -> set[str]:

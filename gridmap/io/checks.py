@@ -2,13 +2,18 @@
 
 What every layer shares (required values, keys, whole numbers, dates, allowed values,
 references) is checked generically by :mod:`gridmap.io.validate` from the registry; a hook
-holds only the rules of its own layer: codes that nest, buildings inside their community,
-units that add up, the targets each role needs.
+holds only the rules of its own layer: codes that nest, grids that do not overlap,
+buildings inside their community, units that add up, phones the database accepts, the
+targets each role needs and one current holder per post.
+
+:func:`grid_coverage` is pure (a GeoDataFrame in, problems out) so that other code, such as
+the merge's quality report, can apply the same overlap and gap rule.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +23,10 @@ import pandas as pd
 import shapely
 
 from gridmap.codes import LEVELS, parent_code, parse_division_code, parse_grid_code
-from gridmap.errors import InvalidCode
-from gridmap.io.problems import Problem, present, text_set, values
+from gridmap.crs import METRIC, transformer
+from gridmap.errors import InvalidCode, InvalidCRS
+from gridmap.geometry import POLYGON_TYPE_IDS
+from gridmap.io.problems import Problem, personal, present, text_set, values
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -27,10 +34,14 @@ if TYPE_CHECKING:
     from gridmap.io.interchange import Interchange
 
 __all__ = [
+    "GRID_GAP_M2",
+    "GRID_OVERLAP_M2",
+    "PHONE",
     "Context",
     "assignments",
     "buildings",
     "divisions",
+    "grid_coverage",
     "grids",
     "iso_date",
     "people",
@@ -39,6 +50,22 @@ __all__ = [
 
 #: degrees per metre of latitude, for the small tolerance of point-in-community checks
 _DEG_PER_M = 1.0 / 111_320.0
+
+#: two grids of one community may share at most this much area (m², measured in EPSG:4551):
+#: enough for floating-point slivers along a shared edge, far less than any real overlap
+GRID_OVERLAP_M2 = 1.0
+#: a part of a community that no grid covers is reported (a warning) above this area (m²)
+GRID_GAP_M2 = 1.0
+
+#: what the database accepts as a phone (CHECK on ``person.phone``, migration 0001):
+#: 5 to 20 characters, each an ASCII digit, ``+`` or ``-``
+PHONE = re.compile(r"[0-9+\-]{5,20}")
+_PHONE_EXPECTED = (
+    "not a phone number: expected 5 to 20 characters, each a digit 0-9, '+' or '-' "
+    "(such as 13912345678 or 0431-88886666, no spaces)"
+)
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -53,12 +80,18 @@ class Context:
 def iso_date(v: Any) -> dt.date | None:
     """The date written as ``YYYY-MM-DD``, or None.
 
+    Only this form: Python reads ISO week dates (``2024-W09-5``) too, PostgreSQL does not.
+
     >>> iso_date("2024-03-01"), iso_date("2024-13-01"), iso_date("1.3.2024")
     (datetime.date(2024, 3, 1), None, None)
+    >>> iso_date("2024-W09-5") is None
+    True
     """
     text = str(v).strip()
+    if not _ISO_DATE.fullmatch(text):
+        return None
     try:
-        return dt.date.fromisoformat(text) if len(text) == 10 else None
+        return dt.date.fromisoformat(text)
     except ValueError:
         return None
 
@@ -127,7 +160,8 @@ def _parent(i: int, code: str, parent: Any, codes: frozenset[str]) -> list[Probl
 
 
 def grids(data: Interchange, ctx: Context) -> list[Problem]:
-    """Codes are grid codes that start with their community's code."""
+    """Codes are grid codes that start with their community's code; a community's grids do
+    not overlap (:func:`grid_coverage`)."""
     out: list[Problem] = []
     comm = data.grids["community_code"].tolist()
     for i, code in values(data.grids, "code"):
@@ -141,14 +175,191 @@ def grids(data: Interchange, ctx: Context) -> list[Problem]:
         c = comm[i]
         if present(c) and str(code)[:12] != c:
             out.append(Problem("grids", i, "code", code, f"does not nest in its community {c}"))
+    if data.grids.crs is not None:  # without one, validation reports the unknown CRS
+        out += grid_coverage(data.grids, _community_boundaries(data.divisions))
     return out
+
+
+def _community_boundaries(divs: pd.DataFrame) -> gpd.GeoSeries | None:
+    """The boundaries of the file's communities and villages, by code, or None."""
+    if not isinstance(divs, gpd.GeoDataFrame) or divs.crs is None or not len(divs):
+        return None
+    village = divs[(divs["level"] == "village").fillna(False).to_numpy(dtype=bool)]
+    village = village.drop_duplicates("code")
+    return gpd.GeoSeries(village.geometry.values, index=village["code"].astype(str), crs=divs.crs)
+
+
+def grid_coverage(
+    grids: gpd.GeoDataFrame,
+    communities: gpd.GeoSeries | None = None,
+    *,
+    overlap_m2: float = GRID_OVERLAP_M2,
+    gap_m2: float = GRID_GAP_M2,
+    layer: str = "grids",
+) -> list[Problem]:
+    """Overlaps and gaps among the grids of each community (pure: no database).
+
+    ``grids`` has ``code``, ``community_code`` and polygon geometries in any CRS. Overlaps
+    and gaps are found where the shapes live (in EPSG:4490 as the database compares them:
+    a straight edge in degrees is not straight in metres, so noding there would make
+    slivers of its own), and their areas are measured in EPSG:4551
+    (:data:`gridmap.crs.METRIC`). Two grids of one community that share more than
+    ``overlap_m2`` are an *error* naming both codes and the area, reported at the later row.
+    A gap is a *warning*: a part of the community larger than ``gap_m2`` that no grid (of
+    any community) covers. Where ``communities`` (boundaries indexed by community code, with
+    a CRS) has the community, that is its boundary less the grids; elsewhere only the holes
+    its grids enclose can be seen. Rows without a community, or with a missing,
+    empty, invalid or non-polygonal geometry, are left out: validation reports them.
+    ``row`` is the position in ``grids``.
+
+    >>> from shapely import box
+    >>> g = gpd.GeoDataFrame({"code": ["220102005004001", "220102005004002"],
+    ...     "community_code": ["220102005004"] * 2},
+    ...     geometry=[box(0, 0, 100, 100), box(80, 0, 200, 100)], crs=METRIC)
+    >>> for p in grid_coverage(g):
+    ...     print(p)
+    grids row 1 geometry: grid 220102005004002 overlaps grid 220102005004001 of the same community by 2,000.0 m² (at most 1 m² allowed)
+    """
+    if not len(grids):
+        return []
+    if grids.crs is None:
+        raise InvalidCRS("grid coverage: the grids have no CRS, so no area can be measured")
+    geoms = np.asarray(grids.geometry.values, dtype=object)
+    comm = grids["community_code"].astype(object).to_numpy()
+    idx = np.flatnonzero(_polygons(geoms) & np.array([present(c) for c in comm], dtype=bool))
+    if not len(idx):
+        return []
+    codes = np.array([str(c) for c in grids["code"].astype(object)], dtype=object)[idx]
+    sub = _Grids(idx, codes, comm[idx], geoms[idx], shapely.STRtree(geoms[idx]), grids.crs)
+    bounds: dict[str, Any] = {}
+    if communities is not None and len(communities):
+        if communities.crs is None:
+            raise InvalidCRS("grid coverage: the community boundaries have no CRS")
+        if not communities.crs.equals(grids.crs):
+            communities = communities.to_crs(grids.crs)
+        shapes = np.asarray(communities.values, dtype=object)
+        keep = np.flatnonzero(_polygons(shapes))
+        bounds = dict(zip(communities.index[keep].astype(str), shapes[keep], strict=True))
+    return _overlaps(sub, overlap_m2, layer) + _gaps(sub, bounds, gap_m2, layer)
+
+
+@dataclass(frozen=True)
+class _Grids:
+    """The checkable grids: rows in the caller's frame, codes, communities, shapes, CRS."""
+
+    rows: Any
+    codes: Any
+    communities: Any
+    geoms: Any
+    tree: shapely.STRtree
+    crs: Any
+
+    def area_m2(self, shapes: Any) -> Any:
+        """The areas of ``shapes`` (in the grids' CRS) in square metres."""
+        if METRIC.equals(self.crs):
+            return shapely.area(shapes)
+        fwd = transformer(self.crs, METRIC)
+
+        def apply(xy: Any) -> Any:
+            return np.column_stack(fwd.transform(xy[:, 0], xy[:, 1]))
+
+        return shapely.area(shapely.transform(shapes, apply))
+
+    @property
+    def centimetre(self) -> float:
+        """1 cm in the grids' CRS units (degrees or metres)."""
+        return 0.01 * _DEG_PER_M if self.crs.is_geographic else 0.01
+
+
+def _polygons(geoms: Any) -> Any:
+    """Where ``geoms`` holds a valid, non-empty (multi)polygon."""
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    return ok & np.isin(shapely.get_type_id(geoms), POLYGON_TYPE_IDS) & shapely.is_valid(geoms)
+
+
+def _overlaps(g: _Grids, tolerance: float, layer: str) -> list[Problem]:
+    a, b = g.tree.query(g.geoms, predicate="intersects")
+    pair = (a < b) & (g.communities[a] == g.communities[b])
+    a, b = a[pair], b[pair]
+    shared = shapely.intersection(g.geoms[a], g.geoms[b])
+    some = shapely.area(shared) > 0  # touching along an edge or at a point shares no area
+    a, b, areas = a[some], b[some], g.area_m2(shared[some])
+    out = []
+    for i, j, area in zip(a, b, areas, strict=True):
+        if area > tolerance:
+            why = (
+                f"grid {g.codes[j]} overlaps grid {g.codes[i]} of the same community by "
+                f"{area:,.1f} m² (at most {tolerance:g} m² allowed)"
+            )
+            out.append(Problem(layer, int(g.rows[j]), "geometry", None, why))
+    return sorted(out, key=lambda p: (p.row, p.message))
+
+
+def _gaps(g: _Grids, bounds: Mapping[str, Any], tolerance: float, layer: str) -> list[Problem]:
+    out: list[Problem] = []
+    for community in sorted(set(g.communities)):
+        members = np.flatnonzero(g.communities == community)
+        union = shapely.union_all(g.geoms[members])
+        boundary = bounds.get(str(community))
+        if boundary is not None:
+            candidates = shapely.get_parts(shapely.difference(boundary, union))
+        else:
+            candidates = _holes(union)
+        candidates = candidates[shapely.area(candidates) > 0]
+        for candidate in candidates[g.area_m2(candidates) > tolerance]:
+            near = g.tree.query(candidate, predicate="intersects")
+            others = shapely.union_all(g.geoms[np.setdiff1d(near, members)])
+            left = candidate if others.is_empty else shapely.difference(candidate, others)
+            parts = shapely.get_parts(left)
+            for part, area in zip(parts, g.area_m2(parts), strict=True):
+                if area > tolerance:
+                    around = g.tree.query(part, predicate="dwithin", distance=g.centimetre)
+                    names = sorted(str(g.codes[k]) for k in np.intersect1d(around, members))
+                    out.append(_gap(layer, str(community), float(area), names, tolerance))
+    return out
+
+
+def _gap(layer: str, community: str, area: float, names: list[str], tolerance: float) -> Problem:
+    by = f" next to grid{'s' if len(names) > 1 else ''} {', '.join(names)}" if names else ""
+    why = (
+        f"community {community}: a gap of {area:,.1f} m²{by} lies in no grid "
+        f"(more than {tolerance:g} m²)"
+    )
+    return Problem(layer, None, "geometry", None, why, "warning")
+
+
+def _holes(union: Any) -> Any:
+    """The holes of a (multi)polygon, as polygons."""
+    rings = [
+        shapely.Polygon(shapely.get_interior_ring(poly, k))
+        for poly in shapely.get_parts(union)
+        if shapely.get_type_id(poly) == 3
+        for k in range(shapely.get_num_interior_rings(poly))
+    ]
+    return np.asarray(rings, dtype=object)
 
 
 # ----------------------------------------------------------------------------- buildings
 
 
 def buildings(data: Interchange, ctx: Context) -> list[Problem]:
-    """A building's representative point lies in its community (within the tolerance)."""
+    """A building has at least one floor when ``floors`` is given (the database's CHECK),
+    and its representative point lies in its community (within the tolerance)."""
+    return _floors(data.buildings) + _in_community(data, ctx)
+
+
+def _floors(b: pd.DataFrame) -> list[Problem]:
+    if "floors" not in b.columns:
+        return []
+    zero = (pd.to_numeric(b["floors"], errors="coerce") == 0).fillna(False)
+    why = "is not a number of floors: expected 1 or more (leave it empty if unknown)"
+    return [
+        Problem("buildings", int(i), "floors", 0, why)
+        for i in np.flatnonzero(zero.to_numpy(dtype=bool))
+    ]
+
+
+def _in_community(data: Interchange, ctx: Context) -> list[Problem]:
     b, divs = data.buildings, data.divisions
     if not len(b) or not len(divs) or b.crs is None:
         return []
@@ -198,13 +409,17 @@ def units(data: Interchange, ctx: Context) -> list[Problem]:
 
 
 def people(data: Interchange, ctx: Context) -> list[Problem]:
-    """A phone is not a masked one (an export made without ``--show-phones``)."""
-    why = "is masked: export with --show-phones to move phone numbers between databases"
-    return [
-        Problem("people", i, "phone", v, why)
-        for i, v in values(data.people, "phone")
-        if "*" in str(v)
-    ]
+    """A phone is not a masked one (an export made without ``--show-phones``) and has the
+    form the database accepts (:data:`PHONE`). A malformed phone is not shown: personal data.
+    """
+    masked = "is masked: export with --show-phones to move phone numbers between databases"
+    out = []
+    for i, v in values(data.people, "phone"):
+        if "*" in str(v):
+            out.append(Problem("people", i, "phone", v, masked))
+        elif not PHONE.fullmatch(str(v)):
+            out.append(personal("people", data.people, i, "phone", _PHONE_EXPECTED))
+    return out
 
 
 # ----------------------------------------------------------------------------- assignments
@@ -236,17 +451,49 @@ def assignments(data: Interchange, ctx: Context) -> list[Problem]:
     }
     out: list[Problem] = []
     rows = a.astype(object).where(a.notna(), None).to_dict("records")
+    current: dict[tuple[Any, ...], int] = {}
     for i, r in enumerate(rows):
         role = r.get("role")
         if role in NEEDS:
-            out += _targets(i, str(role), r)
-            out += _targets_exist(i, str(role), r, known)
+            wrong = _targets(i, str(role), r)
+            out += wrong + _targets_exist(i, str(role), r, known)
+            if not wrong and r.get("until") is None:
+                out += _one_current(i, str(role), rows, current)
         ds, du = iso_date(r.get("since")), iso_date(r.get("until"))
         if ds is not None and du is not None and du < ds:
             out.append(
                 Problem("assignments", i, "until", r["until"], f"is before since ({r['since']})")
             )
     return out
+
+
+def _one_current(
+    i: int,
+    role: str,
+    rows: list[dict[Any, Any]],
+    current: dict[tuple[Any, ...], int],
+) -> list[Problem]:
+    """A post (a grid, building or unit, per role) has one current holder (the database's
+    unique ``assignment_one_current_*`` indexes); ``current`` remembers the first."""
+    r = rows[i]
+    post = (role, *(r.get(c) for c in NEEDS[role]))
+    first = current.setdefault(post, i)
+    if first == i or _same_term(rows[first], r):
+        return []  # the same term twice is reported as a duplicate key
+    what = {
+        "grid_chief": f"grid {r.get('grid_code')}",
+        "building_chief": f"building {r.get('building_id')}",
+        "unit_chief": f"unit {r.get('unit_no')} of building {r.get('building_id')}",
+    }[role]
+    why = (
+        f"is empty, but row {first} is already the current {role} of {what}: a post has one "
+        "current holder (give the earlier term its until)"
+    )
+    return [Problem("assignments", i, "until", None, why)]
+
+
+def _same_term(a: Mapping[Any, Any], b: Mapping[Any, Any]) -> bool:
+    return bool(a.get("person_id") == b.get("person_id") and a.get("since") == b.get("since"))
 
 
 def _targets(i: int, role: str, r: Mapping[Any, Any]) -> list[Problem]:

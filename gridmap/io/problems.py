@@ -11,9 +11,13 @@ import pandas as pd
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["Problem", "Severity", "mojibake"]
+__all__ = ["PERSONAL", "Problem", "Severity", "mojibake", "personal"]
 
 Severity = Literal["error", "warning", "fixed"]
+
+#: columns that hold personal data: a problem in one names its row by the layer's key
+#: (``person P1``) and never shows the value (see :func:`personal`)
+PERSONAL: dict[str, tuple[str, ...]] = {"people": ("name", "phone")}
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,33 @@ class Problem:
         return f"{where}: {prefix}{what}"
 
 
+def personal(
+    layer: str,
+    frame: pd.DataFrame,
+    row: int,
+    field: str,
+    message: str,
+    severity: Severity = "error",
+) -> Problem:
+    """A problem in a column of personal data: the row is named by its ``person_id``, the
+    value is withheld (``message`` must not carry it either).
+
+    >>> people = pd.DataFrame({"person_id": ["P7"], "phone": ["123"]})
+    >>> str(personal("people", people, 0, "phone", "is too short"))
+    'people row 0 phone: person P7: is too short (the value is not shown: personal data)'
+    """
+    key = frame["person_id"].iloc[row] if "person_id" in frame.columns else None
+    who = f"person {key}" if present(key) else "a person without person_id"
+    return Problem(
+        layer,
+        row,
+        field,
+        None,
+        f"{who}: {message} (the value is not shown: personal data)",
+        severity,
+    )
+
+
 def present(v: Any) -> bool:
     return v is not None and v is not pd.NA and not (isinstance(v, float) and np.isnan(v))
 
@@ -60,11 +91,13 @@ def text_set(frame: pd.DataFrame, col: str) -> set[str]:
     return set(frame[col].dropna().astype(str).tolist())
 
 
-def mojibake(text: str) -> str | None:
+def mojibake(text: str, meant: bool = True) -> str | None:
     """Why ``text`` looks wrongly decoded, or None.
 
     Catches replacement characters, and UTF-8 read as GBK or Latin-1 (and GBK as Latin-1),
-    by re-encoding the text the wrong way and seeing whether it decodes the right way.
+    by re-encoding the text the wrong way and seeing whether it decodes the right way; and
+    NUL characters, which no database text can hold. With ``meant=False`` the text it
+    probably meant is left out (for personal data).
 
     >>> mojibake("龙兴社区") is None
     True
@@ -72,7 +105,13 @@ def mojibake(text: str) -> str | None:
     "looks like UTF-8 read as GBK (meant '龙兴社区')"
     >>> mojibake("Áúð")
     'contains Latin-1 letters where Chinese text is expected'
+    >>> mojibake("B1\\x00")
+    'contains a NUL character (U+0000), which text cannot hold'
+    >>> mojibake("榫欏叴绀惧尯", meant=False)
+    'looks like UTF-8 read as GBK'
     """
+    if "\x00" in text:
+        return "contains a NUL character (U+0000), which text cannot hold"
     if "\ufffd" in text:
         return "contains the replacement character U+FFFD (undecodable bytes)"
     if text.isascii():
@@ -83,7 +122,8 @@ def mojibake(text: str) -> str | None:
         except (UnicodeEncodeError, UnicodeDecodeError):
             continue
         if fixed != text and any("\u4e00" <= ch <= "\u9fff" for ch in fixed):
-            return f"looks like {right.upper()} read as {wrong.upper()} (meant {fixed!r})"
+            why = f"looks like {right.upper()} read as {wrong.upper()}"
+            return f"{why} (meant {fixed!r})" if meant else why
     if any("\u00c0" <= ch <= "\u00ff" for ch in text):
         return "contains Latin-1 letters where Chinese text is expected"
     if any("\ue000" <= ch <= "\uf8ff" or ord(ch) < 32 for ch in text):

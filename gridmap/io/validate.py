@@ -27,10 +27,10 @@ import pandas as pd
 import shapely
 
 from gridmap.errors import ImportValidationError
-from gridmap.geometry import POLYGON_TYPE_IDS, polygonal
+from gridmap.geometry import POLYGON_TYPE_IDS, POLYGONAL, polygonal
 from gridmap.io.checks import Context, iso_date
 from gridmap.io.layers import LAYERS, LayerSpec
-from gridmap.io.problems import Problem, mojibake, text_set, values
+from gridmap.io.problems import PERSONAL, Problem, mojibake, personal, text_set, values
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -40,6 +40,18 @@ if TYPE_CHECKING:
 __all__ = ["Problem", "mojibake", "validate", "validate_or_raise"]
 
 LOG = logging.getLogger(__name__)
+
+#: the geometry types each spatial layer may hold: the database's columns take no others
+#: (a grid given as a point would become an empty boundary)
+GEOMETRY_TYPES: dict[str, tuple[str, ...]] = {
+    "divisions": POLYGONAL,
+    "legacy_grids": POLYGONAL,
+    "grids": POLYGONAL,
+    "buildings": (*POLYGONAL, "Point", "MultiPoint"),
+}
+
+#: the largest whole number the database's integer columns hold
+INT_MAX = 2_147_483_647
 
 
 def validate(
@@ -134,10 +146,11 @@ def _check_text(data: Interchange) -> list[Problem]:
             series = frame[col]
             if pd.api.types.is_numeric_dtype(series.dtype):
                 continue
+            private = col in PERSONAL.get(name, ())
             bad: dict[str, str] = {}
             for v in pd.unique(series.dropna()):
-                if isinstance(v, str) and not v.isascii():
-                    why = mojibake(v)
+                if isinstance(v, str) and (not v.isascii() or "\x00" in v):
+                    why = mojibake(v, meant=not private)
                     if why:
                         bad[v] = why
             if not bad:
@@ -145,7 +158,11 @@ def _check_text(data: Interchange) -> list[Problem]:
             hit = series.isin(list(bad)).to_numpy(dtype=bool)
             for i in map(int, np.flatnonzero(hit)):
                 v = series.iloc[i]
-                out.append(Problem(name, i, col, v, f"text-encoding error: {bad[v]}"))
+                why = f"text-encoding error: {bad[v]}"
+                if private:
+                    out.append(personal(name, frame, i, col, why))
+                else:
+                    out.append(Problem(name, i, col, v, why))
     return out
 
 
@@ -190,7 +207,42 @@ def _check_geometry(data: Interchange, fix: bool) -> list[Problem]:
                 out.append(Problem(name, int(i), "geometry", None, f"invalid geometry: {reason}"))
         if fix and bool(bad.any()):
             frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
+        out += _geometry_types(name, geoms)
     return out
+
+
+def _geometry_types(layer: str, geoms: Any) -> list[Problem]:
+    allowed = GEOMETRY_TYPES.get(layer)
+    if allowed is None or not len(geoms):
+        return []
+    given = shapely.get_type_id(geoms)
+    has = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    ids = [i for i, name in enumerate(_TYPE_NAMES) if name in allowed]
+    wrong = has & ~np.isin(given, ids)
+    expected = " or ".join([", ".join(allowed[:-1]), allowed[-1]])
+    return [
+        Problem(
+            layer,
+            int(i),
+            "geometry",
+            None,
+            f"is a {_TYPE_NAMES[given[i]]}; expected {expected}",
+        )
+        for i in np.flatnonzero(wrong)
+    ]
+
+
+#: shapely's geometry type ids, in order
+_TYPE_NAMES = (
+    "Point",
+    "LineString",
+    "LinearRing",
+    "Polygon",
+    "MultiPoint",
+    "MultiLineString",
+    "MultiPolygon",
+    "GeometryCollection",
+)
 
 
 def _repair(geom: shapely.Geometry) -> shapely.Geometry:
@@ -229,13 +281,22 @@ def _whole(v: Any) -> int | None:
     return int(f) if f.is_integer() else None
 
 
+_TOO_LARGE = f"is too large; expected at most {INT_MAX:,}"
+
+
 def _counts(layer: str, frame: pd.DataFrame, col: str) -> list[Problem]:
     series = frame[col]
     if pd.api.types.is_integer_dtype(series.dtype):
-        rows = np.flatnonzero((series < 0).fillna(False).to_numpy(dtype=bool))
+        out_of_range = ((series < 0) | (series > INT_MAX)).fillna(False).to_numpy(dtype=bool)
         return [
-            Problem(layer, int(i), col, int(series.iloc[i]), "is negative; expected 0 or more")
-            for i in rows
+            Problem(
+                layer,
+                int(i),
+                col,
+                int(series.iloc[i]),
+                "is negative; expected 0 or more" if series.iloc[i] < 0 else _TOO_LARGE,
+            )
+            for i in np.flatnonzero(out_of_range)
         ]
     out = []
     for i, v in values(frame, col):
@@ -244,6 +305,8 @@ def _counts(layer: str, frame: pd.DataFrame, col: str) -> list[Problem]:
             out.append(Problem(layer, i, col, v, "is not a whole number"))
         elif n < 0:
             out.append(Problem(layer, i, col, v, "is negative; expected 0 or more"))
+        elif n > INT_MAX:
+            out.append(Problem(layer, i, col, v, _TOO_LARGE))
     return out
 
 

@@ -10,13 +10,15 @@ import geopandas as gpd
 import pandas as pd
 import psycopg
 import pytest
-from shapely import Polygon, box
+from shapely import LineString, Polygon, box
 from shapely.geometry import Point
 
+from gridmap.crs import METRIC, STORAGE
 from gridmap.db.dump import dump_interchange
 from gridmap.db.load import load_interchange
-from gridmap.errors import InvalidInput
+from gridmap.errors import ImportValidationError, InvalidInput
 from gridmap.io import Interchange, read_interchange, write_interchange
+from gridmap.service import Gridmap
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -233,9 +235,139 @@ def test_a_failing_import_writes_nothing(db: psycopg.Connection[Any]) -> None:
     data = small_region()
     # a grid chief for a grid that doesn't exist: the FK fails at the very end
     data.assignments.loc[0, "grid_code"] = "220102005004009"
-    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+    with pytest.raises(ImportValidationError, match="foreign key violation") as info:
         load_interchange(db, data)
+    assert "assignment" in str(info.value)
+    assert "220102005004009" not in str(info.value)  # DETAIL: Key (grid_code)=(…) is not shown
     assert all(n == 0 for n in counts(db).values())
+
+
+def test_a_row_the_database_refuses_is_reported_without_its_values(
+    db: psycopg.Connection[Any],
+) -> None:
+    """Past validation (load_interchange alone), the database's CHECK is the last line: its
+    refusal names the constraint, never the row (PostgreSQL's DETAIL prints it whole)."""
+    data = small_region()
+    data.people.loc[0, "phone"] = "100 0000 0001"
+    with pytest.raises(ImportValidationError) as info:
+        load_interchange(db, data)
+    text = str(info.value) + "".join(str(p) for p in info.value.problems)
+    assert "person_phone_check" in text
+    assert "people" in text
+    for personal in ("100 0000 0001", "王芳", "P1", "Failing row", "DETAIL"):
+        assert personal not in text
+    assert info.value.__cause__ is None
+    assert info.value.__suppress_context__
+    assert all(n == 0 for n in counts(db).values())
+
+
+def test_the_import_commits_durably(db: psycopg.Connection[Any]) -> None:
+    """The import's transaction runs with the server's synchronous_commit: a crash after
+    "imported" cannot lose it."""
+    outside = db.execute("SHOW synchronous_commit").fetchone()
+    seen: set[Any] = set()
+
+    def progress(layer: str, done: int, total: int) -> None:
+        seen.add(db.execute("SHOW synchronous_commit").fetchone())
+
+    load_interchange(db, small_region(), progress=progress)
+    assert outside == ("on",)
+    assert seen == {outside}
+    assert counts(db)["person"] == 3
+
+
+def _edit(layer: str, row: int, col: str, value: Any) -> Any:
+    def edit(data: Interchange) -> None:
+        frame = getattr(data, layer)
+        if col != "geometry":
+            frame[col] = frame[col].astype(object)
+        frame.loc[row, col] = value
+
+    return edit
+
+
+def _grow_grid(metres: float) -> Any:
+    """龙兴 grid 001 grown by ``metres`` into its neighbour 002, inside the community."""
+
+    def edit(data: Interchange) -> None:
+        grids = data.grids.to_crs(METRIC)
+        community = gpd.GeoSeries([cell(0, 0, 2, 2)], crs=STORAGE).to_crs(METRIC).iloc[0]
+        grown = grids.geometry.iloc[0].buffer(metres, join_style="mitre").intersection(community)
+        data.grids.loc[0, "geometry"] = gpd.GeoSeries([grown], crs=METRIC).to_crs(STORAGE).iloc[0]
+
+    return edit
+
+
+def _second_current_chief(data: Interchange) -> None:
+    data.assignments["until"] = data.assignments["until"].astype(object)
+    data.assignments.loc[3, "until"] = None  # P2's past term of grid 001 left open
+
+
+#: files the database would refuse (a CHECK, a unique index, a column type), each with the
+#: layer and field validation must name instead
+REFUSED = {
+    "phone with spaces": (_edit("people", 1, "phone", "100 0000 0002"), "people", "phone"),
+    "no floors": (_edit("buildings", 0, "floors", 0), "buildings", "floors"),
+    "households past integer": (
+        _edit("units", 0, "households", 3_000_000_000),
+        "units",
+        "households",
+    ),
+    "ISO week date": (_edit("assignments", 0, "since", "2024-W01-1"), "assignments", "since"),
+    "point grid": (
+        _edit("grids", 1, "geometry", Point(X0 + 0.001, Y0 + 0.001)),
+        "grids",
+        "geometry",
+    ),
+    "line building": (
+        _edit(
+            "buildings",
+            2,
+            "geometry",
+            LineString([(X0 + 0.005, Y0 + 0.003), (X0 + 0.0051, Y0 + 0.003)]),
+        ),
+        "buildings",
+        "geometry",
+    ),
+    "NUL in text": (_edit("buildings", 0, "house_number", "1001\x00"), "buildings", "house_number"),
+    "two current grid chiefs": (_second_current_chief, "assignments", "until"),
+}
+
+
+@pytest.mark.parametrize(("edit", "layer", "field"), REFUSED.values(), ids=list(REFUSED))
+def test_validation_catches_what_the_database_would_refuse(
+    db: psycopg.Connection[Any], edit: Any, layer: str, field: str
+) -> None:
+    data = small_region()
+    edit(data)
+    with pytest.raises(ImportValidationError) as info:
+        Gridmap(db).import_data(data)
+    named = [(p.layer, p.field) for p in info.value.problems if p.row is not None]
+    assert (layer, field) in named, info.value.problems
+    assert all(n == 0 for n in counts(db).values())
+
+
+def test_overlapping_grids_are_refused_and_nothing_is_written(db: psycopg.Connection[Any]) -> None:
+    data = small_region()
+    _grow_grid(20)(data)
+    with pytest.raises(ImportValidationError) as info:
+        Gridmap(db).import_data(data)
+    (p,) = info.value.problems
+    assert (p.layer, p.row, p.field) == ("grids", 1, "geometry")
+    assert "220102005004002 overlaps grid 220102005004001" in p.message
+    assert " m²" in p.message
+    assert all(n == 0 for n in counts(db).values())
+
+
+def test_a_grid_shrunk_from_its_neighbour_imports_with_a_gap_warning(
+    db: psycopg.Connection[Any],
+) -> None:
+    data = small_region()
+    _grow_grid(-20)(data)
+    result = Gridmap(db).import_data(data)
+    assert [(n.layer, n.severity) for n in result.notes] == [("grids", "warning")]
+    assert "community 220102005004: a gap of" in result.notes[0].message
+    assert counts(db)["grid"] == 4
 
 
 def test_round_trip_through_file_and_database(db: psycopg.Connection[Any], tmp_path: Path) -> None:
@@ -304,6 +436,30 @@ def test_cli_import_rejects_a_bad_file_and_writes_nothing(db_url: str, tmp_path:
     assert "households" in run.stderr
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT count(*) FROM division").fetchone() == (0,)
+
+
+def test_cli_names_a_malformed_phone_by_person_without_showing_it(
+    db_url: str, tmp_path: Path
+) -> None:
+    import os
+
+    data = small_region()
+    data.people.loc[1, "phone"] = "(100) 0000-0002"
+    path = write_interchange(data, tmp_path / "bad")
+    run = subprocess.run(
+        [sys.executable, "-m", "gridmap", "import", str(path)],
+        env={**os.environ, "GRIDMAP_DATABASE_URL": db_url},
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "people row 1 phone: person P2: not a phone number" in run.stderr
+    assert "5 to 20 characters" in run.stderr
+    for personal in ("(100) 0000-0002", "0000-0002", "李强"):
+        assert personal not in run.stderr + run.stdout
+    assert "Traceback" not in run.stderr
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM person").fetchone() == (0,)
 
 
 def test_stored_division_kinds_follow_the_code_rule(db: psycopg.Connection[Any]) -> None:

@@ -384,14 +384,52 @@ CASES: list[tuple[str, Edit, str]] = [
         "buildings row 0 compound: '鏄庣彔鑺卞洯' text-encoding error: looks like UTF-8 read as GBK (meant '明珠花园')",
     ),
     (
-        "replacement char",
+        "replacement char",  # a name is personal data: named by person_id, never shown
         _set("people", 0, "name", "王\ufffd英"),
-        "people row 0 name: '王\ufffd英' text-encoding error: contains the replacement character",
+        "people row 0 name: person P1: text-encoding error: contains the replacement character",
     ),
     (
         "required empty",
         _set("grids", 0, "kind", None),
         "grids row 0 kind: is empty; a value is required",
+    ),
+    # what the database's constraints and column types would refuse, caught before it
+    (
+        "phone with spaces",  # CHECK person_phone_check
+        _set("people", 1, "phone", "100 0000 0002"),
+        "people row 1 phone: person P2: not a phone number: expected 5 to 20 characters, "
+        "each a digit 0-9, '+' or '-'",
+    ),
+    (
+        "no floors",  # CHECK building_floors_check (floors > 0)
+        _set("buildings", 0, "floors", 0),
+        "buildings row 0 floors: 0 is not a number of floors: expected 1 or more",
+    ),
+    (
+        "households past integer",
+        _set("units", 1, "households", 3_000_000_000),
+        "units row 1 households: 3000000000 is too large; expected at most 2,147,483,647",
+    ),
+    (
+        "ISO week date",  # Python reads it, PostgreSQL does not
+        _set("assignments", 1, "since", "2023-W03-1"),
+        "assignments row 1 since: '2023-W03-1' is not a date (YYYY-MM-DD)",
+    ),
+    (
+        "point grid",  # CHECK grid_boundary_valid: no polygon, an empty boundary
+        _set("grids", 0, "geometry", shapely.Point(X0 + 0.001, Y0 + 0.001)),
+        "grids row 0 geometry: is a Point; expected Polygon or MultiPolygon",
+    ),
+    (
+        "line building",  # the building's point column takes no line
+        _set("buildings", 1, "geometry", shapely.LineString([(X0, Y0), (X0 + 0.001, Y0)])),
+        "buildings row 1 geometry: is a LineString; expected Polygon, MultiPolygon, Point or "
+        "MultiPoint",
+    ),
+    (
+        "NUL in text",  # PostgreSQL text cannot hold it
+        _set("buildings", 0, "house_number", "18\x00"),
+        "buildings row 0 house_number: '18\\x00' text-encoding error: contains a NUL character",
     ),
 ]
 

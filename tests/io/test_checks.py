@@ -1,0 +1,255 @@
+"""Grid coverage (overlaps and gaps within a community), and the rules the database's
+constraints impose, checked before anything is written."""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from geodata.sample import generate_sample
+from gridmap.crs import METRIC, STORAGE
+from gridmap.errors import ImportValidationError
+from gridmap.io import Interchange, validate, validate_or_raise
+from gridmap.io.checks import grid_coverage
+
+# One street, two communities side by side, two grids each (north 001, south 002):
+#
+#   +---------+---------+   Y0 + 2D
+#   | 004 001 | 003 001 |
+#   +---------+---------+   Y0 + D
+#   | 004 002 | 003 002 |
+#   +---------+---------+   Y0
+#   X0       X0+2D     X0+4D     (D = 0.002°, about 160 m east-west, 220 m north-south)
+X0, Y0, D = 125.33, 43.88, 0.002
+LONGXING, MINGZHU = "220102005004", "220102005003"
+
+
+def cell(i: int, j: int, w: int = 1, h: int = 1) -> shapely.Polygon:
+    return shapely.box(X0 + i * D, Y0 + j * D, X0 + (i + w) * D, Y0 + (j + h) * D)
+
+
+def two_communities() -> Interchange:
+    divisions = gpd.GeoDataFrame(
+        {
+            "code": ["220102005000", LONGXING, MINGZHU],
+            "name": ["长通街道", "龙兴社区", "明珠社区"],
+            "level": ["township", "village", "village"],
+            "parent_code": ["220102000000", "220102005000", "220102005000"],
+        },
+        geometry=[cell(0, 0, 4, 2), cell(0, 0, 2, 2), cell(2, 0, 2, 2)],
+        crs=STORAGE,
+    )
+    grids = gpd.GeoDataFrame(
+        {
+            "code": [LONGXING + "001", LONGXING + "002", MINGZHU + "001", MINGZHU + "002"],
+            "name": ["龙兴一网格", "龙兴二网格", "明珠一网格", "明珠二网格"],
+            "community_code": [LONGXING, LONGXING, MINGZHU, MINGZHU],
+            "kind": ["urban"] * 4,
+        },
+        geometry=[cell(0, 1, 2), cell(0, 0, 2), cell(2, 1, 2), cell(2, 0, 2)],
+        crs=STORAGE,
+    )
+    return Interchange.from_frames(divisions=divisions, grids=grids)
+
+
+KNOWN = ["220102000000", "220100000000", "220000000000"]
+
+
+def grown(data: Interchange, row: int, metres: float) -> shapely.Geometry:
+    """Grid ``row`` grown (or shrunk, if negative) by ``metres``, kept inside its community."""
+    grid = data.grids.iloc[[row]].to_crs(METRIC)
+    community = data.divisions[data.divisions.code == grid.community_code.iloc[0]].to_crs(METRIC)
+    shape = grid.geometry.buffer(metres, join_style="mitre").intersection(
+        community.geometry.iloc[0]
+    )
+    return gpd.GeoSeries(shape, crs=METRIC).to_crs(STORAGE).iloc[0]
+
+
+def overlap_m2(a: shapely.Geometry, b: shapely.Geometry) -> float:
+    both = gpd.GeoSeries([a, b], crs=STORAGE).to_crs(METRIC)
+    return float(both.iloc[0].intersection(both.iloc[1]).area)
+
+
+def m2(text: str) -> float:
+    found = re.search(r"([0-9][0-9,]*\.?[0-9]*) m²", text)
+    assert found, text
+    return float(found.group(1).replace(",", ""))
+
+
+def test_grids_that_tile_their_communities_pass() -> None:
+    data = two_communities()
+    assert grid_coverage(data.grids, data.divisions.set_index("code").geometry) == []
+    assert validate(data, known_codes=KNOWN) == []
+
+
+def test_a_grid_grown_20_m_into_its_neighbour_is_refused_naming_both_and_the_area() -> None:
+    data = two_communities()
+    data.grids.loc[0, "geometry"] = grown(data, 0, 20)
+    expected = overlap_m2(data.grids.geometry.iloc[0], data.grids.geometry.iloc[1])
+    assert expected > 5000  # 20 m along a 320 m edge
+
+    problems = [p for p in validate(data, known_codes=KNOWN) if p.severity == "error"]
+    assert len(problems) == 1
+    (p,) = problems
+    assert (p.layer, p.field) == ("grids", "geometry")
+    assert LONGXING + "001" in p.message
+    assert LONGXING + "002" in p.message
+    assert m2(str(p)) == pytest.approx(expected, rel=1e-3)
+    with pytest.raises(ImportValidationError, match=LONGXING + "002 overlaps grid " + LONGXING):
+        validate_or_raise(data, known_codes=KNOWN)
+
+
+def test_floating_point_slivers_are_within_the_tolerance() -> None:
+    """Neighbours can share an edge only to rounding: a vertex 1e-9° (0.1 mm) across it
+    makes an overlap, but far below the tolerance."""
+    data = two_communities()
+    x1, y = X0 + 2 * D, Y0 + D
+    data.grids.loc[1, "geometry"] = shapely.Polygon(
+        [(X0, Y0), (x1, Y0), (x1, y), (X0 + D, y + 1e-9), (X0, y), (X0, Y0)]
+    )
+    assert data.grids.geometry.iloc[0].intersection(data.grids.geometry.iloc[1]).area > 0
+    assert validate(data, known_codes=KNOWN) == []
+
+
+def test_a_long_edge_shared_with_two_neighbours_is_no_overlap() -> None:
+    """A 2 km east-west edge in degrees bows by 7.6 cm in metres: a neighbour's vertex on it
+    (a T-junction) must not turn into a 76 m² overlap."""
+    w = 0.025  # about 2 km
+    north = shapely.Polygon(  # its southern edge has a vertex half way, exactly on the line
+        [
+            (X0, Y0 + D),
+            (X0 + w / 2, Y0 + D),
+            (X0 + w, Y0 + D),
+            (X0 + w, Y0 + 2 * D),
+            (X0, Y0 + 2 * D),
+        ]
+    )
+    south = shapely.box(X0, Y0, X0 + w, Y0 + D)
+    grids = gpd.GeoDataFrame(
+        {"code": [LONGXING + "001", LONGXING + "002"], "community_code": [LONGXING] * 2},
+        geometry=[north, south],
+        crs=STORAGE,
+    )
+    assert overlap_m2(north, south) > 50  # what noding in metres would wrongly see
+    assert grid_coverage(grids) == []
+
+
+def test_overlaps_across_communities_are_not_this_rule() -> None:
+    data = two_communities()
+    data.grids.loc[2, "geometry"] = cell(1, 1, 3)  # 明珠 001 reaches into 龙兴 001
+    assert grid_coverage(data.grids) == []
+
+
+def test_a_gap_within_a_community_is_a_warning_naming_its_grids() -> None:
+    data = two_communities()
+    data.grids.loc[0, "geometry"] = grown(data, 0, -20)  # shrunk: a 20 m strip lies in no grid
+    problems = validate_or_raise(data, known_codes=KNOWN)  # warnings do not stop an import
+    assert [(p.layer, p.severity) for p in problems] == [("grids", "warning")]
+    text = str(problems[0])
+    assert f"community {LONGXING}" in text
+    assert LONGXING + "001" in text
+    assert "lies in no grid" in text
+    assert m2(text) > 1000
+
+
+def test_a_hole_between_grids_is_a_gap_without_community_boundaries() -> None:
+    ring = gpd.GeoDataFrame(
+        {"code": [LONGXING + "001", LONGXING + "002"], "community_code": [LONGXING] * 2},
+        geometry=[
+            shapely.box(0, 0, 300, 100).difference(shapely.box(100, 50, 200, 100)),
+            shapely.box(0, 100, 300, 200).difference(shapely.box(100, 100, 200, 140)),
+        ],
+        crs=METRIC,
+    )
+    (gap,) = grid_coverage(ring)
+    assert gap.severity == "warning"
+    assert m2(gap.message) == pytest.approx(100 * 90)
+    assert LONGXING + "001" in gap.message
+    assert LONGXING + "002" in gap.message
+
+
+def test_the_same_answer_in_storage_and_metric_coordinates() -> None:
+    data = two_communities()
+    data.grids.loc[0, "geometry"] = grown(data, 0, 20)
+    in_storage = [str(p) for p in grid_coverage(data.grids)]
+    in_metres = [str(p) for p in grid_coverage(data.grids.to_crs(METRIC))]
+    assert in_storage
+    assert [m2(a) for a in in_storage] == pytest.approx([m2(b) for b in in_metres], rel=1e-6)
+
+
+@pytest.mark.parametrize("scale", ["street", "district"])
+def test_the_sample_grids_pass(scale: str) -> None:
+    data = generate_sample(scale)
+    divisions = data.divisions.drop_duplicates("code").set_index("code").geometry
+    assert grid_coverage(data.grids, divisions) == []
+    # and a 20 m growth of any grid into a neighbour of its community is refused
+    community = data.grids.community_code.value_counts().index[0]
+    row = int(data.grids.index[data.grids.community_code == community][0])
+    data.grids.loc[row, "geometry"] = grown(data, row, 20)
+    problems = grid_coverage(data.grids, divisions)
+    assert any(p.severity == "error" and p.row is not None for p in problems)
+
+
+# --------------------------------------------------------------- what the database checks
+
+
+def test_a_malformed_phone_names_the_person_and_the_format_but_not_the_phone_or_name() -> None:
+    people = pd.DataFrame(
+        {
+            "person_id": ["P1", "P2", "P3"],
+            "name": ["王秀英", "栗建国", "张伟"],
+            "phone": ["138 0099 7777", "0431-88886666", "+86 13800997777"],
+        }
+    )
+    problems = validate(Interchange.from_frames(people=people))
+    assert [(p.layer, p.row, p.field, p.severity) for p in problems] == [
+        ("people", 0, "phone", "error"),
+        ("people", 2, "phone", "error"),
+    ]
+    for p, who in zip(problems, ["P1", "P3"], strict=True):
+        text = str(p)
+        assert f"person {who}" in text
+        assert "5 to 20 characters" in text
+        assert "0099" not in text
+        assert "7777" not in text
+        assert all(name not in text for name in people["name"])
+        assert p.value is None
+
+
+def test_a_mis_decoded_name_is_not_shown_nor_what_it_meant() -> None:
+    garbled = "王芳".encode().decode("gbk")  # UTF-8 read as GBK
+    people = pd.DataFrame({"person_id": ["P1"], "name": [garbled], "phone": [None]})
+    (p,) = validate(Interchange.from_frames(people=people))
+    assert (p.field, p.value) == ("name", None)
+    assert "person P1" in str(p)
+    assert "looks like UTF-8 read as GBK" in str(p)
+    assert garbled not in str(p)
+    assert "王芳" not in str(p)
+
+
+def test_two_current_holders_of_one_post_are_refused() -> None:
+    people = pd.DataFrame({"person_id": ["P1", "P2", "P3"], "name": ["王芳", "李强", "张伟"]})
+    assignments = pd.DataFrame(
+        {
+            "person_id": ["P1", "P2", "P3"],
+            "role": ["building_chief", "building_chief", "building_chief"],
+            "building_id": ["B1", "B1", "B1"],
+            "since": ["2020-01-01", "2023-01-01", "2021-01-01"],
+            "until": [None, None, "2022-12-31"],
+        }
+    )
+    buildings = gpd.GeoDataFrame(
+        {"building_id": ["B1"], "community_code": [LONGXING], "households": [12]},
+        geometry=[shapely.Point(X0 + 0.001, Y0 + 0.001)],
+        crs=STORAGE,
+    )
+    data = Interchange.from_frames(people=people, assignments=assignments, buildings=buildings)
+    problems = [p for p in validate(data, known_codes=[LONGXING]) if p.layer == "assignments"]
+    assert [str(p) for p in problems] == [
+        "assignments row 1 until: is empty, but row 0 is already the current building_chief "
+        "of building B1: a post has one current holder (give the earlier term its until)"
+    ]
