@@ -72,6 +72,8 @@ class _State:
     home: dict[int, int] = field(default_factory=dict)
     start_load: dict[int, int] = field(default_factory=dict)
     moves: int = 0
+    #: sites with more households than the band's maximum on their own
+    giants: frozenset[int] = frozenset()
 
     def keeps_code(self, s: int) -> bool:
         """Whether taking site ``s`` out of its grid leaves the grid more than half of the
@@ -82,8 +84,11 @@ class _State:
         return 2 * (self.home[g] - self.p.households[s]) > self.start_load[g]
 
     def over_limit(self, g: int) -> int:
-        """The grid's maximum: the band's, or its largest site where that alone is over."""
-        big = max((self.p.households[s] for s in self.members[g]), default=0)
+        """The grid's maximum: the band's, or its largest site where that alone is over.
+        Only the few sites over the maximum by themselves are looked at, so this costs
+        nothing in a community without them, however large its grids."""
+        members = self.members.get(g, ())
+        big = max((self.p.households[s] for s in self.giants if s in members), default=0)
         return max(self.p.high, big)
 
     def violation(self, g: int, load: int | None = None) -> int:
@@ -101,11 +106,20 @@ class _State:
         several pieces, say across a river the community spans, may still give and take
         sites; a site alone in its piece may always leave.)"""
         g = self.labels[s]
-        rest = self.members[g] - {s}
-        near = [n for n in self.p.neighbours[s] if n in rest]
+        members = self.members[g]
+        near = [n for n in self.p.neighbours[s] if n in members and n != s]
         if len(near) <= 1:
             return True
-        reached = set(_reach(self.p.neighbours, near[0], rest))
+        # first within two steps of ``s`` (enough almost always, and cheap however large the
+        # grid), then across the whole grid
+        ring = {m for n in near for m in self.p.neighbours[n] if m in members}
+        ring.update(near)
+        ring.discard(s)
+        if all(n in ring for n in near):
+            local = set(_reach(self.p.neighbours, near[0], ring))
+            if all(n in local for n in near):
+                return True
+        reached = set(_reach(self.p.neighbours, near[0], members - {s}))
         return all(n in reached for n in near)
 
     def move(self, s: int, to: int) -> None:
@@ -188,7 +202,8 @@ def solve(p: Problem) -> Solution:
         members.setdefault(g, set()).add(s)
         load[g] = load.get(g, 0) + p.households[s]
     st = _State(p, labels, members, load, next_label=max(labels, default=-1) + 1,
-                home=dict(load), start_load=dict(load))  # fmt: skip
+                home=dict(load), start_load=dict(load),
+                giants=frozenset(s for s, h in enumerate(p.households) if h > p.high))  # fmt: skip
     infeasible: list[str] = []
     _reconnect(st)
     # a grid is tried again only once its households have changed
@@ -292,7 +307,9 @@ def _best(
 def _descend(st: _State, strict: bool = True) -> None:
     p = st.p
     while st.moves < p.max_moves:
-        bad = [g for g in st.members if g not in p.locked and st.violation(g) > 0]
+        # a grid of more than twice the maximum needs new grids carved from it, not moves
+        bad = [g for g in st.members if g not in p.locked and st.violation(g) > 0
+               and st.load[g] <= 2 * p.high]  # fmt: skip
         cands: list[tuple[int, int]] = []
         for g in bad:
             if st.load[g] > p.low:
@@ -317,15 +334,20 @@ def _carve(st: _State, g: int, strict: bool = True) -> bool:
         key=lambda s: (-sum(st.load.get(st.labels[n], 0) for n in p.neighbours[s]
                             if st.labels[n] != g), s),
     )  # fmt: skip
-    if not seeds:  # the community's only grid: start from a site at one end of it
-        seeds = [_far_end(st, g)]
+    if not seeds or st.load[g] > 2 * p.high:
+        # the community's only grid, or one that needs several new grids: start at one end
+        # of it, so that carving sweeps across and what is left stays in one piece
+        seeds = [_far_end(st, g), *seeds]
     for seed in seeds[:5]:
         if not ((not strict or st.keeps_code(seed)) and st.keeps_contiguous(seed)):
             continue
         taken: list[tuple[int, int]] = []
         st.move(seed, new)
         taken.append((seed, g))
-        while st.load[new] < p.low:
+        # a grid that needs several new ones gets them at the middle of the band, so there
+        # are no more grids (and chiefs) than the households need
+        goal = p.low if st.load[g] <= 2 * p.high else (p.low + p.high) // 2
+        while st.load[new] < goal:
             frontier = {n for s in st.members[new] for n in p.neighbours[s]
                         if st.labels[n] != new and st.movable(n)}  # fmt: skip
             options = []
@@ -348,7 +370,9 @@ def _carve(st: _State, g: int, strict: bool = True) -> bool:
                 break
             taken.append((pick, st.labels[pick]))
             st.move(pick, new)
-        if st.load.get(new, 0) >= p.low:
+        # a grid still far over the maximum keeps a new grid that stopped short of the
+        # minimum (a pocket the others hem in): the dissolving and chain steps see to it
+        if st.load.get(new, 0) >= p.low or (new in st.members and st.load[g] > 2 * p.high):
             st.next_label += 1
             return True
         for s, back in reversed(taken):
