@@ -41,6 +41,8 @@ class CoverageData:
     staffing: dict[str, int] | None = None
     #: the latest merge's quality findings in the division (gaps, overlaps, slivers)
     findings: gpd.GeoDataFrame | None = None
+    #: buildings with no building chief, or with units that have no unit chief
+    vacancies: gpd.GeoDataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,25 @@ WHERE left(b.community_code, length(%(prefix)s::text)) = %(prefix)s
 ORDER BY b.external_id
 """
 
+_VACANT: LiteralString = """
+SELECT b.external_id AS id, b.compound, b.building_no, b.house_number, b.community_code,
+       NOT EXISTS (SELECT 1 FROM assignment a WHERE a.role = 'building_chief'
+                   AND a.until IS NULL AND a.building_id = b.id) AS no_building_chief,
+       (SELECT count(*) FROM unit u WHERE u.building_id = b.id) AS units,
+       (SELECT count(*) FROM unit u WHERE u.building_id = b.id AND NOT EXISTS (
+            SELECT 1 FROM assignment a WHERE a.role = 'unit_chief' AND a.until IS NULL
+              AND a.unit_id = u.id)) AS vacant_units,
+       ST_AsBinary(b.point) AS geom
+FROM building b
+WHERE left(b.community_code, length(%(prefix)s::text)) = %(prefix)s
+  AND (NOT EXISTS (SELECT 1 FROM assignment a WHERE a.role = 'building_chief'
+                   AND a.until IS NULL AND a.building_id = b.id)
+       OR EXISTS (SELECT 1 FROM unit u WHERE u.building_id = b.id AND NOT EXISTS (
+            SELECT 1 FROM assignment a WHERE a.role = 'unit_chief' AND a.until IS NULL
+              AND a.unit_id = u.id)))
+ORDER BY b.external_id
+"""
+
 _FINDINGS: LiteralString = """
 SELECT f.kind, f.layer, f.area_m2, f.community_code, ST_AsBinary(f.boundary) AS geom
 FROM merge_finding f
@@ -193,6 +214,7 @@ def coverage_data(conn: psycopg.Connection[Any], within: str | None = None) -> C
         ungridded=_frame(conn, _UNGRIDDED, prefix),
         staffing=dict(zip(names, (int(v) for v in rows[0]), strict=True)),
         findings=_frame(conn, _FINDINGS, prefix),
+        vacancies=_frame(conn, _VACANT, prefix),
     )
     LOG.info(
         "coverage of %s: %d grids, %d communities, %d legacy grids",

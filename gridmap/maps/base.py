@@ -186,7 +186,8 @@ class LabelLayer(folium.FeatureGroup):
 
 
 class Overlay(folium.map.Layer):
-    """A toggleable vector overlay drawn in one style, with a tooltip of some properties.
+    """A toggleable vector overlay drawn in one style, with a tooltip of some properties
+    (points are drawn as circle markers in that style).
 
     Its GeoJSON is written compactly (no spaces, text as UTF-8 rather than ``\\u`` escapes,
     coordinates to ``digits`` decimals): the legacy layers and QA findings of a district
@@ -198,6 +199,9 @@ class Overlay(folium.map.Layer):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.geoJson({{ this.payload }}, {
             style: function () { return {{ this.style|tojson }}; },
+            pointToLayer: function (f, latlng) {
+                return L.circleMarker(latlng, {{ this.style|tojson }});
+            },
             onEachFeature: function (f, layer) {
                 var fields = {{ this.fields|tojson }}, rows = [];
                 for (var k in fields) {

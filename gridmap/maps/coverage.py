@@ -52,6 +52,7 @@ def coverage_map(
     findings: gpd.GeoDataFrame | None = None,
     ungridded: gpd.GeoDataFrame | None = None,
     staffing: dict[str, int] | None = None,
+    vacancies: gpd.GeoDataFrame | None = None,
     *,
     target: tuple[int, int] = HOUSEHOLD_TARGET,
     rural_target: tuple[int, int] = RURAL_TARGET,
@@ -74,7 +75,10 @@ def coverage_map(
     findings, :func:`gridmap.merge.report.findings_from_report`) has ``kind`` (gap, overlap, sliver), ``layer``
     and ``area_m2``, one overlay per kind. ``ungridded`` are buildings in no grid (drawn as
     red rings); ``staffing`` (``grids``, ``grids_staffed``, ``buildings``,
-    ``buildings_staffed``, ``units``, ``units_staffed``) gives the legend's 三长 figures. Grid labels follow the zoom (:class:`ZoomLabels`):
+    ``buildings_staffed``, ``units``, ``units_staffed``) gives the legend's 三长 figures;
+    ``vacancies`` (``id``, ``compound``, ``building_no``, ``no_building_chief``, ``units``,
+    ``vacant_units``; points) are the buildings whose building chief or some unit chief is
+    missing, drawn as an overlay hidden at first. Grid labels follow the zoom (:class:`ZoomLabels`):
     none while grids are too small to label, the code's serial once they are larger, serial
     and name when zoomed in; ``labels=False`` leaves them out. ``legend_extra`` is HTML
     appended to the legend and ``layers`` are drawn on top (a plan map's metrics, old
@@ -176,6 +180,9 @@ def coverage_map(
     if findings is not None and len(findings):
         _findings_layers(m, wgs84(findings, "findings", shift))
 
+    if vacancies is not None and len(vacancies):
+        _vacancy_layer(m, wgs84(vacancies, "vacancies", shift))
+
     if changes is not None and len(changes):
         ch = wgs84(changes, "changes", shift)
         folium.GeoJson(
@@ -220,6 +227,9 @@ def coverage_map(
     )
     legend += f"<div>共 {len(g)} 个网格，{sum(households)} 户</div>"
     legend += _other_layers(communities, legacy, findings, ungridded, changes)
+    if vacancies is not None and len(vacancies):
+        legend += (f'<div><span class="gridmap-swatch" style="background:{VACANCY_COLOUR}">'
+                   f"</span>三长空缺的楼栋：{len(vacancies)} 栋（图层默认隐藏）</div>")  # fmt: skip
     legend += legend_extra
     if staffing:
         legend += "<h4>三长配备</h4>" + "".join(
@@ -287,6 +297,31 @@ def _findings_layers(m: folium.Map, f: gpd.GeoDataFrame) -> None:
             f"{name}（{len(part)}）",
             show=kind != "sliver",  # slivers were already given to a grid: hidden at first
         ).add_to(m)
+
+
+VACANCY_COLOUR = "#f16913"
+
+
+def _vacancy_layer(m: folium.Map, v: gpd.GeoDataFrame) -> None:
+    """Buildings whose building chief or some unit chief is missing (三长空缺)."""
+    names = [f"{c or ''}{b or ''}" for c, b in zip(column(v, "compound"), column(v, "building_no"),
+                                                   strict=True)]  # fmt: skip
+    missing = [
+        "、".join(part for part in (
+            "楼栋长" if bool(nb) else "",
+            f"单元长 {to_int(vu)}/{to_int(u)} 个单元" if to_int(vu) else "",
+        ) if part)
+        for nb, vu, u in zip(column(v, "no_building_chief", False), column(v, "vacant_units", 0),
+                             column(v, "units", 0), strict=True)
+    ]  # fmt: skip
+    Overlay(
+        v,
+        {"id": column(v, "id"), "name": names, "missing": missing},
+        {"id": "楼栋", "name": "名称", "missing": "空缺"},
+        {"radius": 5, "color": VACANCY_COLOUR, "weight": 2, "fill": True, "fillOpacity": 0.8},
+        f"三长空缺（{len(v)} 栋）",
+        show=False,
+    ).add_to(m)
 
 
 def _share(part: int, whole: int) -> str:

@@ -236,6 +236,7 @@ class DataUseCases(ServiceBase):
             findings=findings if findings is not None else cov.findings,
             ungridded=cov.ungridded,
             staffing=cov.staffing,
+            vacancies=cov.vacancies,
             target=target,
             rural_target=rural_target,
             tiles_url=tiles_url,

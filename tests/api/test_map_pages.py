@@ -75,9 +75,16 @@ def test_a_grid_without_buildings_is_served_too(
 def test_the_coverage_page_draws_the_street(
     client: TestClient, chromium: str, tmp_path: Path
 ) -> None:
-    dom = render(chromium, _served(client, f"/maps/divisions/{STREET}", tmp_path), tmp_path)
+    page = _served(client, f"/maps/divisions/{STREET}", tmp_path)
+    dom = render(chromium, page, tmp_path)
     assert page_requests(tmp_path) == []
     assert len(re.findall(r'<path class="leaflet-interactive"', dom)) >= 3  # the three grids
+    # 三长 vacancies: 明珠花园3栋 has its building chief but unit 2's chief left; the other
+    # buildings have no building chief
+    html = page.read_text(encoding="utf-8")
+    assert '"id":"B-MZ-3","name":"明珠花园3","missing":"单元长 1/2 个单元"' in html
+    assert '"id":"B-MZ-5","name":"明珠花园5","missing":"楼栋长"' in html
+    assert "三长空缺的楼栋：" in dom
 
 
 def test_unknown_codes_are_404_problems(client: TestClient) -> None:
