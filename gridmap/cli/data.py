@@ -122,6 +122,13 @@ def export(
             "elsewhere). Without it phones are masked.",
         ),
     ] = False,
+    history: Annotated[
+        bool,
+        typer.Option(
+            help="Also write grid_history (every grid of every generation), "
+            "assignment_history (every term, ended ones too) and generations."
+        ),
+    ] = False,
 ) -> None:
     """Write the database back out in the interchange format, or as GeoJSON/Shapefile for QGIS."""
     from gridmap.io import export_qgis, write_interchange
@@ -132,9 +139,11 @@ def export(
         )
     wanted = [x.strip() for x in layers.split(",")] if layers else None
     with open_service(url) as gm:
-        exported = gm.export(wanted, within=within, generation=generation, authorised=show_phones)
+        exported = gm.export(wanted, within=within, generation=generation, authorised=show_phones,
+                             history=history)  # fmt: skip
     if fmt == "interchange":
-        written = write_interchange(exported.data, path, crosswalk=exported.crosswalk)
+        written = write_interchange(exported.data, path, crosswalk=exported.crosswalk,
+                                    extra=exported.history)  # fmt: skip
         out.print(f"wrote {written}")
         return
     files = export_qgis(exported.data, path, fmt=fmt)  # type: ignore[arg-type]

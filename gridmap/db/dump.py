@@ -173,3 +173,46 @@ def _generation(conn: psycopg.Connection[Any], generation: int | None) -> int | 
         return generation
     row = conn.execute("SELECT id FROM current_generation").fetchone()
     return int(row[0]) if row and row[0] is not None else None
+
+
+_HISTORY: dict[str, str] = {
+    "grid_history": """
+        SELECT g.code, g.name, g.community_code, g.kind, g.generation_low, g.generation_high,
+               c.retired_in, ST_AsBinary(g.boundary) AS geom
+        FROM grid g JOIN grid_code c ON c.code = g.code
+        WHERE g.code LIKE %(like)s
+        ORDER BY g.code, g.generation_low
+        """,
+    "assignment_history": """
+        SELECT p.external_id AS person_id, a.role, a.grid_code,
+               coalesce(b.external_id, ub.external_id) AS building_id, u.unit_no,
+               a.since::text AS since, a.until::text AS until
+        FROM assignment a JOIN person p ON p.id = a.person_id
+        LEFT JOIN building b ON b.id = a.building_id
+        LEFT JOIN unit u ON u.id = a.unit_id
+        LEFT JOIN building ub ON ub.id = u.building_id
+        WHERE coalesce(a.grid_code, b.community_code, ub.community_code) LIKE %(like)s
+        ORDER BY p.external_id, a.role, a.since
+        """,
+    "generations": """
+        SELECT id AS generation, source, description, activated_at::text AS activated_at
+        FROM generation ORDER BY id
+        """,
+}
+
+
+def dump_history(conn: psycopg.Connection[Any], within: str | None = None) -> dict[str, Any]:
+    """Every grid of every generation (with the generations it was in force and when its
+    code retired), every chief's term including ended ones, and the generations: the
+    history a one-generation snapshot leaves out. The importer reads none of these layers."""
+    params = {"like": division_scope(conn, within)}
+    out: dict[str, Any] = {}
+    for name, query in _HISTORY.items():
+        if name == "grid_history":
+            out[name] = fetch_frame(conn, query, params)
+        else:
+            cur = conn.execute(query, params)
+            out[name] = pd.DataFrame(
+                cur.fetchall(), columns=[d.name for d in cur.description or []]
+            )
+    return out

@@ -203,15 +203,20 @@ def write_layer(
 
 
 def write_interchange(
-    data: Interchange, path: str | Path, crosswalk: pd.DataFrame | None = None
+    data: Interchange,
+    path: str | Path,
+    crosswalk: pd.DataFrame | None = None,
+    extra: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write ``data`` as a GeoPackage (``path`` ends in ``.gpkg``) or a folder.
 
     A folder gets ``<layer>.geojson`` for spatial layers (EPSG:4490 declared in the file)
     and ``<layer>.csv`` (UTF-8 with BOM, which Excel opens correctly) for tables. Empty
     layers are not written; an existing GeoPackage at ``path`` is replaced. A ``crosswalk``
-    (legacy grid to unified grid, export only) is written as one more table.
+    (legacy grid to unified grid, export only) is written as one more table, and so is each
+    of ``extra`` (``gridmap export --history``); the importer reads none of them.
     """
+    more = {**({"crosswalk": crosswalk} if crosswalk is not None else {}), **(extra or {})}
     p = Path(path)
     if p.suffix.lower() == ".gpkg":
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -219,8 +224,9 @@ def write_interchange(
         for name, frame in data.layers().items():
             if len(frame):
                 write_layer(p, name, frame)
-        if crosswalk is not None:
-            write_layer(p, "crosswalk", crosswalk)
+        for name, frame in more.items():
+            if len(frame):
+                write_layer(p, name, frame)
         return p
     p.mkdir(parents=True, exist_ok=True)
     for name, frame in data.layers().items():
@@ -232,8 +238,13 @@ def write_interchange(
             write_layer(target, name, frame, driver="GeoJSON")
         else:
             frame.to_csv(p / f"{name}.csv", index=False, encoding="utf-8-sig")
-    if crosswalk is not None:
-        crosswalk.to_csv(p / "crosswalk.csv", index=False, encoding="utf-8-sig")
+    for name, frame in more.items():
+        if isinstance(frame, gpd.GeoDataFrame):
+            target = p / f"{name}.geojson"
+            target.unlink(missing_ok=True)
+            write_layer(target, name, frame, driver="GeoJSON")
+        else:
+            frame.to_csv(p / f"{name}.csv", index=False, encoding="utf-8-sig")
     return p
 
 

@@ -43,6 +43,8 @@ class ExportResult:
 
     data: Interchange
     crosswalk: pd.DataFrame | None
+    #: with ``history``: ``grid_history``, ``assignment_history`` and ``generations``
+    history: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -136,25 +138,27 @@ class DataUseCases(ServiceBase):
         within: str | None = None,
         generation: int | None = None,
         authorised: bool = False,
+        history: bool = False,
     ) -> ExportResult:
         """The database, or one division of it, as interchange layers (and the crosswalk).
 
         Chiefs' phones are masked unless ``authorised``; the importer refuses masked phones,
         so an export meant to move data between databases must be authorised.
         """
-        from gridmap.db.dump import dump_interchange
+        from gridmap.db.dump import dump_history, dump_interchange
         from gridmap.privacy import shown_phone
 
         with self.connection() as conn:
             data, crosswalk = dump_interchange(
                 conn, layers=list(layers) if layers else None, within=within, generation=generation
             )
+            past = dump_history(conn, within) if history else {}
         if not authorised and len(data.people):
             phones = data.people["phone"].astype(object).where(data.people["phone"].notna(), None)
             data.people["phone"] = pd.Series(
                 [shown_phone(p, False) for p in phones], index=data.people.index, dtype="string"
             )
-        return ExportResult(data, crosswalk)
+        return ExportResult(data, crosswalk, past)
 
     # ------------------------------------------------------------------ merge
 

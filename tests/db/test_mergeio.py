@@ -245,3 +245,35 @@ def test_a_full_export_after_a_merge_imports_into_an_empty_database(
             }  # fmt: skip
 
     assert snapshot(empty_db_url) == snapshot(db_url)
+
+
+def test_export_history_keeps_every_generation_and_every_term(
+    db_url: str, empty_db_url: str, tmp_path: Path
+) -> None:
+    """--history adds every grid of every generation, every term (the ended ones on retired
+    grids too) and the generations; the file still imports (those layers are not read)."""
+    load(db_url)
+    with Gridmap.connect(db_url) as gm:
+        gm.merge("220102005000", MergeOptions(households_min=200, households_max=1000))
+    file = tmp_path / "history.gpkg"
+    res = CliRunner().invoke(app, ["export", str(file), "--history", "--show-phones",
+                                   "--database-url", db_url])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    grids = gpd.read_file(file, layer="grid_history")
+    with psycopg.connect(db_url) as conn:
+        retired = {r[0] for r in conn.execute(
+            "SELECT code FROM grid_code WHERE retired_in IS NOT NULL").fetchall()}  # fmt: skip
+        rows = conn.execute("SELECT count(*) FROM grid").fetchone()
+    assert retired
+    assert len(grids) == rows[0]  # type: ignore[index]
+    old = grids.loc[grids["code"].isin(retired)]
+    assert set(old["generation_high"].dropna().astype(int)) == {1}
+    assert set(old["retired_in"].astype(int)) == {2}
+    terms = gpd.read_file(file, layer="assignment_history")
+    ended = terms.loc[terms["grid_code"].isin(retired)]
+    assert len(ended)
+    assert ended["until"].notna().all()
+    gens = gpd.read_file(file, layer="generations")
+    assert list(gens["generation"].astype(int)) == [1, 2]
+    res = CliRunner().invoke(app, ["import", str(file), "--database-url", empty_db_url])
+    assert res.exit_code == 0, (res.output, res.exception)
