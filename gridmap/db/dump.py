@@ -54,6 +54,18 @@ def division_scope(conn: psycopg.Connection[Any], within: str | None) -> str:
     return code_prefix(within) + "%"
 
 
+#: every chief's term in scope (``like``), as the ``assignments`` layer has it
+_ASSIGNMENTS = """
+        SELECT p.external_id AS person_id, a.role, a.grid_code,
+               coalesce(b.external_id, ub.external_id) AS building_id, u.unit_no,
+               a.since::text AS since, a.until::text AS until
+        FROM assignment a JOIN person p ON p.id = a.person_id
+        LEFT JOIN building b ON b.id = a.building_id
+        LEFT JOIN unit u ON u.id = a.unit_id
+        LEFT JOIN building ub ON ub.id = u.building_id
+        WHERE coalesce(a.grid_code, b.community_code, ub.community_code) LIKE %(like)s
+"""
+
 #: one query per layer of the registry, with parameters ``like`` (code pattern), ``gen``
 #: (grid generation) and ``anc`` (ancestor codes of the division exported)
 _QUERIES: dict[str, str] = {
@@ -93,16 +105,8 @@ _QUERIES: dict[str, str] = {
         FROM unit u JOIN building b ON b.id = u.building_id
         WHERE b.community_code LIKE %(like)s ORDER BY b.external_id, u.unit_no
         """,
-    "assignments": """
-        SELECT p.external_id AS person_id, a.role, a.grid_code,
-               coalesce(b.external_id, ub.external_id) AS building_id, u.unit_no,
-               a.since::text AS since, a.until::text AS until
-        FROM assignment a JOIN person p ON p.id = a.person_id
-        LEFT JOIN building b ON b.id = a.building_id
-        LEFT JOIN unit u ON u.id = a.unit_id
-        LEFT JOIN building ub ON ub.id = u.building_id
-        WHERE coalesce(a.grid_code, b.community_code, ub.community_code) LIKE %(like)s
-          -- a snapshot of one generation: a grid chief's term on a grid of another
+    "assignments": _ASSIGNMENTS
+    + """          -- a snapshot of one generation: a grid chief's term on a grid of another
           -- generation is history (kept by gridmap db backup), not part of this one
           AND (a.grid_code IS NULL OR EXISTS (
                 SELECT 1 FROM grid g WHERE g.code = a.grid_code AND g.generation_low <= %(gen)s
@@ -183,16 +187,8 @@ _HISTORY: dict[str, str] = {
         WHERE g.code LIKE %(like)s
         ORDER BY g.code, g.generation_low
         """,
-    "assignment_history": """
-        SELECT p.external_id AS person_id, a.role, a.grid_code,
-               coalesce(b.external_id, ub.external_id) AS building_id, u.unit_no,
-               a.since::text AS since, a.until::text AS until
-        FROM assignment a JOIN person p ON p.id = a.person_id
-        LEFT JOIN building b ON b.id = a.building_id
-        LEFT JOIN unit u ON u.id = a.unit_id
-        LEFT JOIN building ub ON ub.id = u.building_id
-        WHERE coalesce(a.grid_code, b.community_code, ub.community_code) LIKE %(like)s
-        ORDER BY p.external_id, a.role, a.since
+    "assignment_history": _ASSIGNMENTS
+    + """        ORDER BY p.external_id, a.role, a.since
         """,
     "generations": """
         SELECT id AS generation, source, description, activated_at::text AS activated_at
