@@ -41,7 +41,8 @@ SAME_SHAPE = (
 def load_grid_generation(conn: psycopg.Connection[Any], report: LoadReport, source: str) -> None:
     """Turn the staged grid set (``stage_grids``) into a new generation, if it changes anything.
 
-    Unchanged grids keep their row; changed ones are closed (``generation_high``) and
+    Unchanged grids keep their row (taking in new vertices where a neighbour's edge now meets
+    theirs, the shape within ``SAME_SHAPE_DEG``); changed ones are closed (``generation_high``) and
     re-inserted; grids of the affected communities that the set no longer carries are
     retired with their codes, which may never be issued again.
     """
@@ -86,6 +87,17 @@ def load_grid_generation(conn: psycopg.Connection[Any], report: LoadReport, sour
     ).fetchone()
     n_changed = int(changed[0]) if changed else 0
     n_gone = int(gone[0]) if gone else 0
+    # the same shape with other vertices (a neighbour's edge met it): the row takes the new
+    # vertices in place, so shared edges keep matching vertices on both sides
+    conn.execute(
+        f"""
+        UPDATE grid g SET boundary = s.boundary FROM stage_grid_rows s
+        WHERE g.code = s.code AND g.generation_high IS NULL
+          AND (g.name, g.community_code, g.kind)
+              IS NOT DISTINCT FROM (s.name, s.community_code, s.kind)
+          AND NOT ST_OrderingEquals(g.boundary, s.boundary) AND {SAME_SHAPE}
+        """
+    )
     staged = conn.execute("SELECT count(*) FROM stage_grid_rows").fetchone()
     n_staged = int(staged[0]) if staged else 0
     if n_changed == 0 and n_gone == 0:

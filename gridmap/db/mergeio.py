@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ import shapely
 from gridmap.db.dump import division_scope, fetch_frame
 from gridmap.db.generations import carry_roster, record_succession
 from gridmap.db.load import LoadReport, load_interchange
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -116,13 +117,15 @@ def write_merge_result(
     ``community_code``, geometry in EPSG:4490) for the maps.
 
     One transaction: the grids, retired codes, crosswalk and findings land together or not
-    at all.
+    at all. The grids are first stitched to the current grids of the communities around
+    them (:func:`stitch_to_neighbours`), so that a merge of one street or county leaves
+    the whole database one coverage.
     """
     from gridmap.io import Interchange
 
-    final = grids
     xw = crosswalk
     with conn.transaction():
+        final = stitch_to_neighbours(conn, grids)
         data = Interchange.from_frames(
             grids=final[["code", "name", "community_code", "kind", "geometry"]]
         )
@@ -191,3 +194,132 @@ def write_merge_result(
                     ],
                 )  # fmt: skip
     return MergeWrite(load=report, generation=gen, crosswalk_rows=len(rows), review=review)
+
+
+def stitch_to_neighbours(
+    conn: psycopg.Connection[Any], grids: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """``grids`` (EPSG:4490) stitched to the current grids of other communities they touch.
+
+    A merge fits each community's grids to its frame; where its grid lines meet a line it
+    shares with a community outside this merge, each side needs the points the other added
+    there (:func:`gridmap.merge.frame.stitch_communities`). The outside grids that gain
+    points are updated in place: only vertices are added (or moved by at most 1 µm), the
+    shape is the same, so no new generation is needed for them. Returns the new grids.
+    """
+    import geopandas as gpd
+
+    from gridmap.merge.frame import stitch_communities
+
+    if not len(grids):
+        return grids
+    communities = sorted({str(c) for c in grids["community_code"]})
+    around = fetch_frame(
+        conn,
+        """
+        SELECT g.id, g.community_code, ST_AsBinary(g.boundary) AS geom FROM current_grid g
+        WHERE g.community_code <> ALL(%(c)s) AND EXISTS (
+            SELECT 1 FROM division d WHERE d.code = ANY(%(c)s)
+            AND ST_Intersects(d.boundary, g.boundary))
+        """,
+        {"c": communities},
+    )
+    if not len(around):
+        return grids
+    n = len(grids)
+    geoms = list(grids.geometry.values) + list(around.geometry.values)
+    groups = [str(c) for c in grids["community_code"]] + [str(c) for c in around["community_code"]]
+    out = stitch_communities(geoms, groups, "EPSG:4490")
+    changed = [
+        (shapely.to_wkb(out[n + k]), int(gid))
+        for k, gid in enumerate(around["id"].tolist())
+        if out[n + k] is not around.geometry.values[k]
+    ]
+    if changed:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE grid SET boundary = ST_Multi(ST_GeomFromWKB(%s, 4490)) WHERE id = %s",
+                changed,
+            )
+        LOG.info("stitched: %d grid(s) around took in vertices on shared lines", len(changed))
+    result = grids.copy()
+    result[result.geometry.name] = gpd.GeoSeries(out[:n], index=grids.index, crs=grids.crs)
+    return result
+
+
+def merge_units(conn: psycopg.Connection[Any], within: str | None, level: str) -> list[str]:
+    """The counties (or cities) under ``within`` that hold a community with a boundary."""
+    like = division_scope(conn, within)
+    digits = 6 if level == "county" else 4
+    rows = conn.execute(
+        "SELECT DISTINCT rpad(left(code, %(d)s), 12, '0') AS unit FROM division "
+        "WHERE level = 'village' AND boundary IS NOT NULL AND code LIKE %(like)s ORDER BY unit",
+        {"d": digits, "like": like},
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def start_run(
+    conn: psycopg.Connection[Any], scope: str, level: str, options: dict[str, Any], actor: str
+) -> int:
+    row = conn.execute(
+        "INSERT INTO merge_run (scope, unit_level, options, base_generation, actor) "
+        "SELECT %s, %s, %s, (SELECT id FROM current_generation), %s RETURNING id",
+        (scope, level, json.dumps(options), actor),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def run_info(conn: psycopg.Connection[Any], run: int) -> dict[str, Any]:
+    """A run's scope, level, base generation, and its units' outcomes so far."""
+    row = conn.execute(
+        "SELECT scope, unit_level, base_generation, options FROM merge_run WHERE id = %s", (run,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no merge run {run}", value=run)
+    units = conn.execute(
+        "SELECT unit_code, status, generation, grids, seconds, error FROM merge_unit "
+        "WHERE run_id = %s ORDER BY unit_code",
+        (run,),
+    ).fetchall()
+    return {
+        "run": run, "scope": str(row[0]), "level": str(row[1]),
+        "base_generation": row[2], "options": row[3],
+        "units": {str(u[0]): {"status": u[1], "generation": u[2], "grids": u[3],
+                              "seconds": u[4], "error": u[5]} for u in units},
+    }  # fmt: skip
+
+
+def record_unit(
+    conn: psycopg.Connection[Any],
+    run: int,
+    unit: str,
+    status: str,
+    *,
+    generation: int | None = None,
+    grids: int = 0,
+    seconds: float = 0.0,
+    error: str | None = None,
+) -> None:
+    conn.execute(
+        """
+        INSERT INTO merge_unit (run_id, unit_code, status, generation, grids, seconds, error)
+        VALUES (%s, %s, %s, %s, %s, %s, %s)
+        ON CONFLICT (run_id, unit_code) DO UPDATE SET status = EXCLUDED.status,
+            generation = EXCLUDED.generation, grids = EXCLUDED.grids,
+            seconds = EXCLUDED.seconds, error = EXCLUDED.error, finished_at = now()
+        """,
+        (run, unit, status, generation, grids, seconds, error),
+    )
+    conn.execute("UPDATE merge_run SET finished_at = now() WHERE id = %s", (run,))
+
+
+def current_grids(conn: psycopg.Connection[Any], within: str | None) -> gpd.GeoDataFrame:
+    """The current grids under ``within`` (code, community, geometry in EPSG:4490)."""
+    return fetch_frame(
+        conn,
+        "SELECT code, community_code, ST_AsBinary(boundary) AS geom FROM current_grid "
+        "WHERE community_code LIKE %(like)s ORDER BY code",
+        {"like": division_scope(conn, within)},
+    )

@@ -25,8 +25,8 @@ import shapely
 from gridmap.codes import LEVELS, parent_code, parse_division_code, parse_grid_code
 from gridmap.crs import METRIC, transformer
 from gridmap.errors import InvalidCode, InvalidCRS
-from gridmap.geometry import POLYGON_TYPE_IDS
-from gridmap.io.problems import Problem, personal, present, text_set, values
+from gridmap.geometry import POLYGON_TYPE_IDS, coverage_faults, stitch
+from gridmap.io.problems import Problem, Severity, personal, present, text_set, values
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -156,6 +156,74 @@ def _parent(i: int, code: str, parent: Any, codes: frozenset[str]) -> list[Probl
     return []
 
 
+#: two divisions of one level may share at most this much (m²) of their areas
+DIVISION_OVERLAP_M2 = 1.0
+#: how far apart two vertices of neighbouring divisions may be for ``--fix`` to join them
+DIVISION_STITCH_M = 0.01
+
+
+def division_coverage(data: Interchange, fix: bool = False) -> list[Problem]:
+    """Each level of the divisions (counties, townships, villages) is one valid coverage.
+
+    Two divisions of one level that share more than ``DIVISION_OVERLAP_M2``, and divisions
+    whose shared edges do not have the same vertices on both sides (a T-junction, or a near
+    miss), are an error for villages and communities, naming them: grids follow their
+    community's edges exactly, so across such an edge they could not meet. For townships
+    and counties, which no grid follows directly, they are warnings. With
+    ``fix`` each takes in its neighbours' vertices within ``DIVISION_STITCH_M``
+    (:func:`gridmap.geometry.stitch`), in place, reported as fixed; what that cannot mend
+    stays an error. Divisions without a valid polygon are left to the geometry checks.
+    """
+    divs = data.divisions
+    if not isinstance(divs, gpd.GeoDataFrame) or divs.crs is None or len(divs) < 2:
+        return []
+    out: list[Problem] = []
+    geoms = np.asarray(divs.geometry.values, dtype=object)
+    codes = np.asarray([str(c) for c in divs["code"].astype(object)], dtype=object)
+    levels = divs["level"].astype(object).to_numpy()
+    first = ~pd.Series(codes).duplicated().to_numpy()
+    unit = _DEG_PER_M if divs.crs.is_geographic else 1.0
+    for level in ("county", "township", "village"):
+        rows = np.flatnonzero((levels == level) & first & _polygons(geoms))
+        if len(rows) < 2:
+            continue
+        severity: Severity = "error" if level == "village" else "warning"
+        edges, a, b, shared = coverage_faults(geoms[rows])
+        for i, j, area in zip(a, b, _area_m2(divs.crs, shared), strict=True):
+            if area > DIVISION_OVERLAP_M2:
+                why = (
+                    f"{level} {codes[rows[j]]} overlaps {level} {codes[rows[i]]} by "
+                    f"{area:,.1f} m² (at most {DIVISION_OVERLAP_M2:g} m²): a level must be one "
+                    "coverage"
+                )
+                out.append(Problem("divisions", int(rows[j]), "geometry", None, why, severity))
+        unmatched = np.flatnonzero(edges != None)  # noqa: E711 (elementwise)
+        if not len(unmatched):
+            continue
+        if fix:
+            mended = stitch(geoms[rows], codes[rows], DIVISION_STITCH_M * unit)
+            left = np.flatnonzero(coverage_faults(mended)[0] != None)  # noqa: E711
+            geoms[rows] = mended
+            divs[divs.geometry.name] = gpd.GeoSeries(geoms, index=divs.index, crs=divs.crs)
+            why = (
+                f"{len(unmatched) - len(left)} {level}(s) given their neighbours' vertices "
+                f"on shared edges (within {DIVISION_STITCH_M * 100:g} cm)"
+            )
+            out.append(Problem("divisions", None, "geometry", None, why, "fixed"))
+            unmatched = left
+            if not len(unmatched):
+                continue
+        named = ", ".join(str(codes[rows[k]]) for k in unmatched[:5].tolist())
+        more = f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else ""
+        why = (
+            f"{len(unmatched)} {level}(s) ({named}{more}) have edges that do not share their "
+            "neighbours' vertices (a T-junction or a near miss): the level is not one valid "
+            "coverage" + ("" if fix else "; --fix gives each its neighbours' vertices")
+        )
+        out.append(Problem("divisions", None, "geometry", None, why, severity))
+    return out
+
+
 # ----------------------------------------------------------------------------- grids
 
 
@@ -197,14 +265,18 @@ def grid_coverage(
     gap_m2: float = GRID_GAP_M2,
     layer: str = "grids",
 ) -> list[Problem]:
-    """Overlaps and gaps among the grids of each community (pure: no database).
+    """Overlaps, unmatched edges and gaps of a grid layer (pure: no database).
 
     ``grids`` has ``code``, ``community_code`` and polygon geometries in any CRS. Overlaps
     and gaps are found where the shapes live (in EPSG:4490 as the database compares them:
     a straight edge in degrees is not straight in metres, so noding there would make
     slivers of its own), and their areas are measured in EPSG:4551
-    (:data:`gridmap.crs.METRIC`). Two grids of one community that share more than
-    ``overlap_m2`` are an *error* naming both codes and the area, reported at the later row.
+    (:data:`gridmap.crs.METRIC`). The whole layer is checked as one coverage
+    (:func:`gridmap.geometry.coverage_faults`, as the merge's report does): two grids of one
+    community that share more than ``overlap_m2`` are an *error* naming both codes and the
+    area, reported at the later row; grids of two communities that do are a *warning* (the
+    merge mends community lines); grids whose edges do not share their neighbours'
+    vertices are one *warning* for the layer, naming them and the length.
     A gap is a *warning*: a part of the community larger than ``gap_m2`` that no grid (of
     any community) covers. Where ``communities`` (boundaries indexed by community code, with
     a CRS) has the community, that is its boundary less the grids; elsewhere only the holes
@@ -256,19 +328,55 @@ class _Grids:
 
     def area_m2(self, shapes: Any) -> Any:
         """The areas of ``shapes`` (in the grids' CRS) in square metres."""
-        if METRIC.equals(self.crs):
-            return shapely.area(shapes)
-        fwd = transformer(self.crs, METRIC)
+        return _area_m2(self.crs, shapes)
 
-        def apply(xy: Any) -> Any:
-            return np.column_stack(fwd.transform(xy[:, 0], xy[:, 1]))
-
-        return shapely.area(shapely.transform(shapes, apply))
+    def length_m(self, line: Any) -> float:
+        """The length of ``line`` (in the grids' CRS) in metres."""
+        fwd = _to_metric(self.crs)
+        if fwd is None:
+            return float(shapely.length(line))
+        return float(
+            shapely.length(
+                shapely.transform(
+                    line, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1]))
+                )
+            )
+        )
 
     @property
     def centimetre(self) -> float:
         """1 cm in the grids' CRS units (degrees or metres)."""
         return 0.01 * _DEG_PER_M if self.crs.is_geographic else 0.01
+
+
+def _area_m2(crs: Any, shapes: Any) -> Any:
+    """The areas of ``shapes`` (in ``crs``) in square metres."""
+    fwd = _to_metric(crs)
+    if fwd is None:
+        return shapely.area(shapes)
+
+    def apply(xy: Any) -> Any:
+        return np.column_stack(fwd.transform(xy[:, 0], xy[:, 1]))
+
+    return shapely.area(shapely.transform(shapes, apply))
+
+
+_METRIC_OF: dict[int, Any] = {}
+
+
+def _to_metric(crs: Any) -> Any:
+    """The transformer from ``crs`` to metres, None when it is metric already (cached per
+    CRS object: a check asks thousands of times)."""
+    key = id(crs)
+    if key not in _METRIC_OF:
+        if len(_METRIC_OF) > 64:
+            _METRIC_OF.clear()
+        _METRIC_OF[key] = (crs, None if METRIC.equals(crs) else transformer(crs, METRIC))
+    held, fwd = _METRIC_OF[key]
+    if held is not crs:  # the id was reused by another object
+        _METRIC_OF.pop(key)
+        return _to_metric(crs)
+    return fwd
 
 
 def _polygons(geoms: Any) -> Any:
@@ -278,21 +386,34 @@ def _polygons(geoms: Any) -> Any:
 
 
 def _overlaps(g: _Grids, tolerance: float, layer: str) -> list[Problem]:
-    a, b = g.tree.query(g.geoms, predicate="intersects")
-    pair = (a < b) & (g.communities[a] == g.communities[b])
-    a, b = a[pair], b[pair]
-    shared = shapely.intersection(g.geoms[a], g.geoms[b])
-    some = shapely.area(shared) > 0  # touching along an edge or at a point shares no area
-    a, b, areas = a[some], b[some], g.area_m2(shared[some])
+    edges, a, b, shared = coverage_faults(g.geoms)
     out = []
-    for i, j, area in zip(a, b, areas, strict=True):
+    for i, j, area in zip(a, b, g.area_m2(shared), strict=True):
         if area > tolerance:
-            why = (
-                f"grid {g.codes[j]} overlaps grid {g.codes[i]} of the same community by "
-                f"{area:,.1f} m² (at most {tolerance:g} m² allowed)"
-            )
-            out.append(Problem(layer, int(g.rows[j]), "geometry", None, why))
-    return sorted(out, key=lambda p: (p.row, p.message))
+            if g.communities[i] == g.communities[j]:
+                why = (
+                    f"grid {g.codes[j]} overlaps grid {g.codes[i]} of the same community by "
+                    f"{area:,.1f} m² (at most {tolerance:g} m² allowed)"
+                )
+                out.append(Problem(layer, int(g.rows[j]), "geometry", None, why))
+            else:
+                why = (
+                    f"grid {g.codes[j]} overlaps grid {g.codes[i]} of community "
+                    f"{g.communities[i]} by {area:,.1f} m²: a point there lies in both"
+                )
+                out.append(Problem(layer, int(g.rows[j]), "geometry", None, why, "warning"))
+    unmatched = np.flatnonzero(edges != None)  # noqa: E711 (elementwise)
+    if len(unmatched):
+        length = sum(g.length_m(edges[k]) for k in unmatched.tolist())
+        named = ", ".join(str(g.codes[k]) for k in unmatched[:5].tolist())
+        more = f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else ""
+        why = (
+            f"{len(unmatched)} grid(s) ({named}{more}) have edges, {length:,.1f} m in all, that "
+            "do not share their neighbours' vertices (a T-junction or a near miss): the layer "
+            "is not one valid coverage; `gridmap merge` makes one"
+        )
+        out.append(Problem(layer, None, "geometry", None, why, "warning"))
+    return sorted(out, key=lambda p: (p.row is not None, p.row or 0, p.message))
 
 
 def _gaps(g: _Grids, bounds: Mapping[str, Any], tolerance: float, layer: str) -> list[Problem]:

@@ -27,8 +27,14 @@ import pandas as pd
 import shapely
 
 from gridmap.errors import ImportValidationError
-from gridmap.geometry import POLYGON_TYPE_IDS, POLYGONAL, polygonal
-from gridmap.io.checks import Context, iso_date
+from gridmap.geometry import (
+    MAX_EDGE_DEG,
+    POLYGON_TYPE_IDS,
+    POLYGONAL,
+    densify_coverage,
+    polygonal,
+)
+from gridmap.io.checks import Context, division_coverage, iso_date
 from gridmap.io.layers import LAYERS, LayerSpec
 from gridmap.io.problems import PERSONAL, Problem, mojibake, personal, text_set, values
 
@@ -75,10 +81,43 @@ def validate(
     out += _check_required(data)
     out += _check_text(data)
     out += _check_geometry(data, fix)
+    _densify_divisions(data)
+    out += division_coverage(data, fix)
     for spec in LAYERS.values():
         out += _check_layer(data, spec, ctx)
     LOG.info("validated import: %d problem(s)", len(out))
     return out
+
+
+def _densify_divisions(data: Interchange) -> None:
+    """Break the divisions' long edges (:func:`gridmap.geometry.densify_coverage`) in place.
+
+    A straight edge of several kilometres in degrees is a curve in metres and on the
+    ellipsoid; a grid's vertex put on it (where a grid line meets the community line) would
+    move the edge by metres in those measures. Broken into pieces of at most
+    ``MAX_EDGE_DEG``, the edge is the same line in every measure, and shared edges get the
+    same new vertices on both sides. Shapes do not change. Only townships and villages
+    are broken: they are the frames grids follow.
+    """
+    frame = data.divisions
+    if not isinstance(frame, gpd.GeoDataFrame) or not len(frame):
+        return
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & shapely.is_valid(geoms)
+    # the levels grids follow: villages, and the townships they tile
+    ok &= frame["level"].isin(["township", "village"]).fillna(False).to_numpy(dtype=bool)
+    dense, broken = densify_coverage(geoms[ok])
+    # a point put on an edge is off it by a rounding error: where that makes a ring touch
+    # itself, the division keeps its edges as they were
+    kept = ~shapely.is_valid(dense)
+    if kept.any():
+        LOG.warning("divisions: %d kept their long edges (broken, they would be invalid)",
+                    int(kept.sum()))  # fmt: skip
+        dense[kept] = geoms[ok][kept]
+    if broken:
+        geoms[ok] = dense
+        frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
+        LOG.info("divisions: %d edge(s) longer than %g° broken into pieces", broken, MAX_EDGE_DEG)
 
 
 def validate_or_raise(

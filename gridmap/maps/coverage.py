@@ -247,6 +247,8 @@ FINDING_STYLES: dict[str, tuple[str, str]] = {
     "gap": ("质检：旧网格空隙", "#e41a1c"),
     "overlap": ("质检：旧网格重叠", "#984ea3"),
     "sliver": ("质检：碎片", "#ff7f00"),
+    "invalid_edge": ("质检：网格边界未对齐", "#a65628"),
+    "grid_overlap": ("质检：网格重叠", "#f781bf"),
 }
 
 

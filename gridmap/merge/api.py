@@ -90,6 +90,7 @@ def merge_layers(
     kinds = [KIND_OF_VILLAGE[parse_division_code(c).village_kind or "special"] for c in codes]
     frames = np.asarray(shapely.make_valid(comm.geometry.values), dtype=object)
     ctree = shapely.STRtree(frames)
+    exact = np.asarray(shapely.make_valid(communities.geometry.values), dtype=object)
 
     # legacy grids against the community frame
     lgeom = np.asarray(shapely.make_valid(leg.geometry.values), dtype=object)
@@ -154,6 +155,8 @@ def merge_layers(
                 b_group=[group_no[i] for i in bsel],
                 used=[int(s) for s in opt.used_serials.get(code, ())],
                 options=opt,
+                frame_out=exact[c],
+                out_crs=out_crs.to_wkt(),
             )
         )
     LOG.info(

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from gridmap.merge.model import LAYERS, MEASURE_CRS, MergeOptions, MergeResult
-from gridmap.merge.report import features_geojson
+from gridmap.merge.frame import stitch_communities
+from gridmap.merge.model import LAYERS, MergeOptions, MergeResult
+from gridmap.merge.report import coverage_check, features_geojson
 
 if TYPE_CHECKING:
     from gridmap.merge.community import CommunityPart
@@ -50,15 +50,18 @@ def assemble(
             p.grid_code, p.grid_name, p.grid_households, p.grid_geom, strict=True
         )
     ]
-    stitched = _stitch([r[5] for r in grid_rows], [r[2] for r in grid_rows], opt.grid_size)
+    # each community came back fitted to its frame: across community lines, one coverage
+    stitched = stitch_communities([r[5] for r in grid_rows], [r[2] for r in grid_rows], out_crs)
     grids = gpd.GeoDataFrame(
         pd.DataFrame(
             [r[:5] for r in grid_rows],
             columns=["code", "name", "community_code", "kind", "households"],
         ).astype({"households": "int64"}),
         geometry=stitched,
-        crs=MEASURE_CRS,
-    ).to_crs(out_crs)
+        crs=out_crs,
+    )
+
+    coverage = _coverage(grids, parts)
 
     final = np.empty(len(bld), dtype=object)
     for p in parts:
@@ -130,7 +133,6 @@ def assemble(
         for i in np.flatnonzero(outside_area > 0.01).tolist()
     ]
     hh_all = grids["households"].tolist()
-    stitched_geoms = np.asarray(stitched, dtype=object)
     report: dict[str, Any] = {
         "options": {
             "snap_tolerance_m": opt.snap_tolerance,
@@ -142,7 +144,7 @@ def assemble(
         },
         "overall": {
             "communities": len(parts),
-            "province_coverage_valid": bool(shapely.coverage_is_valid(stitched_geoms)),
+            "province_coverage_valid": coverage["valid"],
             "legacy_grids": {layer: int((leg["layer"] == layer).sum()) for layer in LAYERS},
             "grids": len(grids),
             "buildings": len(bld),
@@ -163,6 +165,7 @@ def assemble(
             "buildings_changed": overall_changed,
         },
         "crossing": crossing,
+        "coverage": coverage,
         "legacy_outside": legacy_outside,
         "communities": [p.report for p in parts],
     }
@@ -170,51 +173,13 @@ def assemble(
     return MergeResult(grids=grids, assignment=assignment, crosswalk=crosswalk, report=report)
 
 
-def _stitch(geoms: list[Any], community: list[str], grid_size: float) -> Any:
-    """Give grids on a community line the vertices the grids across it have there.
-
-    Each community is noded on its own, so a line meeting the frame from one side adds a
-    vertex the other side lacks, and both sides round to the grid on their own. Across
-    each line the community with the higher code snaps to the lower one's vertices
-    (within two grid steps: moved or inserted), and the lower one takes in only the
-    higher one's vertices that are not near one of its own (inserted, nothing moves).
-    A community whose own coverage this would break keeps its unstitched grids; the
-    report's ``province_coverage_valid`` says whether the province is one coverage.
-    """
-    arr = np.asarray(geoms, dtype=object)
-    if len(arr) < 2:
-        return arr
-    tol = 2 * grid_size
-    comm = np.asarray(community, dtype=object)
-    i, j = shapely.STRtree(arr).query(arr, predicate="dwithin", distance=tol)
-    keep = i != j
-    order = np.argsort(i, kind="stable")
-    i, j, keep = i[order], j[order], keep[order]
-    i, j = i[keep], j[keep]
-    starts = np.searchsorted(i, np.arange(len(arr) + 1))
-    out = arr.copy()
-    for k in np.unique(i[comm[i] != comm[j]]).tolist():
-        nbrs = j[starts[k] : starts[k + 1]]
-        lower = nbrs[comm[nbrs] < comm[k]]
-        higher = nbrs[comm[nbrs] > comm[k]]
-        same = nbrs[comm[nbrs] == comm[k]]
-        ref = [shapely.get_coordinates(arr[lower])]
-        if len(higher):
-            cand = np.unique(shapely.get_coordinates(arr[higher]), axis=0)
-            own = shapely.multipoints(shapely.get_coordinates(arr[[k, *same.tolist()]]))
-            fresh = ~shapely.dwithin(own, shapely.points(cand), tol)
-            ref.append(cand[fresh])
-        points = np.concatenate(ref)
-        if len(points):
-            out[k] = shapely.snap(arr[k], shapely.multipoints(points), tol)
-    touched = np.flatnonzero(np.asarray([a is not b for a, b in zip(out, arr, strict=True)]))
-    members = pd.Series(np.arange(len(arr))).groupby(comm).groups
-    for code in np.unique(comm[touched]).tolist():
-        sel = np.asarray(members[code], dtype=np.int64)
-        if not (shapely.is_valid(out[sel]).all() and shapely.coverage_is_valid(out[sel])):
-            LOG.warning("community %s: stitching to its neighbours skipped", code)
-            out[sel] = arr[sel]
-    return out
+def _coverage(grids: gpd.GeoDataFrame, parts: list[CommunityPart]) -> dict[str, Any]:
+    """The whole area's coverage check, its findings added to their communities' parts."""
+    summary, features = coverage_check(grids)
+    part_of = {p.code: p for p in parts}
+    for community, feature in features:
+        part_of[community].features.append(feature)
+    return summary
 
 
 def _sum_legacy(parts: list[CommunityPart], what: str) -> dict[str, dict[str, float]]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gridmap.merge import finish, steps
+from gridmap.merge.frame import fit_grids
 
 if TYPE_CHECKING:
     from gridmap.merge.atoms import Geoms, Ints
@@ -36,6 +37,9 @@ class CommunityTask:
     b_group: list[str | None]
     used: list[int]
     options: MergeOptions
+    #: the community's boundary as the divisions layer has it, in ``out_crs``
+    frame_out: Any = None
+    out_crs: Any = "EPSG:4490"
 
 
 @dataclass
@@ -46,6 +50,7 @@ class CommunityPart:
     grid_code: list[str]
     grid_name: list[str]
     grid_households: list[int]
+    #: in the frames' own CRS (``out_crs``), fitted to the frame
     grid_geom: list[Any]
     assign_idx: Ints
     assign_code: list[str]
@@ -83,7 +88,7 @@ def merge_community_arrays(task: CommunityTask) -> CommunityPart:
         grid_code=grids.codes,
         grid_name=grids.names,
         grid_households=[int(x) for x in grids.households.tolist()],
-        grid_geom=grids.polys,
+        grid_geom=fit_grids(grids.polys, task.frame_out, task.out_crs, task.code),
         assign_idx=task.b_idx,
         assign_code=[grids.codes[i] for i in grids.building_grid.tolist()],
         building_legacy=building_legacy,

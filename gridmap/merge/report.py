@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,10 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from gridmap.merge.model import MEASURE_CRS, STORE_CRS
+from gridmap.geometry import coverage_faults
+from gridmap.merge.model import MEASURE_CRS, STORE_CRS, Feature
+
+LOG = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -64,6 +68,63 @@ def _fmt_area(value: float) -> str:
     return f"{value:,.0f}"
 
 
+#: how wide an unmatched edge is drawn (m): findings are polygons
+EDGE_FINDING_WIDTH_M = 1.0
+
+
+def coverage_check(grids: gpd.GeoDataFrame) -> tuple[dict[str, Any], list[tuple[str, Feature]]]:
+    """Grids (``code``, ``community_code``, any CRS) checked as one coverage.
+
+    Uses :func:`gridmap.geometry.coverage_faults`, the check the import runs on a grids
+    layer. Returns the report's ``coverage`` entry (``valid``, ``invalid_edges`` with each
+    grid's unmatched length in metres, ``overlaps`` with the two codes and m²) and the
+    findings to draw, each with its community: an unmatched edge as a 1 m band
+    (``invalid_edge``), an overlap as itself (``grid_overlap``), in EPSG:4551.
+    """
+    import geopandas as gpd
+
+    edges, a, b, shared = coverage_faults(grids.geometry.values)
+    codes = grids["code"].astype(str).to_numpy()
+    comm = grids["community_code"].astype(str).to_numpy()
+    bad = np.flatnonzero(edges != None)  # noqa: E711 (elementwise)
+    metric = gpd.GeoSeries(list(edges[bad]) + list(shared), crs=grids.crs).to_crs(MEASURE_CRS)
+    lines, overlaps = metric.values[: len(bad)], metric.values[len(bad) :]
+    features: list[tuple[str, Feature]] = []
+    invalid = []
+    for k, line in zip(bad.tolist(), lines, strict=True):
+        length = float(shapely.length(line))
+        invalid.append({"grid": codes[k], "community_code": comm[k], "length_m": round(length, 3)})
+        band = shapely.buffer(line, EDGE_FINDING_WIDTH_M / 2)
+        features.append((comm[k], Feature("invalid_edge", None, band, length)))
+    overlapping = []
+    for i, j, shape in zip(a.tolist(), b.tolist(), overlaps, strict=True):
+        area = float(shapely.area(shape))
+        overlapping.append({"grids": [codes[i], codes[j]], "area_m2": round(area, 3)})
+        features.append((comm[i], Feature("grid_overlap", None, shape, area)))
+    valid = not invalid and not overlapping
+    if not valid:
+        LOG.warning(
+            "the grids are not one valid coverage: %d grid(s) with unmatched edges, "
+            "%d overlapping pair(s)", len(invalid), len(overlapping),
+        )  # fmt: skip
+    return {"valid": valid, "invalid_edges": invalid, "overlaps": overlapping}, features
+
+
+def _coverage_lines(coverage: dict[str, Any] | None) -> list[str]:
+    """The whole area's coverage check, as report lines."""
+    if coverage is None:
+        return []
+    if coverage["valid"]:
+        return ["- one valid coverage over the whole area (every shared edge has the same "
+                "vertices on both sides, no overlaps)"]  # fmt: skip
+    edges, overlaps = coverage["invalid_edges"], coverage["overlaps"]
+    out = [f"- **not one valid coverage**: {len(edges)} grid(s) with edges that do not share "
+           f"their neighbours' vertices, {len(overlaps)} overlapping pair(s)"]  # fmt: skip
+    out += [f"  - {e['grid']}: {e['length_m']:g} m unmatched" for e in edges[:20]]
+    out += [f"  - {' and '.join(v['grids'])} overlap by {v['area_m2']:g} m²" for v in overlaps[:20]]
+    return out
+
+
 def render_report_markdown(report: dict[str, Any]) -> str:
     """The merge report as Markdown: overall figures, then one section per community.
 
@@ -87,6 +148,7 @@ def render_report_markdown(report: dict[str, Any]) -> str:
         f"({_fmt_area(o['slivers_removed']['area_m2'])} m²)",
         f"- grids outside the household range: {o['out_of_range']}",
         f"- legacy grids crossing community lines: {o['crossing']}",
+        *_coverage_lines(report.get("coverage")),
         "",
         "| layer | gaps | gap area m² | overlaps | overlap area m² | buildings changed |",
         "|---|---:|---:|---:|---:|---:|",

@@ -19,15 +19,16 @@ from typing import Any
 from gridmap.db import lookup
 from gridmap.places import MAX_PAGE
 from gridmap.service.access import AccessUseCases
-from gridmap.service.data import DataUseCases, ExportResult, ImportResult, MergeOutcome
+from gridmap.service.data import DataUseCases, ExportResult, ImportResult
 from gridmap.service.lookups import Lookups
+from gridmap.service.merges import MergeOutcome, MergeRun, MergeUseCases
 from gridmap.service.plans import PlanUseCases
 from gridmap.service.roster import RosterUseCases
 
-__all__ = ["MAX_PAGE", "ExportResult", "Gridmap", "ImportResult", "MergeOutcome"]
+__all__ = ["MAX_PAGE", "ExportResult", "Gridmap", "ImportResult", "MergeOutcome", "MergeRun"]
 
 
-class Gridmap(Lookups, DataUseCases, PlanUseCases, AccessUseCases, RosterUseCases):
+class Gridmap(Lookups, DataUseCases, MergeUseCases, PlanUseCases, AccessUseCases, RosterUseCases):
     """gridmap over one database: resolve, places, import, export, merge, maps and plans.
 
     Make one with :meth:`connect` (one connection of its own), :meth:`pooled` (a pool, for

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -14,15 +14,11 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    import geopandas as gpd
-
     from gridmap.db.load import LoadReport
     from gridmap.io import Interchange, Problem
-    from gridmap.lineage import Lineage
     from gridmap.maps import LeafletAssets
-    from gridmap.merge import MergeOptions, MergeResult
 
-__all__ = ["DataUseCases", "ExportResult", "ImportResult", "MergeOutcome", "Progress"]
+__all__ = ["DataUseCases", "ExportResult", "ImportResult", "Progress"]
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(label, done, total)`` by long use cases."""
@@ -45,24 +41,6 @@ class ExportResult:
     crosswalk: pd.DataFrame | None
     #: with ``history``: ``grid_history``, ``assignment_history`` and ``generations``
     history: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class MergeOutcome:
-    """A merge's grids and QA report, and (unless a dry run) the generation written."""
-
-    result: MergeResult
-    lineage: Lineage
-    generation: int | None = None
-    crosswalk_rows: int = 0
-    #: grids whose chiefs need attention after the merge (retired grids' chiefs ended,
-    #: grids with no grid chief)
-    review: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def grids(self) -> gpd.GeoDataFrame:
-        """The merged grids with their final (inherited or fresh) codes."""
-        return self.lineage.grids
 
 
 class DataUseCases(ServiceBase):
@@ -161,59 +139,6 @@ class DataUseCases(ServiceBase):
         return ExportResult(data, crosswalk, past)
 
     # ------------------------------------------------------------------ merge
-
-    def merge(
-        self,
-        within: str | None = None,
-        options: MergeOptions | None = None,
-        *,
-        dry_run: bool = False,
-        progress: Callable[[int, int], None] | None = None,
-        actor: str = "cli",
-    ) -> MergeOutcome:
-        """多网合一 for a division (or the whole database): merge, inherit codes, write.
-
-        The pure steps run first (merge, then code lineage against the current grids); the
-        result is written as a new generation with its crosswalk in one transaction.
-        """
-        from gridmap.db.mergeio import read_merge_inputs, write_merge_result
-        from gridmap.geometry import storage_valid
-        from gridmap.lineage import inherit_codes, rename_crosswalk
-        from gridmap.merge import MergeOptions, merge_layers
-
-        with self.connection() as conn:
-            inputs = read_merge_inputs(conn, within)
-            opts = replace(options or MergeOptions(), used_serials=inputs.used_serials).validate()
-            result = merge_layers(
-                inputs.communities, inputs.legacy, inputs.buildings, opts, progress=progress
-            )
-            lineage = inherit_codes(
-                storage_valid(result.grids), inputs.current, inputs.used_serials
-            )
-            outcome = MergeOutcome(result=result, lineage=lineage)
-            if dry_run:
-                return outcome
-            from gridmap.merge.report import findings_from_report
-
-            written = write_merge_result(
-                conn,
-                lineage.grids,
-                rename_crosswalk(result.crosswalk, lineage),
-                source=f"merge {within or 'all'}",
-                findings=findings_from_report(result.report),
-            )
-            from gridmap.db.access import audit
-
-            audit(conn, actor, "merge", within or "all", None,
-                  {"generation": written.generation, "grids": len(lineage.grids),
-                   "kept": len(lineage.inherited), "new": len(lineage.fresh),
-                   "review": len(written.review)})  # fmt: skip
-        outcome.generation = written.generation
-        outcome.crosswalk_rows = written.crosswalk_rows
-        outcome.review = written.review
-        result.report["generation"] = written.generation
-        result.report["codes"] = {"inherited": len(lineage.inherited), "fresh": len(lineage.fresh)}
-        return outcome
 
     # ------------------------------------------------------------------ maps
 

@@ -112,7 +112,12 @@ def test_floating_point_slivers_are_within_the_tolerance() -> None:
         [(X0, Y0), (x1, Y0), (x1, y), (X0 + D, y + 1e-9), (X0, y), (X0, Y0)]
     )
     assert data.grids.geometry.iloc[0].intersection(data.grids.geometry.iloc[1]).area > 0
-    assert validate(data, known_codes=KNOWN) == []
+    problems = validate(data, known_codes=KNOWN)
+    assert [p for p in problems if p.severity == "error"] == []
+    # not an overlap, but the two edges do not match: the layer is not one valid coverage
+    (warned,) = [p for p in problems if "not one valid coverage" in p.message]
+    assert warned.severity == "warning"
+    assert f"2 grid(s) ({LONGXING}001, {LONGXING}002)" in warned.message
 
 
 def test_a_long_edge_shared_with_two_neighbours_is_no_overlap() -> None:
@@ -135,13 +140,24 @@ def test_a_long_edge_shared_with_two_neighbours_is_no_overlap() -> None:
         crs=STORAGE,
     )
     assert overlap_m2(north, south) > 50  # what noding in metres would wrongly see
-    assert grid_coverage(grids) == []
+    problems = grid_coverage(grids)
+    assert [p for p in problems if "overlaps" in p.message] == []
+    # the T-junction itself is named: the south grid lacks the north one's vertex
+    (junction,) = problems
+    assert junction.severity == "warning"
+    assert "T-junction" in junction.message
 
 
-def test_overlaps_across_communities_are_not_this_rule() -> None:
+def test_overlaps_across_communities_are_flagged() -> None:
+    """The layer is checked as one coverage: a grid reaching into another community's grid
+    is a warning naming both (the merge mends community lines), not a refusal."""
     data = two_communities()
     data.grids.loc[2, "geometry"] = cell(1, 1, 3)  # 明珠 001 reaches into 龙兴 001
-    assert grid_coverage(data.grids) == []
+    problems = grid_coverage(data.grids)
+    assert [p.severity for p in problems if p.severity == "error"] == []
+    (flag,) = [p for p in problems if "lies in both" in p.message]
+    assert flag.row == 2
+    assert f"overlaps grid {LONGXING}001 of community {LONGXING}" in flag.message
 
 
 def test_a_gap_within_a_community_is_a_warning_naming_its_grids() -> None:
@@ -175,8 +191,8 @@ def test_a_hole_between_grids_is_a_gap_without_community_boundaries() -> None:
 def test_the_same_answer_in_storage_and_metric_coordinates() -> None:
     data = two_communities()
     data.grids.loc[0, "geometry"] = grown(data, 0, 20)
-    in_storage = [str(p) for p in grid_coverage(data.grids)]
-    in_metres = [str(p) for p in grid_coverage(data.grids.to_crs(METRIC))]
+    in_storage = [str(p) for p in grid_coverage(data.grids) if p.severity == "error"]
+    in_metres = [str(p) for p in grid_coverage(data.grids.to_crs(METRIC)) if p.severity == "error"]
     assert in_storage
     assert [m2(a) for a in in_storage] == pytest.approx([m2(b) for b in in_metres], rel=1e-6)
 
@@ -185,13 +201,89 @@ def test_the_same_answer_in_storage_and_metric_coordinates() -> None:
 def test_the_sample_grids_pass(scale: str) -> None:
     data = generate_sample(scale)
     divisions = data.divisions.drop_duplicates("code").set_index("code").geometry
-    assert grid_coverage(data.grids, divisions) == []
+    assert [p for p in grid_coverage(data.grids, divisions) if p.severity == "error"] == []
     # and a 20 m growth of any grid into a neighbour of its community is refused
     community = data.grids.community_code.value_counts().index[0]
     row = int(data.grids.index[data.grids.community_code == community][0])
     data.grids.loc[row, "geometry"] = grown(data, row, 20)
     problems = grid_coverage(data.grids, divisions)
     assert any(p.severity == "error" and p.row is not None for p in problems)
+
+
+# ------------------------------------------------------------- divisions as one coverage
+
+
+def three_villages(middle: shapely.Geometry) -> Interchange:
+    """龙兴 and 明珠 as in ``two_communities``, and a third village north of both."""
+    data = two_communities()
+    extra = gpd.GeoDataFrame(
+        {"code": ["220102005005"], "name": ["北社区"], "level": ["village"],
+         "parent_code": ["220102005000"]},
+        geometry=[middle], crs=STORAGE,
+    )  # fmt: skip
+    divisions = pd.concat([data.divisions, extra], ignore_index=True)
+    divisions.loc[0, "geometry"] = cell(0, 0, 4, 3)
+    return Interchange.from_frames(divisions=divisions, grids=data.grids)
+
+
+def test_a_t_junction_between_villages_is_refused_and_fix_mends_it() -> None:
+    # the north village's south edge runs the whole way: it lacks the vertex where 龙兴
+    # and 明珠 meet under it, so grids could not meet across that line
+    data = three_villages(cell(0, 2, 4, 1))
+    problems = validate(data, known_codes=KNOWN)
+    (refusal,) = [p for p in problems if p.layer == "divisions" and p.severity == "error"]
+    assert "not one valid coverage" in refusal.message
+    assert "220102005005" in refusal.message
+    assert "--fix" in refusal.message
+    fixed = validate(data, fix=True, known_codes=KNOWN)
+    assert [p for p in fixed if p.severity == "error"] == []
+    (note,) = [p for p in fixed if p.layer == "divisions" and p.severity == "fixed"]
+    assert "village" in note.message
+    villages = data.divisions[data.divisions.level == "village"].geometry.values
+    assert shapely.coverage_is_valid(villages)
+    north = villages[-1]
+    assert (X0 + 2 * D, Y0 + 2 * D) in {tuple(p) for p in shapely.get_coordinates(north).tolist()}
+
+
+def test_a_t_junction_between_townships_is_only_a_warning() -> None:
+    """No grid follows a township line directly: its faults are flagged, not refused."""
+    data = two_communities()
+    streets = gpd.GeoDataFrame(
+        {"code": ["220102006000", "220102007000"], "name": ["东街道", "北街道"],
+         "level": ["township"] * 2, "parent_code": ["220102000000"] * 2},
+        geometry=[cell(4, 0, 2, 2), cell(0, 2, 6, 1)], crs=STORAGE,
+    )  # fmt: skip
+    data.divisions = pd.concat([data.divisions, streets], ignore_index=True)
+    problems = [p for p in validate(data, known_codes=KNOWN) if p.layer == "divisions"]
+    assert [p.severity for p in problems] == ["warning"]
+    assert "3 township(s)" in problems[0].message
+
+
+def test_overlapping_villages_are_refused_naming_both() -> None:
+    data = three_villages(cell(1, 1, 2, 2))  # reaches 220 m into both
+    errors = [p for p in validate(data, known_codes=KNOWN) if p.severity == "error"]
+    overlaps = [p for p in errors if "overlaps village" in p.message]
+    assert {p.message.split(" overlaps ")[1].split(" ")[1] for p in overlaps} == {LONGXING, MINGZHU}
+    assert all("220102005005" in p.message for p in overlaps)
+    # --fix joins vertices; it does not move land from one village to another
+    assert any("overlaps village" in p.message
+               for p in validate(data, fix=True, known_codes=KNOWN) if p.severity == "error")  # fmt: skip
+
+
+def test_long_division_edges_are_broken_at_import_with_the_shapes_unchanged() -> None:
+    data = two_communities()
+    before = data.divisions.geometry.values.copy()
+    assert validate(data, known_codes=KNOWN) == []
+    after = data.divisions.geometry.values
+    # D = 0.002°: no edge longer than 0.001° is left, so a 2D edge is 4 pieces or more
+    for g in after:
+        xy = shapely.get_coordinates(g)
+        assert max(abs(xy[1:] - xy[:-1]).max(axis=1)) <= 0.001 + 1e-12
+    assert [
+        int(shapely.get_num_coordinates(g)) >= n for g, n in zip(after, [25, 17, 17], strict=False)
+    ] == [True] * 3
+    assert all(shapely.hausdorff_distance(a, b) < 1e-12 for a, b in zip(after, before, strict=True))
+    assert shapely.coverage_is_valid(after[1:])
 
 
 # --------------------------------------------------------------- what the database checks
