@@ -164,8 +164,12 @@ def load_grid_generation(conn: psycopg.Connection[Any], report: LoadReport, sour
     report.unchanged["grid"] = n_staged - len(inserted)
 
 
-def refresh_grid_households(conn: psycopg.Connection[Any]) -> int:
-    """Recount households of current grids from the buildings whose point they cover."""
+def refresh_grid_households(
+    conn: psycopg.Connection[Any], communities: list[str] | None = None
+) -> int:
+    """Recount households of current grids from the buildings whose point they cover: of
+    every current grid, or only of the grids of ``communities`` (a merge or a plan changes
+    the grids of a few communities, and a province holds a million buildings)."""
     rows = conn.execute(
         """
         UPDATE grid g SET households = coalesce(h.total, 0)
@@ -173,11 +177,13 @@ def refresh_grid_households(conn: psycopg.Connection[Any]) -> int:
             SELECT g2.id, sum(b.households) AS total
             FROM grid g2 LEFT JOIN building b ON ST_Covers(g2.boundary, b.point)
             WHERE g2.generation_high IS NULL
+              AND (%(c)s::text[] IS NULL OR g2.community_code = ANY(%(c)s::text[]))
             GROUP BY g2.id
         ) h
         WHERE g.id = h.id AND g.households IS DISTINCT FROM coalesce(h.total, 0)
         RETURNING g.id
-        """
+        """,
+        {"c": communities},
     ).fetchall()
     return len(rows)
 

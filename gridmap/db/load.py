@@ -363,8 +363,11 @@ def load_interchange(
                     progress,
                 )
                 LOADERS[spec.name](conn, report, staged, source)
-            if len(data.grids) or len(data.buildings):
+            if len(data.buildings):
                 refresh_grid_households(conn)
+            elif len(data.grids):  # only grids: only their communities' counts can change
+                communities = sorted({str(c) for c in data.grids["community_code"].dropna()})
+                refresh_grid_households(conn, communities)
     except psycopg.Error as exc:
         raise refused(exc, layer) from None
     for spec in LAYERS.values():

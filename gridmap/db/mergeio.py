@@ -53,15 +53,20 @@ def read_merge_inputs(conn: psycopg.Connection[Any], within: str | None = None) 
     legacy = fetch_frame(
         conn,
         """
+        WITH hit AS (
+            SELECT l.id FROM legacy_grid l WHERE l.community_code LIKE %(like)s
+            UNION
+            -- the frames drive the search, through the legacy grids' spatial index
+            SELECT l.id FROM division d JOIN legacy_grid l ON ST_Intersects(d.boundary, l.boundary)
+            WHERE %(like)s <> '%%' AND d.level = 'village' AND d.code LIKE %(like)s
+        )
         SELECT l.layer,
                -- a label unique in the layer: local serials repeat across communities
                CASE WHEN l.community_code IS NULL THEN l.source_code
                     ELSE l.source_code || '@' || l.community_code END AS source_code,
                l.name, l.community_code, ST_AsBinary(l.boundary) AS geom
         FROM legacy_grid l
-        WHERE %(like)s = '%%' OR l.community_code LIKE %(like)s OR EXISTS (
-            SELECT 1 FROM division d WHERE d.level = 'village' AND d.code LIKE %(like)s
-            AND ST_Intersects(d.boundary, l.boundary))
+        WHERE %(like)s = '%%' OR l.id IN (SELECT id FROM hit)
         ORDER BY l.layer, l.source_code
         """,
         p,
@@ -217,10 +222,10 @@ def stitch_to_neighbours(
     around = fetch_frame(
         conn,
         """
-        SELECT g.id, g.community_code, ST_AsBinary(g.boundary) AS geom FROM current_grid g
-        WHERE g.community_code <> ALL(%(c)s) AND EXISTS (
-            SELECT 1 FROM division d WHERE d.code = ANY(%(c)s)
-            AND ST_Intersects(d.boundary, g.boundary))
+        SELECT DISTINCT ON (g.id) g.id, g.community_code, ST_AsBinary(g.boundary) AS geom
+        FROM division d JOIN current_grid g ON ST_Intersects(d.boundary, g.boundary)
+        WHERE d.code = ANY(%(c)s) AND g.community_code <> ALL(%(c)s)
+        ORDER BY g.id
         """,
         {"c": communities},
     )

@@ -165,11 +165,13 @@ DIVISION_STITCH_M = 0.01
 def division_coverage(data: Interchange, fix: bool = False) -> list[Problem]:
     """Each level of the divisions (counties, townships, villages) is one valid coverage.
 
-    Two divisions of one level that share more than ``DIVISION_OVERLAP_M2``, and divisions
-    whose shared edges do not have the same vertices on both sides (a T-junction, or a near
-    miss), are an error for villages and communities, naming them: grids follow their
-    community's edges exactly, so across such an edge they could not meet. For townships
-    and counties, which no grid follows directly, they are warnings. With
+    Two villages or communities that share more than ``DIVISION_OVERLAP_M2`` are an error
+    naming both: grids follow their community's edges exactly, so theirs would overlap.
+    Divisions whose shared edges do not have the same vertices on both sides (a
+    T-junction, or a near miss) are a warning for the level, naming them: the merge gives
+    the grids on both sides the same vertices where the miss is within a micrometre, and
+    reports the rest. Among townships and counties, which no grid follows directly,
+    overlaps are warnings too. With
     ``fix`` each takes in its neighbours' vertices within ``DIVISION_STITCH_M``
     (:func:`gridmap.geometry.stitch`), in place, reported as fixed; what that cannot mend
     stays an error. Divisions without a valid polygon are left to the geometry checks.
@@ -220,7 +222,7 @@ def division_coverage(data: Interchange, fix: bool = False) -> list[Problem]:
             "neighbours' vertices (a T-junction or a near miss): the level is not one valid "
             "coverage" + ("" if fix else "; --fix gives each its neighbours' vertices")
         )
-        out.append(Problem("divisions", None, "geometry", None, why, severity))
+        out.append(Problem("divisions", None, "geometry", None, why, "warning"))
     return out
 
 
@@ -289,7 +291,8 @@ def grid_coverage(
     ...     "community_code": ["220102005004"] * 2},
     ...     geometry=[box(0, 0, 100, 100), box(80, 0, 200, 100)], crs=METRIC)
     >>> for p in grid_coverage(g):
-    ...     print(p)
+    ...     if p.severity == "error":
+    ...         print(p)
     grids row 1 geometry: grid 220102005004002 overlaps grid 220102005004001 of the same community by 2,000.0 m² (at most 1 m² allowed)
     """
     if not len(grids):

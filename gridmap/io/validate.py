@@ -81,7 +81,6 @@ def validate(
     out += _check_required(data)
     out += _check_text(data)
     out += _check_geometry(data, fix)
-    _densify_divisions(data)
     out += division_coverage(data, fix)
     for spec in LAYERS.values():
         out += _check_layer(data, spec, ctx)
@@ -89,7 +88,7 @@ def validate(
     return out
 
 
-def _densify_divisions(data: Interchange) -> None:
+def densify_divisions(data: Interchange) -> int:
     """Break the divisions' long edges (:func:`gridmap.geometry.densify_coverage`) in place.
 
     A straight edge of several kilometres in degrees is a curve in metres and on the
@@ -97,11 +96,12 @@ def _densify_divisions(data: Interchange) -> None:
     move the edge by metres in those measures. Broken into pieces of at most
     ``MAX_EDGE_DEG``, the edge is the same line in every measure, and shared edges get the
     same new vertices on both sides. Shapes do not change. Only townships and villages
-    are broken: they are the frames grids follow.
+    are broken: they are the frames grids follow. The import does this after validating
+    (validation itself changes nothing unless asked to fix); returns the edges broken.
     """
     frame = data.divisions
     if not isinstance(frame, gpd.GeoDataFrame) or not len(frame):
-        return
+        return 0
     geoms = np.asarray(frame.geometry.values, dtype=object)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & shapely.is_valid(geoms)
     # the levels grids follow: villages, and the townships they tile
@@ -118,6 +118,7 @@ def _densify_divisions(data: Interchange) -> None:
         geoms[ok] = dense
         frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
         LOG.info("divisions: %d edge(s) longer than %g° broken into pieces", broken, MAX_EDGE_DEG)
+    return int(broken)
 
 
 def validate_or_raise(

@@ -72,7 +72,7 @@ def fit_to_frame(grids: Any, frame: Any, band: float, snap: float) -> np.ndarray
     near = shapely.buffer(edge, band, quad_segs=2)
     inner = shapely.difference(shapely.union_all(shapely.boundary(geoms)), near)
     pieces: Any = shapely.get_parts(shapely.line_merge(inner)) if not inner.is_empty else []
-    connectors = _connectors(np.asarray(pieces, dtype=object), frame, edge, band, snap)
+    connectors = _connectors(np.asarray(pieces, dtype=object), edge, band, snap)
     noded = shapely.union_all(
         np.concatenate([[edge], np.asarray(pieces, dtype=object), connectors])
     )
@@ -90,7 +90,7 @@ def fit_to_frame(grids: Any, frame: Any, band: float, snap: float) -> np.ndarray
     return out
 
 
-def _connectors(pieces: Any, frame: Any, edge: Any, band: float, snap: float) -> Any:
+def _connectors(pieces: Any, edge: Any, band: float, snap: float) -> Any:
     """Segments from each inner line's loose ends near the frame onto the frame."""
     if len(pieces) == 0:
         return np.asarray([], dtype=object)

@@ -73,13 +73,14 @@ class DataUseCases(ServiceBase):
         and repairs come back in ``notes``. A dry run validates and writes nothing.
         """
         from gridmap.db.load import known_division_codes, load_interchange
-        from gridmap.io import validate_or_raise
+        from gridmap.io import densify_divisions, validate_or_raise
 
         with self.connection() as conn:
             notes = validate_or_raise(data, fix=fix, known_codes=known_division_codes(conn))
             result = ImportResult(counts=data.counts(), notes=notes)
             if dry_run:
                 return result
+            densify_divisions(data)
             result.report = load_interchange(conn, data, source=source, progress=progress)
             from gridmap.db.access import audit
 

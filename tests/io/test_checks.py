@@ -13,7 +13,7 @@ import shapely
 from geodata.sample import generate_sample
 from gridmap.crs import METRIC, STORAGE
 from gridmap.errors import ImportValidationError
-from gridmap.io import Interchange, validate, validate_or_raise
+from gridmap.io import Interchange, densify_divisions, validate, validate_or_raise
 from gridmap.io.checks import grid_coverage
 
 # One street, two communities side by side, two grids each (north 001, south 002):
@@ -226,19 +226,20 @@ def three_villages(middle: shapely.Geometry) -> Interchange:
     return Interchange.from_frames(divisions=divisions, grids=data.grids)
 
 
-def test_a_t_junction_between_villages_is_refused_and_fix_mends_it() -> None:
+def test_a_t_junction_between_villages_is_flagged_and_fix_mends_it() -> None:
     # the north village's south edge runs the whole way: it lacks the vertex where 龙兴
-    # and 明珠 meet under it, so grids could not meet across that line
+    # and 明珠 meet under it (the merge would give the grids that vertex; --fix gives it
+    # to the divisions)
     data = three_villages(cell(0, 2, 4, 1))
-    problems = validate(data, known_codes=KNOWN)
-    (refusal,) = [p for p in problems if p.layer == "divisions" and p.severity == "error"]
-    assert "not one valid coverage" in refusal.message
-    assert "220102005005" in refusal.message
-    assert "--fix" in refusal.message
+    problems = validate_or_raise(data, known_codes=KNOWN)  # flagged, not refused
+    (flag,) = [p for p in problems if p.layer == "divisions"]
+    assert flag.severity == "warning"
+    assert "not one valid coverage" in flag.message
+    assert "220102005005" in flag.message
+    assert "--fix" in flag.message
     fixed = validate(data, fix=True, known_codes=KNOWN)
-    assert [p for p in fixed if p.severity == "error"] == []
-    (note,) = [p for p in fixed if p.layer == "divisions" and p.severity == "fixed"]
-    assert "village" in note.message
+    assert [p.severity for p in fixed if p.layer == "divisions"] == ["fixed"]
+    assert "village" in fixed[0].message
     villages = data.divisions[data.divisions.level == "village"].geometry.values
     assert shapely.coverage_is_valid(villages)
     north = villages[-1]
@@ -257,6 +258,10 @@ def test_a_t_junction_between_townships_is_only_a_warning() -> None:
     problems = [p for p in validate(data, known_codes=KNOWN) if p.layer == "divisions"]
     assert [p.severity for p in problems] == ["warning"]
     assert "3 township(s)" in problems[0].message
+    # and an overlap between townships is flagged, where one between villages is refused
+    data.divisions.loc[data.divisions.code == "220102006000", "geometry"] = cell(3, 0, 3, 2)
+    overlap = [p for p in validate(data, known_codes=KNOWN) if "overlaps township" in p.message]
+    assert [p.severity for p in overlap] == ["warning"]
 
 
 def test_overlapping_villages_are_refused_naming_both() -> None:
@@ -274,6 +279,8 @@ def test_long_division_edges_are_broken_at_import_with_the_shapes_unchanged() ->
     data = two_communities()
     before = data.divisions.geometry.values.copy()
     assert validate(data, known_codes=KNOWN) == []
+    assert data.divisions.geometry.values.tolist() == before.tolist()  # validating changes nothing
+    assert densify_divisions(data) > 0  # what the import does after validating
     after = data.divisions.geometry.values
     # D = 0.002°: no edge longer than 0.001° is left, so a 2D edge is 4 pieces or more
     for g in after:

@@ -209,3 +209,22 @@ def test_densify_breaks_shared_edges_alike_from_both_sides() -> None:
 def _edge_lengths(poly: Any) -> Any:
     xy = np.asarray(poly.exterior.coords)
     return np.hypot(*(xy[1:] - xy[:-1]).T)
+
+
+def test_overlapping_frames_are_reported_as_coverage_faults_and_drawn() -> None:
+    """Frames that overlap (refused at import, but merge_layers takes any frames) give grids
+    that overlap: the report names them and the QA layers draw them."""
+    from gridmap.merge.report import findings_from_report
+
+    comm, leg, bld = layout([0.5], [0.5])
+    comm.loc[comm.code == EAST, "geometry"] = box(0.03 - 1e-5, 0, 0.06, 0.06)  # 0.8 m over
+    result = merge_layers(comm, leg, bld, GEOMETRY)
+    coverage = result.report["coverage"]
+    assert coverage["valid"] is False
+    assert result.report["overall"]["province_coverage_valid"] is False
+    pairs = {tuple(sorted(c[:12] for c in v["grids"])) for v in coverage["overlaps"]}
+    assert pairs == {(WEST, EAST)}
+    # 0.8 m by 6.7 km, in two pairs of grids
+    assert sum(v["area_m2"] for v in coverage["overlaps"]) == pytest.approx(0.81 * 6670, rel=0.05)
+    kinds = set(findings_from_report(result.report)["kind"])
+    assert "grid_overlap" in kinds

@@ -70,7 +70,9 @@ def test_the_region_is_a_valid_import(seed: int) -> None:
     from gridmap.io import validate
 
     problems = validate(independent_region(seed).data)
-    assert [str(p) for p in problems] == []
+    assert [str(p) for p in problems if p.severity != "warning"] == []
+    # what it does get are the coverage flags: its divisions and grids have T-junctions
+    assert all("not one valid coverage" in p.message for p in problems), problems
 
 
 def test_only_the_planned_divisions_are_imported(region: Region) -> None:
