@@ -80,7 +80,14 @@ def merge_layers(
         raise InvalidInput(f"building_id {dup!r} occurs more than once; ids must be unique")
     out_crs = communities.crs
 
-    comm = communities.to_crs(MEASURE_CRS).reset_index(drop=True)
+    # the merge's own steps (snapping, noding) work on the frames without the points the
+    # import put on long straight edges (collinear, so dropping them changes nothing there
+    # and spares every step their cost); the grids are fitted to the frames as given
+    unit = 1e-10 if communities.crs.is_geographic else 1e-5
+    plain = communities.set_geometry(
+        shapely.simplify(np.asarray(communities.geometry.values, dtype=object), unit)
+    )
+    comm = plain.to_crs(MEASURE_CRS).reset_index(drop=True)
     leg = legacy.to_crs(MEASURE_CRS)
     leg["legacy_index"] = [x.item() if isinstance(x, np.generic) else x for x in legacy.index]
     leg = leg.reset_index(drop=True)
