@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.errors
 from pyproj import CRS
 
 from gridmap.crs import transformer
-from gridmap.geometry import stitch
+from gridmap.geometry import polygonal, stitch
 from gridmap.merge.model import MEASURE_CRS
 
 if TYPE_CHECKING:
@@ -168,8 +169,17 @@ def fit_grids(polys_m: Sequence[Any], frame: Any, crs: Any, code: str = "") -> l
     geoms = np.asarray(shapely.transform(np.asarray(polys_m, dtype=object), apply), dtype=object)
     if frame is None or not len(geoms):
         return list(geoms)
+    # a valid polygon can come back from metres with a ring touching itself at the
+    # nanodegree scale: repaired before it is cut
+    bad = ~shapely.is_valid(geoms)
+    if bad.any():
+        geoms[bad] = [polygonal(g, fallback=g) for g in shapely.make_valid(geoms[bad])]
     unit = METRES_PER_DEGREE if CRS.from_user_input(crs).is_geographic else 1.0
-    fitted = fit_to_frame(geoms, frame, FIT_BAND_M / unit, FIT_BAND_M / unit)
+    try:
+        fitted = fit_to_frame(geoms, frame, FIT_BAND_M / unit, FIT_BAND_M / unit)
+    except shapely.errors.GEOSException as exc:
+        LOG.warning("community %s: its grids could not be fitted to its frame: %s", code, exc)
+        return list(geoms)
     if not all(shapely.is_valid(fitted)) or any(shapely.is_empty(fitted)):
         LOG.warning("community %s: its grids could not be fitted to its frame", code)
         return list(geoms)

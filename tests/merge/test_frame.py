@@ -228,3 +228,23 @@ def test_overlapping_frames_are_reported_as_coverage_faults_and_drawn() -> None:
     assert sum(v["area_m2"] for v in coverage["overlaps"]) == pytest.approx(0.81 * 6670, rel=0.05)
     kinds = set(findings_from_report(result.report)["kind"])
     assert "grid_overlap" in kinds
+
+
+def test_a_grid_made_invalid_by_reprojection_is_repaired_before_it_is_fitted() -> None:
+    """On the province sample a grid came back from metres with a ring touching itself,
+    and cutting it stopped a county's merge (a GEOS side location conflict)."""
+    from pyproj import Transformer
+
+    from gridmap.merge.frame import fit_grids
+
+    to_m = Transformer.from_crs(4490, "EPSG:4551", always_xy=True)
+    x0, y0 = to_m.transform(LON, LAT)
+    x1, y1 = to_m.transform(LON + 0.01, LAT + 0.01)
+    # a bow-tie over the west half, and the east half: together the frame
+    west = shapely.Polygon([(x0, y0), ((x0 + x1) / 2, y1), ((x0 + x1) / 2, y0), (x0, y1)])
+    east = shapely.box((x0 + x1) / 2, y0, x1, y1)
+    assert not west.is_valid
+    frame = box(0, 0, 0.01, 0.01)
+    fitted = fit_grids([west, east], frame, "EPSG:4490", "220102001001")
+    assert all(g.is_valid and not g.is_empty for g in fitted)
+    assert shapely.coverage_is_valid(fitted)
