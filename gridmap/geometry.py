@@ -18,6 +18,8 @@ LOG = logging.getLogger(__name__)
 POLYGONAL = ("Polygon", "MultiPolygon")
 #: shapely type ids of Polygon and MultiPolygon
 POLYGON_TYPE_IDS = (3, 6)
+#: metres per degree of latitude, for tolerances in metres on a geographic CRS
+METRES_PER_DEGREE = 111_320.0
 
 
 def polygonal(geom: BaseGeometry, fallback: BaseGeometry | None = None) -> BaseGeometry:

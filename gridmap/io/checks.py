@@ -25,7 +25,7 @@ import shapely
 from gridmap.codes import LEVELS, parent_code, parse_division_code, parse_grid_code
 from gridmap.crs import METRIC, transformer
 from gridmap.errors import InvalidCode, InvalidCRS
-from gridmap.geometry import POLYGON_TYPE_IDS, coverage_faults, stitch
+from gridmap.geometry import METRES_PER_DEGREE, POLYGON_TYPE_IDS, coverage_faults, stitch
 from gridmap.io.problems import Problem, Severity, personal, present, text_set, values
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 #: degrees per metre of latitude, for the small tolerance of point-in-community checks
-_DEG_PER_M = 1.0 / 111_320.0
+_DEG_PER_M = 1.0 / METRES_PER_DEGREE
 
 #: two grids of one community may share at most this much area (m², measured in EPSG:4551):
 #: enough for floating-point slivers along a shared edge, far less than any real overlap
@@ -335,16 +335,7 @@ class _Grids:
 
     def length_m(self, line: Any) -> float:
         """The length of ``line`` (in the grids' CRS) in metres."""
-        fwd = _to_metric(self.crs)
-        if fwd is None:
-            return float(shapely.length(line))
-        return float(
-            shapely.length(
-                shapely.transform(
-                    line, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1]))
-                )
-            )
-        )
+        return float(shapely.length(_in_metres(self.crs, line)))
 
     @property
     def centimetre(self) -> float:
@@ -354,14 +345,19 @@ class _Grids:
 
 def _area_m2(crs: Any, shapes: Any) -> Any:
     """The areas of ``shapes`` (in ``crs``) in square metres."""
+    return shapely.area(_in_metres(crs, shapes))
+
+
+def _in_metres(crs: Any, shapes: Any) -> Any:
+    """``shapes`` (in ``crs``) in :data:`METRIC`."""
     fwd = _to_metric(crs)
     if fwd is None:
-        return shapely.area(shapes)
+        return shapes
 
     def apply(xy: Any) -> Any:
         return np.column_stack(fwd.transform(xy[:, 0], xy[:, 1]))
 
-    return shapely.area(shapely.transform(shapes, apply))
+    return shapely.transform(shapes, apply)
 
 
 _METRIC_OF: dict[int, Any] = {}

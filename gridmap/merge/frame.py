@@ -33,7 +33,7 @@ import shapely.errors
 from pyproj import CRS
 
 from gridmap.crs import transformer
-from gridmap.geometry import polygonal, stitch
+from gridmap.geometry import METRES_PER_DEGREE, polygonal, stitch
 from gridmap.merge.model import MEASURE_CRS
 
 if TYPE_CHECKING:
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 
-#: metres per degree of latitude, for the tolerances below on a geographic CRS
-METRES_PER_DEGREE = 111_320.0
 #: how far a merged grid's outer edge may lie from its frame (the merge rounds to 1 mm)
 FIT_BAND_M = 0.02
 #: how near a point must lie to an edge to be put into it when stitching (1 µm)
