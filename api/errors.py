@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gridmap.errors import (
     Conflict,
     DatabaseUnavailable,
+    Forbidden,
     GridmapError,
     InvalidInput,
     LimitExceeded,
@@ -39,12 +40,6 @@ class InvalidApiKey(GridmapError):
     """An API key was presented but is not one of the configured keys."""
 
     code = "invalid_api_key"
-
-
-class Forbidden(GridmapError):
-    """The caller's key is valid, but its role may not do this."""
-
-    code = "forbidden"
 
 
 class TooManyRequests(GridmapError):

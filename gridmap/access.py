@@ -1,12 +1,21 @@
 """Who is calling, and what they may see and do: roles and scopes, pure.
 
-Four roles, each with everything the one before it has:
+Six roles, each with everything the one before it has, where chiefs' contact data and the
+maps, plans and data are concerned:
 
-* **public** (no key): resolve and read grids; chiefs' names with masked phones.
+* **public** (no key, or a key of an outside system): resolve and read grids; chiefs' names
+  with masked phones; appeals it filed itself.
 * **grid_worker**: full contact data, but only for the grids in its scope (grid codes, or
-  division codes whose grids it covers); elsewhere it is treated as public.
+  division codes whose grids it covers); elsewhere it is treated as public. Handles the
+  appeals owned by the grids and communities in its scope.
+* **department**: the staff of one department or public-service company (``body``); handles
+  the appeals that body owns.
+* **dispatcher**: a street's (or district's) dispatch desk, scoped by division codes:
+  re-routes, verifies and calls back the appeals there, and handles the street's own.
 * **planner**: drafts rebalancing plans; full contact data everywhere; edits no personal data.
 * **admin**: imports, roster edits, plan activation and rollback, keys, the audit trail.
+
+What each role may do with an appeal is :mod:`gridmap.appeals.permissions`.
 
 A key made before roles existed (the ``GRIDMAP_API_KEYS`` variable) is an admin key.
 """
@@ -22,8 +31,8 @@ from gridmap.errors import InvalidInput
 
 __all__ = ["ANONYMOUS", "ROLES", "Caller", "Role", "hash_key", "new_key", "parse_scope"]
 
-Role = Literal["public", "grid_worker", "planner", "admin"]
-ROLES: tuple[Role, ...] = ("public", "grid_worker", "planner", "admin")
+Role = Literal["public", "grid_worker", "department", "dispatcher", "planner", "admin"]
+ROLES: tuple[Role, ...] = ("public", "grid_worker", "department", "dispatcher", "planner", "admin")
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,7 @@ class Caller:
     key_id: int | None = None
     name: str = "anonymous"
     rate_per_minute: int = 0
+    body: str | None = None
     prefixes: tuple[str, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
@@ -63,6 +73,20 @@ class Caller:
         if self.role != "grid_worker" or not grid_code:
             return False
         return any(grid_code.startswith(p) for p in self.prefixes)
+
+    def in_scope(self, code: str | None) -> bool:
+        """Whether a grid or division ``code`` lies inside this caller's scope codes (any
+        role with a scope; planners and admins: everywhere).
+
+        >>> d = Caller("dispatcher", ("220102005000",))
+        >>> d.in_scope("220102005004"), d.in_scope("220102005004001"), d.in_scope("220102006001")
+        (True, True, False)
+        """
+        if self.at_least("planner"):
+            return True
+        if not code:
+            return False
+        return any(code.startswith(p) for p in self.prefixes)
 
     def covers(self, division_code: str) -> bool:
         """Whether this caller sees contact data of every grid under ``division_code``.

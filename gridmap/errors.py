@@ -132,6 +132,12 @@ class InvalidAddress(InvalidInput):
     code = "invalid_address"
 
 
+class Forbidden(GridmapError):
+    """The caller is known, but its role or scope may not do this."""
+
+    code = "forbidden"
+
+
 class Conflict(GridmapError):
     """The request is well formed but clashes with the state of the data."""
 

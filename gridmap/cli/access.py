@@ -19,17 +19,27 @@ app.add_typer(keys_app, name="keys")
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Argument(help="Whose key it is (a person or a system).")],
-    role: Annotated[str, typer.Option(help="public, grid_worker, planner or admin.")] = "public",
+    role: Annotated[
+        str,
+        typer.Option(help="public, grid_worker, department, dispatcher, planner or admin."),
+    ] = "public",
     scope: Annotated[
         list[str] | None,
-        typer.Option(help="A grid or division code the key serves (grid_worker; repeatable)."),
+        typer.Option(
+            help="A grid or division code the key serves (grid_worker, dispatcher; repeatable)."
+        ),
+    ] = None,
+    body: Annotated[
+        str | None,
+        typer.Option(help="The department or company code of a department key."),
     ] = None,
     rate: Annotated[int, typer.Option(help="Requests a minute the key may make.")] = 600,
     url: DbUrl = None,
 ) -> None:
     """Make a key. Its text is printed once: only a hash is stored."""
     with open_service(url) as gm:
-        key_id, key = gm.create_key(name, role, scope or (), rate, actor=common.actor())  # type: ignore[arg-type]
+        key_id, key = gm.create_key(name, role, scope or (), rate, actor=common.actor(),  # type: ignore[arg-type]
+                                    body=body)  # fmt: skip
     out.print(f"key {key_id} ({role}) for {name}:")
     print(key)
     out.print("store it now: it is not shown again")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from gridmap.access import Caller, Role, hash_key, new_key, parse_scope
+from gridmap.access import ROLES, Caller, Role, hash_key, new_key, parse_scope
 from gridmap.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -40,14 +40,30 @@ def create_key(
     scope: list[str] | tuple[str, ...] = (),
     rate_per_minute: int = 600,
     actor: str = "cli",
+    body: str | None = None,
 ) -> tuple[int, str]:
-    """A new key (id, text); only its hash is stored, so the text is shown this once."""
-    if role not in ("public", "grid_worker", "planner", "admin"):
-        raise InvalidInput(f"role {role!r}: expected public, grid_worker, planner or admin",
-                           value=role)  # fmt: skip
+    """A new key (id, text); only its hash is stored, so the text is shown this once.
+
+    A department key names its ``body`` (a department or company code); grid worker and
+    dispatcher keys need a scope."""
+    if role not in ROLES:
+        raise InvalidInput(f"role {role!r}: expected one of {', '.join(ROLES)}", value=role)
     codes = parse_scope(scope)
-    if role == "grid_worker" and not codes:
-        raise InvalidInput("a grid_worker key needs a scope: the grid or division codes it serves")
+    if role in ("grid_worker", "dispatcher") and not codes:
+        raise InvalidInput(f"a {role} key needs a scope: the grid or division codes it serves")
+    if (role == "department") != (body is not None):
+        raise InvalidInput(
+            "a department key needs --body, the code of its department or company"
+            if role == "department"
+            else f"--body {body!r} is only for department keys",
+            value=body,
+        )
+    if (
+        body is not None
+        and conn.execute("SELECT 1 FROM body WHERE code = %s", (body,)).fetchone() is None
+    ):
+        raise NotFound(f"no department or company with code {body!r}: import the duties "
+                       "list first (gridmap duties import)", value=body)  # fmt: skip
     if not name.strip():
         raise InvalidInput("a key needs a name (whose key it is)")
     if rate_per_minute < 1:
@@ -56,14 +72,14 @@ def create_key(
     key = new_key()
     with conn.transaction():
         row = conn.execute(
-            "INSERT INTO api_key (name, prefix, hash, role, scope, rate_per_minute)"
-            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-            (name.strip(), key[:7], hash_key(key), role, list(codes), rate_per_minute),
+            "INSERT INTO api_key (name, prefix, hash, role, scope, rate_per_minute, body_code)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (name.strip(), key[:7], hash_key(key), role, list(codes), rate_per_minute, body),
         ).fetchone()
         assert row is not None
         audit(conn, actor, "key.create", f"key {row[0]}", None,
               {"name": name.strip(), "role": role, "scope": list(codes),
-               "rate_per_minute": rate_per_minute})  # fmt: skip
+               "rate_per_minute": rate_per_minute, "body": body})  # fmt: skip
     return int(row[0]), key
 
 
@@ -90,14 +106,14 @@ def revoke_key(conn: psycopg.Connection[Any], key_id: int, actor: str = "cli") -
 def find_caller(conn: psycopg.Connection[Any], key: str) -> Caller | None:
     """The caller a key stands for, or None when it is unknown or revoked."""
     row = conn.execute(
-        "SELECT id, name, role, scope, rate_per_minute FROM api_key"
+        "SELECT id, name, role, scope, rate_per_minute, body_code FROM api_key"
         " WHERE hash = %s AND revoked_at IS NULL",
         (hash_key(key),),
     ).fetchone()
     if row is None:
         return None
     return Caller(role=row[2], scope=tuple(row[3]), key_id=int(row[0]), name=str(row[1]),
-                  rate_per_minute=int(row[4]))  # fmt: skip
+                  rate_per_minute=int(row[4]), body=row[5])  # fmt: skip
 
 
 def query_audit(

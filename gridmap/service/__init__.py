@@ -9,7 +9,7 @@ are grouped by kind: :mod:`~gridmap.service.lookups` (resolve, places) and
 :mod:`~gridmap.service.base` (connections and gazetteer).
 
 >>> Gridmap.__doc__.splitlines()[0]
-'gridmap over one database: resolve, places, import, export, merge, maps and plans.'
+'gridmap over one database: resolve, places, import, export, merge, maps, plans, appeals.'
 """
 
 from __future__ import annotations
@@ -19,17 +19,24 @@ from typing import Any
 from gridmap.db import lookup
 from gridmap.places import MAX_PAGE
 from gridmap.service.access import AccessUseCases
+from gridmap.service.appeals import AppealUseCases, Intake
 from gridmap.service.data import DataUseCases, ExportResult, ImportResult
+from gridmap.service.duties import DutyUseCases
 from gridmap.service.lookups import Lookups
 from gridmap.service.merges import MergeOutcome, MergeRun, MergeUseCases
 from gridmap.service.plans import PlanUseCases
 from gridmap.service.roster import RosterUseCases
 
-__all__ = ["MAX_PAGE", "ExportResult", "Gridmap", "ImportResult", "MergeOutcome", "MergeRun"]
+__all__ = [
+    "MAX_PAGE", "ExportResult", "Gridmap", "ImportResult", "Intake", "MergeOutcome", "MergeRun",
+]  # fmt: skip
 
 
-class Gridmap(Lookups, DataUseCases, MergeUseCases, PlanUseCases, AccessUseCases, RosterUseCases):
-    """gridmap over one database: resolve, places, import, export, merge, maps and plans.
+class Gridmap(
+    Lookups, DataUseCases, MergeUseCases, PlanUseCases, AccessUseCases, RosterUseCases,
+    DutyUseCases, AppealUseCases,
+):  # fmt: skip
+    """gridmap over one database: resolve, places, import, export, merge, maps, plans, appeals.
 
     Make one with :meth:`connect` (one connection of its own), :meth:`pooled` (a pool, for
     servers) or ``Gridmap(conn)`` over a connection the caller owns. Every connection it

@@ -26,13 +26,14 @@ class AccessUseCases(ServiceBase):
 
     def create_key(
         self, name: str, role: Role, scope: list[str] | tuple[str, ...] = (),
-        rate_per_minute: int = 600, actor: str = "cli",
+        rate_per_minute: int = 600, actor: str = "cli", body: str | None = None,
     ) -> tuple[int, str]:  # fmt: skip
-        """A new API key: its id and its text (shown once; only a hash is kept)."""
+        """A new API key: its id and its text (shown once; only a hash is kept). A
+        department key names its ``body`` (department or company code)."""
         from gridmap.db.access import create_key
 
         with self.connection() as conn:
-            return create_key(conn, name, role, scope, rate_per_minute, actor)
+            return create_key(conn, name, role, scope, rate_per_minute, actor, body=body)
 
     def keys(self) -> list[dict[str, Any]]:
         from gridmap.db.access import list_keys
