@@ -22,7 +22,20 @@ from starlette.concurrency import run_in_threadpool
 import gridmap
 from api.errors import honest_openapi, register
 from api.middleware import Admission, BodyLimit, Gate, NoNul
-from api.routes import admin, audit, docs, health, maps, places, plans, resolve, roster, tiles
+from api.routes import (
+    admin,
+    appeals,
+    audit,
+    docs,
+    health,
+    maps,
+    open311,
+    places,
+    plans,
+    resolve,
+    roster,
+    tiles,
+)  # fmt: skip
 from api.settings import Settings
 from gridmap.service import Gridmap
 
@@ -46,6 +59,11 @@ def _open_service(settings: Settings) -> Gridmap:
         timeout=settings.pool_timeout_s,
     )
     gm.reload_gazetteer()
+    if settings.photo_dir:
+        from pathlib import Path
+
+        gm.photo_dir = Path(settings.photo_dir)
+    gm.photo_max_bytes = settings.photo_max_bytes
     return gm
 
 
@@ -79,7 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.gate = gate
     register(app)
-    for module in (resolve, places, plans, roster, maps, tiles, admin, audit, health, docs):
+    for module in (resolve, places, plans, roster, appeals, open311, maps, tiles, admin, audit,
+                   health, docs):  # fmt: skip
         app.include_router(module.router)
     static = importlib.resources.files("fastapi_standalone_docs") / "static"
     app.mount(docs.STATIC, StaticFiles(directory=str(static)), name="docs-static")

@@ -11,9 +11,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
-from api.errors import Forbidden, InvalidApiKey, TooManyRequests
+from api.errors import InvalidApiKey, TooManyRequests
 from api.settings import Settings
 from gridmap.access import ANONYMOUS, Caller, Role
+from gridmap.errors import Forbidden
 from gridmap.service import Gridmap
 
 
@@ -111,6 +112,14 @@ def get_caller(
                 "'Authorization: Bearer <api key>' or 'X-API-Key: <api key>'"
             )
         presented = token.strip()
+    return caller_for_key(request, settings, gm, presented)
+
+
+def caller_for_key(
+    request: Request, settings: Settings, gm: Gridmap, presented: str | None
+) -> Caller:
+    """The caller a presented key stands for (anonymous without one): a wrong or revoked key
+    is refused (401), an address after too many wrong keys or a key over its rate (429)."""
     if presented is None:
         return ANONYMOUS
     limits = _limits(request)

@@ -118,6 +118,29 @@ def status_of(exc: GridmapError) -> int:
     return 500
 
 
+#: Open311 GeoReport v2 speaks its own error shape and codes: 400 for a bad request, 403 for
+#: a missing or wrong api_key
+OPEN311_PREFIX = "/open311/"
+_OPEN311_STATUS = {422: 400, 401: 403, 413: 400}
+
+
+class Open311Error(BaseModel):
+    code: int = Field(examples=[400])
+    description: str = Field(examples=["service_code 'X' is not a service"])
+
+
+def _reply(
+    request: Request, status: int, code: str, detail: str,
+    errors: list[FieldProblem] | None = None, headers: dict[str, str] | None = None,
+) -> JSONResponse:  # fmt: skip
+    """problem+json, or GeoReport's error list on the Open311 routes."""
+    if request.url.path.startswith(OPEN311_PREFIX):
+        status = _OPEN311_STATUS.get(status, status)
+        return JSONResponse([{"code": status, "description": detail}], status_code=status,
+                            headers=headers)  # fmt: skip
+    return problem_response(status, code, detail, request.url.path, errors, headers)
+
+
 async def _gridmap_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GridmapError)
     status = status_of(exc)
@@ -127,7 +150,7 @@ async def _gridmap_error(request: Request, exc: Exception) -> JSONResponse:
     errors = [FieldProblem(field=str(field), message=exc.message)] if field else None
     retry = exc.details.get("retry_after")
     headers = {"Retry-After": str(int(retry))} if retry is not None else None
-    return problem_response(status, exc.code, exc.message, request.url.path, errors, headers)
+    return _reply(request, status, exc.code, exc.message, errors, headers)
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -157,7 +180,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         for e in exc.errors()
     ]
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-    return problem_response(422, "invalid_input", detail, request.url.path, errors)
+    return _reply(request, 422, "invalid_input", detail, errors)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -165,23 +188,20 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     code = {404: "not_found", 405: "method_not_allowed", 413: "limit_exceeded"}.get(
         exc.status_code, f"http_{exc.status_code}"
     )
-    return problem_response(
-        exc.status_code, code, str(exc.detail), request.url.path,
-        headers=dict(exc.headers) if exc.headers else None,
-    )  # fmt: skip
+    return _reply(request, exc.status_code, code, str(exc.detail),
+                  headers=dict(exc.headers) if exc.headers else None)  # fmt: skip
 
 
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:
     LOG.error("database unavailable on %s: %s", request.url.path, exc)
-    return problem_response(
-        503, DatabaseUnavailable.code, "the database is unavailable; try again later",
-        request.url.path, headers={"Retry-After": str(request.app.state.settings.retry_after_s)},
-    )  # fmt: skip
+    return _reply(request, 503, DatabaseUnavailable.code,
+                  "the database is unavailable; try again later",
+                  headers={"Retry-After": str(request.app.state.settings.retry_after_s)})  # fmt: skip
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     LOG.exception("unexpected error on %s", request.url.path)
-    return problem_response(500, "internal_error", "internal error", request.url.path)
+    return _reply(request, 500, "internal_error", "internal error")
 
 
 def register(app: FastAPI) -> None:
@@ -202,8 +222,12 @@ def honest_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     validation error shape for 422; both are replaced by what the handlers above send.
     """
     problem_ref = {"$ref": "#/components/schemas/Problem"}
-    for path in schema.get("paths", {}).values():
+    open311_ref = {"type": "array", "items": {"$ref": "#/components/schemas/Open311Error"}}
+    for url, path in schema.get("paths", {}).items():
         for operation in path.values():
+            if url.startswith(OPEN311_PREFIX):
+                _open311_errors(operation, open311_ref)
+                continue
             for status, response in operation.get("responses", {}).items():
                 if not status.startswith(("4", "5")):
                     continue
@@ -211,6 +235,7 @@ def honest_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                 content.pop("application/json", None)
                 content.setdefault(PROBLEM_JSON, {})["schema"] = problem_ref
     components = schema.get("components", {}).get("schemas", {})
+    components["Open311Error"] = Open311Error.model_json_schema()
     if "Problem" not in components:
         components["Problem"] = Problem.model_json_schema(
             ref_template="#/components/schemas/{model}"
@@ -218,6 +243,24 @@ def honest_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     return schema
+
+
+def _open311_errors(operation: dict[str, Any], ref: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    for status in [s for s in responses if s.startswith(("4", "5"))]:
+        del responses[status]
+    for status, what in OPEN311_STATUS_DOCS.items():
+        responses[str(status)] = {"description": what,
+                                  "content": {"application/json": {"schema": ref}}}  # fmt: skip
+
+
+OPEN311_STATUS_DOCS = {
+    400: "A bad or missing parameter (GeoReport v2 error list).",
+    403: "api_key missing or not valid.",
+    404: "No such service or request.",
+    429: "Over the key's rate.",
+    503: "The service or its database is unavailable.",
+}
 
 
 def _example(status: int, code: str, detail: str) -> dict[str, Any]:
@@ -269,6 +312,8 @@ CONFLICT_ROSTER: Responses = {
         "since 2024-01-01: end that term first, or replace the chief",
     )
 }
+#: the Open311 routes document their errors in :func:`honest_openapi`
+OPEN311_ERRORS: Responses = {400: {"description": "A bad request."}}
 FORBIDDEN: Responses = {
     403: _example(403, "forbidden", "this needs an admin key; key 3 (王芳) is a planner key")
 }

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     tiles_url: str | None = Field(
         default=None, description="Background tiles for map pages ({z}/{x}/{y}); none offline."
     )
+    photo_dir: str | None = Field(
+        default=None, description="Where appeal photos are kept; none: in the database."
+    )
+    photo_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
     @property
     def in_flight_limit(self) -> int:

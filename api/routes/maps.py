@@ -1,22 +1,25 @@
-"""Map pages: a grid worker's zone, a planner's coverage, and "which grid am I in".
+"""Map pages: a grid worker's zone, a planner's coverage, the appeals of a street or
+district with its dashboard, and "which grid am I in".
 
 The pages are the same self-contained folium maps the CLI writes (Leaflet inlined from the
 local asset cache, so they draw on an intranet with no internet). Phones are masked unless
-the request carries an API key.
+the request carries an API key; the appeals pages carry no personal data and need none.
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import AuthorisedDep, CallerDep, GridmapDep, SettingsDep
 from api.errors import INVALID, UNAUTHORISED, UNAVAILABLE
-from api.routes.places import DIVISION_404, GRID_404, DivisionCode, GridCode
+from api.routes.places import DIVISION_404, GRID_404, DivisionCode, GridCode, WithinQuery
 from api.routes.plans import PLAN_404, PlanId
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -53,6 +56,9 @@ def _bands(
 
 
 BandsDep = Annotated[Bands, Depends(_bands)]
+#: a street or district, as a query parameter (the code is checked by gridmap: 422
+#: ``invalid_code`` says what is wrong with it)
+DivisionParam = Annotated[str, WithinQuery]
 
 
 def _page(m: Any) -> HTMLResponse:
@@ -173,6 +179,60 @@ def province_map(
     coloured by household load, and a click links its zone map."""
     m = gm.province_map(target=bands.urban, rural_target=bands.rural, assets=_assets(request))
     return _page(m)
+
+
+@router.get(
+    "/appeals",
+    response_class=HTMLResponse,
+    responses={**_HTML, **DIVISION_404, **INVALID, **UNAVAILABLE},
+    summary="The open appeals (接诉即办) of a street or district on its grids",
+)
+def appeals_map(
+    gm: GridmapDep,
+    settings: SettingsDep,
+    request: Request,
+    division: DivisionParam,
+    matter: Annotated[
+        str | None,
+        Query(max_length=32, description="A matter code, or a category: its matters all."),
+    ] = None,
+    owner: Annotated[
+        str | None,
+        Query(max_length=50, examples=["community:220103001001"],
+              description="An owner as KIND:CODE, or a code alone."),
+    ] = None,
+) -> HTMLResponse:  # fmt: skip
+    """The grids filled by their open appeals, each open appeal a dot in the colour of its
+    light (a layer per light), overdue ones ringed in red; a click gives the appeal's number,
+    matter, owner, state, and when it was received and is due. No personal data."""
+    m = gm.appeals_map(
+        division, matter=matter, owner=owner, tiles_url=settings.tiles_url,
+        assets=_assets(request),
+    )  # fmt: skip
+    return _page(m)
+
+
+@router.get(
+    "/appeals/dashboard",
+    response_class=HTMLResponse,
+    responses={**_HTML, **DIVISION_404, **INVALID, **UNAVAILABLE},
+    summary="A street's or district's appeals dashboard, as a page",
+)
+def appeals_dashboard(
+    gm: GridmapDep,
+    division: DivisionParam,
+    since: Annotated[datetime | None, Query(description="Count appeals received since.")] = None,
+) -> HTMLResponse:
+    """Open appeals by light, the totals, overdue, by state and by owner, the median hours to
+    sign, handle and close, and the callbacks' satisfaction; linking the CSV export
+    (``/v1/appeals/dashboard?format=csv``) and the appeals map. No personal data."""
+    query = {"division": division, **({"since": since.isoformat()} if since else {})}
+    page = gm.appeals_dashboard_page(
+        division, since=since,
+        csv_url=f"/v1/appeals/dashboard?{urlencode({**query, 'format': 'csv'})}",
+        map_url=f"/maps/appeals?{urlencode({'division': division})}",
+    )  # fmt: skip
+    return HTMLResponse(page)
 
 
 @router.get(

@@ -87,6 +87,8 @@ class Appeal(_Model):
     reopened: int = 0
     contact_name: str | None = Field(None, description="Shown only to those who handle it.")
     contact_phone: str | None = Field(None, description="Masked unless the caller handles it.")
+    last_note: str | None = Field(None, description="The latest note of its history.")
+    first_photo_url: str | None = None
     allowed_actions: list[str] = Field(default_factory=list,
                                        description="What the caller may do with it now.")  # fmt: skip
     photos: list[PhotoRef] = Field(default_factory=list)

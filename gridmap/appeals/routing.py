@@ -95,7 +95,7 @@ def ancestry(place: Place) -> list[str]:
     known = place.community_code or place.street_code or place.county_code
     out = [c for c in (place.community_code, place.street_code, place.county_code) if c]
     if known:
-        for cut in (4, 2):
+        for cut in (9, 6, 4, 2):
             code = known[:cut] + "0" * (12 - cut)
             if code not in out:
                 out.append(code)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from gridmap.cli import access, data, db, maps, merge, plans, roster, service  # noqa: F401  (they register commands)
+from gridmap.cli import (  # noqa: F401  (they register commands)
+    access,
+    appeals,
+    data,
+    db,
+    maps,
+    merge,
+    plans,
+    roster,
+    service,
+)
 from gridmap.cli.common import app, database_url, err
 from gridmap.errors import GridmapError
 

@@ -39,7 +39,10 @@ _COLS = """a.id, a.matter_code, m.name AS matter_name, a.description, a.channel,
     a.street_code, a.county_code, a.time_limit, a.time_unit, a.received_at, a.deadline,
     a.signed_at, a.handled_at, a.submitted_at, a.verified_at, a.closed_at, a.updated_at,
     a.satisfaction, a.reopened, a.contact_name, a.contact_phone, a.key_id, a.token_hash,
-    a.duty_id"""
+    a.duty_id,
+    (SELECT e.note FROM appeal_event e WHERE e.appeal_id = a.id AND e.note <> ''
+      ORDER BY e.at DESC, e.id DESC LIMIT 1) AS last_note,
+    (SELECT min(p.id) FROM appeal_photo p WHERE p.appeal_id = a.id) AS first_photo"""
 
 _RUNNING = ("received", "signed", "handled", "returned", "reopened")
 
@@ -248,8 +251,12 @@ def _where(filters: dict[str, Any], seen: Visibility) -> tuple[sql.Composable, l
             parts.append(sql.SQL(col + " = %s"))
             args.append(filters[key])
     if filters.get("matter_prefix"):
-        parts.append(sql.SQL("(a.matter_code = %s OR a.matter_code LIKE %s)"))
-        args += [filters["matter_prefix"], filters["matter_prefix"] + ".%"]
+        # a category stands for every matter under it in the tree
+        parts.append(sql.SQL(
+            "a.matter_code IN (WITH RECURSIVE sub AS (SELECT code FROM matter WHERE code = %s"
+            " UNION ALL SELECT m.code FROM matter m JOIN sub ON m.parent_code = sub.code)"
+            " SELECT code FROM sub)"))  # fmt: skip
+        args.append(filters["matter_prefix"])
     if filters.get("states"):
         parts.append(sql.SQL("a.state = ANY(%s)"))
         args.append(list(filters["states"]))

@@ -27,10 +27,13 @@ _DUTY_COLS = ("id, list, matter_code, division_code, owner, body_code, service, 
               "time_unit, basis, note")  # fmt: skip
 
 
-def load_duties(conn: psycopg.Connection[Any], data: DutyList, actor: str) -> dict[str, int]:
+def load_duties(
+    conn: psycopg.Connection[Any], data: DutyList, actor: str, *, replace_all: bool = False
+) -> dict[str, int]:
     """Load a validated list in one transaction: matters and bodies are added or updated by
     code; the file is the whole list for the places it names (everywhere, or its divisions),
-    so there the duties it lacks are removed. Matters and bodies absent from the file stay."""
+    so there the duties it lacks are removed (``replace_all``: everywhere). Matters and
+    bodies absent from the file stay."""
     with conn.transaction():
         for m in data.matters:
             conn.execute(
@@ -51,9 +54,9 @@ def load_duties(conn: psycopg.Connection[Any], data: DutyList, actor: str) -> di
         places = sorted({d.division_code or "" for d in data.duties})
         keep = [f"{d.matter_code}@{d.division_code or ''}" for d in data.duties]
         removed = conn.execute(
-            "DELETE FROM duty WHERE coalesce(division_code, '') = ANY(%s)"
+            "DELETE FROM duty WHERE (%s OR coalesce(division_code, '') = ANY(%s))"
             " AND NOT (matter_code || '@' || coalesce(division_code, '')) = ANY(%s)",
-            (places, keep),
+            (replace_all, places, keep),
         ).rowcount
         for d in data.duties:
             conn.execute(

@@ -647,7 +647,9 @@ def _appeal(
         satisfaction=row["satisfaction"], reopened=row["reopened"],
         contact_name=row["contact_name"] if (handles or own) else None,
         contact_phone=shown_phone(row["contact_phone"], handles),
-        allowed_actions=allowed,
+        allowed_actions=allowed, last_note=row["last_note"],
+        first_photo_url=(f"/v1/appeals/{row['id']}/photos/{row['first_photo']}"
+                         if row["first_photo"] else None),
         photos=[PhotoRef(id=p["id"], content_type=p["content_type"], size=p["size"],
                          url=f"/v1/appeals/{row['id']}/photos/{p['id']}") for p in photos],
         events=[AppealEvent(

@@ -28,10 +28,11 @@ def sample_duties_folder() -> Path:
 
 class DutyUseCases(ServiceBase):
     def import_duties(
-        self, folder: str | Path, *, actor: str = "cli"
+        self, folder: str | Path, *, actor: str = "cli", replace_all: bool = False
     ) -> tuple[dict[str, int], list[Problem]]:
         """Validate a responsibility list against this database and load it, all or
-        nothing; the counts loaded and the warnings."""
+        nothing; the counts loaded and the warnings. The file replaces the entries of the
+        places it names (``replace_all``: every entry)."""
         from gridmap.db import duties
         from gridmap.db.load import known_division_codes
         from gridmap.io.duties import read_duties, validate_duties
@@ -39,7 +40,7 @@ class DutyUseCases(ServiceBase):
         data, problems = read_duties(folder)
         with self.connection() as conn:
             warnings = validate_duties(data, problems, known_division_codes(conn))
-            counts = duties.load_duties(conn, data, actor)
+            counts = duties.load_duties(conn, data, actor, replace_all=replace_all)
         LOG.info("duties imported from %s: %s", folder, counts)
         return counts, warnings
 
