@@ -216,6 +216,36 @@ OwnerOpt = Annotated[str | None, typer.Option(help="An owner: CODE or KIND:CODE.
 Overdue = Annotated[bool, typer.Option(help="Only overdue appeals.")]
 
 
+@appeals_app.command("seed")
+def appeals_seed(
+    within: Annotated[str, typer.Option(help="The division whose buildings they are at.")] = (
+        "220102000000"),
+    count: Annotated[int, typer.Option(help="How many appeals.")] = 300,
+    seed: Annotated[int, typer.Option(help="The random seed.")] = 2026,
+    days: Annotated[int, typer.Option(help="Spread over this many past days.")] = 180,
+    if_empty: Annotated[bool, typer.Option(help="Only when there are no appeals yet.")] = False,
+    url: DbUrl = None,
+) -> None:  # fmt: skip
+    """Demo appeals at the region's buildings, spread over months and in every state (needs
+    the illustrative list: gridmap duties load-sample)."""
+    from gridmap.errors import NotFound
+
+    bar, update = progress_bar()
+    with open_service(url) as gm, bar:
+        from geodata.appeals import seed_appeals
+
+        if if_empty and gm.appeals(_admin(), limit=1).total:
+            out.print("appeals exist already: none seeded")
+            return
+        points = gm.building_points(within, seed=seed)
+        if not points:
+            raise NotFound(f"no buildings under {within}: import the sample first", value=within)
+        states = seed_appeals(gm, points, count=count, seed=seed, days=days,
+                              progress=lambda d, t: update("appeals", d, t))  # fmt: skip
+    out.print(f"{sum(states.values())} demo appeals: " +
+              ", ".join(f"{n} {s}" for s, n in sorted(states.items())))  # fmt: skip
+
+
 @appeals_app.command("list")
 def appeals_list(
     division: Division = None, state: States = None, matter: MatterOpt = None,

@@ -382,6 +382,18 @@ def map_rows(
         ).format(sql.SQL(_COLS), where), [*args, limit]).fetchall()  # fmt: skip
 
 
+def building_points(
+    conn: psycopg.Connection[Any], division: str, limit: int, seed: int
+) -> list[tuple[float, float]]:
+    """Up to ``limit`` building points under a division, in a repeatable order (``seed``)."""
+    rows = conn.execute(
+        "SELECT ST_X(point), ST_Y(point) FROM building WHERE community_code LIKE %s"
+        " ORDER BY md5(id::text || %s) LIMIT %s",
+        (_significant(division) + "%", str(seed), limit),
+    ).fetchall()
+    return [(float(r[0]), float(r[1])) for r in rows]
+
+
 def grid_counts(conn: psycopg.Connection[Any], division: str) -> list[dict[str, Any]]:
     """Open appeals per current grid under a division (grids with none included)."""
     prefix = _significant(division) + "%"

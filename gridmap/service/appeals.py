@@ -558,6 +558,15 @@ class AppealUseCases(ServiceBase):
                  "description": r["description"][:80], "received_at": r["received_at"],
                  "deadline": r["deadline"]} for r in rows]  # fmt: skip
 
+    def building_points(
+        self, division: str, *, limit: int = 2000, seed: int = 0
+    ) -> list[tuple[float, float]]:
+        """Building points under a division, in a repeatable order (for demo appeals)."""
+        from gridmap.db import appeals as db
+
+        with self.connection() as conn:
+            return db.building_points(conn, division, limit, seed)
+
     def appeal_grid_counts(self, division: str) -> list[dict[str, Any]]:
         """Open (and overdue) appeals per current grid under a division."""
         from gridmap.db import appeals as db
