@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1", tags=["appeals"])
 
 APPEAL_404 = not_found("unknown_appeal", "no appeal 12345")
 MATTER_404 = not_found("unknown_matter", "no matter with code 'SANI.99'")
-DIVISION_404 = not_found("not_found", "no division with code '220103099000'")
+DIVISION_404 = not_found("unknown_division", "no division with code '220103099000'")
 CONFLICT = documented(409, "transition_refused",
                       "an appeal that is closed cannot be signed for: from closed, nothing is "
                       "allowed", "The workflow does not allow this action from the appeal's "

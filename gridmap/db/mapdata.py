@@ -86,6 +86,19 @@ def _division_prefix(conn: psycopg.Connection[Any], within: str | None) -> str:
     return code_prefix(within)
 
 
+def division_name(conn: psycopg.Connection[Any], code: str) -> str:
+    """The name of a division (12-digit code), checking that it exists: for a map's title.
+
+    Raises :class:`~gridmap.errors.InvalidCode` for a malformed code and
+    :class:`~gridmap.errors.UnknownDivision` for one the database does not hold.
+    """
+    parse_division_code(code)
+    row = conn.execute("SELECT name FROM division WHERE code = %(c)s", {"c": code}).fetchone()
+    if row is None:
+        raise UnknownDivision(code)
+    return str(row[0])
+
+
 _GRIDS: LiteralString = """
 SELECT g.code, g.name, g.kind, g.households, g.community_code, d.name AS community_name,
        chief.name AS chief_name, ST_AsBinary(g.boundary) AS geom

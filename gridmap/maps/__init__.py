@@ -9,6 +9,9 @@ The maps, all built from GeoDataFrames (this package never touches the database)
   chiefs, the neighbours.
 * :func:`plan_map` (:mod:`gridmap.maps.plan`) for a planner: a rebalancing plan over the
   grids it replaces, with the buildings it moves and its metrics.
+* :func:`appeals_map` (:mod:`gridmap.maps.appeals`) for a street or district: its grids
+  filled by their open appeals (接诉即办), each appeal a dot in the colour of its status
+  light; and :func:`dashboard_html` (:mod:`gridmap.maps.dashboard`), its figures as a page.
 
 The HTML is self-contained. Folium would load Leaflet, jQuery and Bootstrap from CDNs, which
 draw nothing on an intranet, so :class:`OfflineMap` (:mod:`gridmap.maps.base`) drops those
@@ -42,6 +45,7 @@ from gridmap.maps.assets import (
 )
 
 if TYPE_CHECKING:
+    from gridmap.maps.appeals import LIGHT_COLOURS, appeals_map
     from gridmap.maps.base import (
         FONT_STACK,
         HOUSEHOLD_TARGET,
@@ -58,6 +62,7 @@ if TYPE_CHECKING:
         LEGACY_LAYER_NAMES,
         coverage_map,
     )
+    from gridmap.maps.dashboard import dashboard_html
     from gridmap.maps.plan import plan_map
     from gridmap.maps.zone import zone_map
 
@@ -70,6 +75,7 @@ __all__ = [
     "LEAFLET_VERSION",
     "LEGACY_COLOURS",
     "LEGACY_LAYER_NAMES",
+    "LIGHT_COLOURS",
     "LOAD_COLOURS",
     "MANIFEST",
     "RURAL_TARGET",
@@ -79,7 +85,9 @@ __all__ = [
     "MapAssetsMissing",
     "OfflineMap",
     "OnlineResourceRequired",
+    "appeals_map",
     "coverage_map",
+    "dashboard_html",
     "default_assets_dir",
     "household_load",
     "install_leaflet",
@@ -96,11 +104,14 @@ _LAZY = {
     "RURAL_TARGET": "base",
     "LEGACY_COLOURS": "coverage",
     "LEGACY_LAYER_NAMES": "coverage",
+    "LIGHT_COLOURS": "appeals",
     "LOAD_COLOURS": "base",
     "Load": "base",
     "OfflineMap": "base",
     "OnlineResourceRequired": "base",
+    "appeals_map": "appeals",
     "coverage_map": "coverage",
+    "dashboard_html": "dashboard",
     "household_load": "base",
     "plan_map": "plan",
     "save_html": "base",

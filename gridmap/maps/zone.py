@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import folium
 
 from gridmap.errors import InvalidInput
+from gridmap.maps.appeals import appeal_layer, light_key
 from gridmap.maps.base import (
     Box,
     LabelLayer,
@@ -28,6 +29,7 @@ from gridmap.maps.base import (
 from gridmap.privacy import shown_phone
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     import geopandas as gpd
@@ -43,6 +45,7 @@ def zone_map(
     neighbours: gpd.GeoDataFrame | None = None,
     units_table: pd.DataFrame | None = None,
     *,
+    appeals: pd.DataFrame | Sequence[Mapping[str, Any]] | None = None,
     show_phones: bool = False,
     tiles_url: str | None = None,
     tiles_attribution: str | None = None,
@@ -59,6 +62,12 @@ def zone_map(
     ``code`` and ``name``. ``units_table`` (``building_id``, ``unit_no``) lists every unit, so
     that a unit without a chief shows as vacant (未配置). Phones are shown masked (``138****5678``, by
     :func:`gridmap.privacy.shown_phone`) unless ``show_phones``.
+
+    ``appeals`` (the grid's open appeals, rows of
+    :meth:`gridmap.service.Gridmap.appeal_map_rows`) are drawn as one toggleable layer of
+    dots coloured by their status light, overdue ones ringed in red
+    (:func:`gridmap.maps.appeals.appeal_layer`), and counted in the panel. Their popups
+    give the resident's description (the rows hold no contact data).
     """
     if len(grid) != 1:
         raise InvalidInput(f"zone_map takes exactly one grid, got {len(grid)}")
@@ -144,6 +153,12 @@ def zone_map(
         _buildings_layer(m, b, ids, by_building, units, vacant)
         m.add_child(SearchBox(_search_entries(b), "查找楼栋、小区或门牌"))
     staffed = sum(1 for i in ids if i in by_building)
+    appeals_line = appeals_key = ""
+    if appeals is not None:
+        drawn = appeal_layer(m, appeals, name="本网格诉求", description=True, gcj02=shift)
+        late = f"（超期 {drawn.overdue} 件）" if drawn.overdue else ""
+        appeals_line = f"{drawn.total} 件{late}"
+        appeals_key = light_key() if drawn.total else ""
     rows = [
         ("网格编码", code),
         ("网格名称", name),
@@ -151,6 +166,7 @@ def zone_map(
         ("户数", str(to_int(column(g, "households", 0)[0]))),
         ("楼栋", f"{len(b)} 栋（已配楼栋长 {staffed} 栋）" if len(b) else "本网格暂无楼栋数据"),
         ("网格长", "；".join(grid_chiefs) or "未配置"),
+        ("未办结诉求", appeals_line),
     ]
     panel = "<h4>我的网格</h4>" + "".join(
         f"<div><b>{k}</b>：{html.escape(v)}</div>" for k, v in rows if v
@@ -160,6 +176,7 @@ def zone_map(
         '<span class="gridmap-swatch" style="background:#fd8d3c;margin-left:8px"></span>'
         "未配楼栋长</div>"
     )
+    panel += appeals_key
     m.add_child(Box(panel, "gridmap-panel"))
     folium.LayerControl(collapsed=False).add_to(m)
     return m

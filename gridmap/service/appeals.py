@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gridmap.access import ANONYMOUS, Caller
-from gridmap.errors import Forbidden, GridmapError, ImportValidationError, InvalidInput, NotFound
+from gridmap.errors import (
+    Forbidden,
+    GridmapError,
+    ImportValidationError,
+    InvalidInput,
+    NotFound,
+    UnknownDivision,
+)  # fmt: skip
 from gridmap.service.base import ServiceBase
 
 if TYPE_CHECKING:
@@ -519,7 +526,7 @@ class AppealUseCases(ServiceBase):
         with self.connection() as conn:
             names = db.place_of(conn, division)["names"]
             if division not in names:
-                raise NotFound(f"no division with code {division!r}", value=division)
+                raise UnknownDivision(division)
             d = db.dashboard(conn, division, since)
         head = d["head"]
         by_light: dict[str, int] = {}

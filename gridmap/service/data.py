@@ -12,8 +12,10 @@ from gridmap.service.base import ServiceBase
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
     from pathlib import Path
 
+    from gridmap.appeals.models import Dashboard
     from gridmap.db.load import LoadReport
     from gridmap.io import Interchange, Problem
     from gridmap.maps import LeafletAssets
@@ -45,6 +47,12 @@ class ExportResult:
 
 class DataUseCases(ServiceBase):
     """Data in and out of the database, the merge and the maps."""
+
+    if TYPE_CHECKING:  # the appeal use cases (gridmap.service.appeals) the maps draw on
+
+        def appeal_map_rows(self, division: str, **filters: Any) -> list[dict[str, Any]]: ...
+        def appeal_grid_counts(self, division: str) -> list[dict[str, Any]]: ...
+        def dashboard(self, division: str, *, since: datetime | None = None) -> Dashboard: ...
 
     # ------------------------------------------------------------------ import / export
 
@@ -221,11 +229,102 @@ class DataUseCases(ServiceBase):
         tiles_url: str | None = None,
         assets: LeafletAssets | None = None,
     ) -> Any:
-        """A grid worker's offline "my zone" map, as a folium Map."""
+        """A grid worker's offline "my zone" map, as a folium Map, with the grid's open
+        appeals as a layer."""
         from gridmap.db import mapdata
         from gridmap.maps import zone_map
 
         with self.connection() as conn:
             zone = mapdata.zone_data(conn, grid_code)
+        appeals = self.appeal_map_rows(grid_code[:12], grid=grid_code)
         layers = (zone.grid, zone.buildings, zone.chiefs, zone.neighbours, zone.units)
-        return zone_map(*layers, show_phones=show_phones, tiles_url=tiles_url, assets=assets)
+        return zone_map(*layers, appeals=appeals, show_phones=show_phones, tiles_url=tiles_url,
+                        assets=assets)  # fmt: skip
+
+    def appeals_map(
+        self,
+        division: str,
+        *,
+        matter: str | None = None,
+        owner: str | None = None,
+        tiles_url: str | None = None,
+        assets: LeafletAssets | None = None,
+    ) -> Any:
+        """The open appeals of a street or district on its grids, as an offline folium Map.
+
+        ``matter`` keeps one matter's appeals (its code, or a category's: ``SANI`` for
+        ``SANI.01``, ``SANI.02``...); ``owner`` those of one owner, as
+        ``kind:code`` (``community:220103001001``) or a code alone. Unfiltered, each grid is
+        filled by all its open appeals; filtered, by the appeals drawn.
+        """
+        from gridmap.db import mapdata
+        from gridmap.maps import appeals_map
+
+        filters = _appeal_filters(matter, owner)
+        with self.connection() as conn:
+            name = mapdata.division_name(conn, division)
+            grids = mapdata.current_grids(conn, division)
+        rows = self.appeal_map_rows(division, **filters)
+        if not filters:
+            counts = {c["code"]: c for c in self.appeal_grid_counts(division)}
+            none = {"open": 0, "overdue": 0}
+            grids = grids.assign(
+                open=[int(counts.get(c, none)["open"]) for c in grids["code"]],
+                overdue=[int(counts.get(c, none)["overdue"]) for c in grids["code"]],
+            )
+        shown = "".join(f"，{k} {v}" for k, v in (("事项", matter), ("承办", owner)) if v)
+        return appeals_map(grids, rows, title=f"{name} 未办结诉求{shown}", tiles_url=tiles_url,
+                           assets=assets)  # fmt: skip
+
+    def appeals_dashboard_page(
+        self,
+        division: str,
+        *,
+        since: datetime | None = None,
+        csv_url: str | None = None,
+        map_url: str | None = None,
+    ) -> str:
+        """A street's or district's appeals dashboard (:meth:`dashboard`) as one
+        self-contained HTML page, linking ``csv_url`` and ``map_url`` where given."""
+        from gridmap.db import mapdata
+        from gridmap.maps import dashboard_html
+
+        with self.connection() as conn:
+            mapdata.division_name(conn, division)  # unknown_division, as the map says
+        d = self.dashboard(division, since=since)
+        return dashboard_html(d, csv_url=csv_url, map_url=map_url)
+
+
+def _appeal_filters(matter: str | None, owner: str | None) -> dict[str, str]:
+    """The appeal filters of a map: a matter code (or a category: its matters all, as
+    ``/v1/appeals`` reads it), and an owner as ``kind:code`` or a code.
+
+    >>> _appeal_filters("env-trash", "community:220103001001")
+    {'matter_prefix': 'env-trash', 'owner_kind': 'community', 'owner_code': '220103001001'}
+    >>> _appeal_filters(None, "fire")
+    {'owner_code': 'fire'}
+    >>> _appeal_filters(None, "office:12")
+    Traceback (most recent call last):
+    ...
+    gridmap.errors.InvalidInput: owner 'office:12': expected KIND:CODE with KIND one of street, community, grid, department, company, dispatch, or a code alone
+    """
+    from gridmap.errors import InvalidInput
+    from gridmap.maps.appeals import OWNER_KIND_NAMES
+
+    out: dict[str, str] = {}
+    if matter and matter.strip():
+        out["matter_prefix"] = matter.strip()
+    if owner and owner.strip():
+        kind, sep, code = owner.strip().partition(":")
+        if not sep:
+            kind, code = "", kind
+        if sep and (kind not in OWNER_KIND_NAMES or not code):
+            raise InvalidInput(
+                f"owner {owner!r}: expected KIND:CODE with KIND one of "
+                f"{', '.join(OWNER_KIND_NAMES)}, or a code alone",
+                value=owner,
+            )
+        if kind:
+            out["owner_kind"] = kind
+        out["owner_code"] = code
+    return out
