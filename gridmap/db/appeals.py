@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -20,15 +22,13 @@ __all__ = [
     "dashboard",
     "events",
     "get",
-    "grid_chief",
     "grid_counts",
     "insert",
+    "intake_context",
     "list_appeals",
     "map_rows",
-    "nearby_open",
     "photo",
     "photos",
-    "place_at",
     "place_of",
 ]
 
@@ -70,31 +70,6 @@ def _chain(conn: psycopg.Connection[Any], code: str | None) -> dict[str, Any]:
     return out
 
 
-def place_at(conn: psycopg.Connection[Any], lon: float, lat: float) -> dict[str, Any]:
-    """The grid (lowest code on an edge) and divisions at a point in EPSG:4490. Outside every
-    grid, the community or village whose boundary holds it; nothing is guessed from the
-    nearest grid."""
-    row = conn.execute(
-        """WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4490) AS g)
-           SELECT (SELECT g.code || '|' || g.name FROM current_grid g, p
-                    WHERE ST_Intersects(g.boundary, p.g) ORDER BY g.code LIMIT 1) AS grid,
-                  (SELECT d.code FROM division d, p WHERE d.level IN ('village', 'township')
-                    AND ST_Intersects(d.boundary, p.g)
-                    ORDER BY d.level = 'village' DESC, d.code LIMIT 1) AS division""",
-        {"lon": lon, "lat": lat},
-    ).fetchone()
-    grid, division = row or (None, None)
-    grid_code = grid_name = None
-    if grid:
-        grid_code, _, grid_name = grid.partition("|")
-        division = grid_code[:12]
-    out = _chain(conn, division)
-    out["grid_code"] = grid_code
-    if grid_code:
-        out["names"][grid_code] = grid_name or grid_code
-    return out
-
-
 def place_of(conn: psycopg.Connection[Any], code: str) -> dict[str, Any]:
     """The place of a grid or division code (its divisions and names)."""
     if len(code) == 15:
@@ -109,14 +84,78 @@ def place_of(conn: psycopg.Connection[Any], code: str) -> dict[str, Any]:
     return out
 
 
-def grid_chief(conn: psycopg.Connection[Any], grid_code: str) -> tuple[int, str] | None:
-    """The person id and name of a grid's current chief."""
-    row = conn.execute(
-        "SELECT p.id, p.name FROM assignment a JOIN person p ON p.id = a.person_id"
-        " WHERE a.role = 'grid_chief' AND a.grid_code = %s AND a.until IS NULL",
-        (grid_code,),
-    ).fetchone()
-    return (int(row[0]), str(row[1])) if row else None
+_CONTEXT = """
+WITH RECURSIVE
+p AS (SELECT CASE WHEN %(lon)s::float8 IS NULL THEN NULL
+                  ELSE ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4490) END AS g),
+gr AS (
+  (SELECT g.code, g.name FROM current_grid g WHERE %(grid)s::text IS NOT NULL AND g.code = %(grid)s)
+  UNION ALL
+  (SELECT g.code, g.name FROM current_grid g, p
+    WHERE %(grid)s::text IS NULL AND %(division)s::text IS NULL AND p.g IS NOT NULL
+      AND ST_Intersects(g.boundary, p.g) ORDER BY g.code LIMIT 1)),
+start AS (SELECT coalesce(%(division)s::text, (SELECT left(code, 12) FROM gr LIMIT 1),
+  (SELECT d.code FROM division d, p WHERE p.g IS NOT NULL AND d.level IN ('village', 'township')
+     AND ST_Intersects(d.boundary, p.g) ORDER BY d.level = 'village' DESC, d.code LIMIT 1)) AS code),
+up AS (SELECT d.code, d.name, d.level, d.parent_code FROM division d, start WHERE d.code = start.code
+       UNION ALL
+       SELECT d.code, d.name, d.level, d.parent_code FROM division d JOIN up ON d.code = up.parent_code),
+du AS (SELECT id, list, matter_code, division_code, owner, body_code, service, time_limit,
+              time_unit, basis, note FROM duty WHERE matter_code = %(matter)s)
+SELECT
+  (SELECT name FROM matter WHERE code = %(matter)s) AS matter_name,
+  (SELECT json_build_array(code, name) FROM gr LIMIT 1) AS grid,
+  (SELECT json_agg(json_build_array(code, name, level)) FROM up) AS chain,
+  (SELECT json_agg(row_to_json(du)) FROM du) AS duties,
+  (SELECT json_agg(json_build_array(b.code, b.name, b.kind, b.service, b.contact, b.serves))
+     FROM body b WHERE b.code IN (SELECT body_code FROM du)
+        OR b.service IN (SELECT service FROM du WHERE service <> '')) AS bodies,
+  (SELECT a.person_id FROM assignment a, gr WHERE a.role = 'grid_chief'
+      AND a.grid_code = gr.code AND a.until IS NULL LIMIT 1) AS chief,
+  (SELECT json_agg(n) FROM (
+     SELECT near.id, near.state, near.description, near.received_at,
+            ST_Distance(near.location::geography, p.g::geography) AS distance_m
+     FROM p, LATERAL (
+       -- the open appeals near the point, by the spatial index alone (OFFSET 0 keeps the
+       -- planner from mixing in the matter index, which matches thousands)
+       SELECT a.id, a.state, a.description, a.received_at, a.location, a.matter_code
+       FROM appeal a WHERE a.state <> 'closed' AND ST_DWithin(a.location, p.g, %(degrees)s)
+       OFFSET 0) near
+     WHERE p.g IS NOT NULL AND %(metres)s > 0 AND near.matter_code = %(matter)s
+       AND ST_DWithin(near.location::geography, p.g::geography, %(metres)s)
+     ORDER BY distance_m, near.id LIMIT 5) n) AS similar
+"""
+
+
+def intake_context(
+    conn: psycopg.Connection[Any], matter: str, lonlat: tuple[float, float] | None,
+    grid: str | None, division: str | None, metres: float,
+) -> dict[str, Any]:  # fmt: skip
+    """Everything an intake reads, in one round trip: the matter's name, the grid (the one
+    given, or the one at the point), the divisions up from it (or from the division given,
+    or the community holding the point), the matter's duties and the bodies they may name,
+    the grid's chief, and open appeals of the matter within ``metres``."""
+    lon, lat = lonlat if lonlat else (None, None)
+    # a search radius in degrees that holds ``metres`` in every direction at this latitude
+    degrees = metres / 111_000 / max(math.cos(math.radians(lat or 0.0)), 0.01) * 1.01
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(_CONTEXT, {"lon": lon, "lat": lat, "grid": grid, "division": division,
+                                     "matter": matter, "metres": metres,
+                                     "degrees": degrees}).fetchone()  # fmt: skip
+    assert row is not None
+    names: dict[str, str] = {}
+    place: dict[str, Any] = {"grid_code": None, "community_code": None, "street_code": None,
+                             "county_code": None}  # fmt: skip
+    key = {"village": "community_code", "township": "street_code", "county": "county_code"}
+    for code, name, level in row["chain"] or []:
+        names[code] = name
+        if level in key:
+            place[key[level]] = code
+    if row["grid"]:
+        place["grid_code"] = row["grid"][0]
+        names[row["grid"][0]] = row["grid"][1] or row["grid"][0]
+    place["names"] = names
+    return {**row, "place": place}
 
 
 def insert(
@@ -124,33 +163,38 @@ def insert(
     appeal: dict[str, Any],
     event: dict[str, Any],
     notices: list[dict[str, Any]],
-) -> int:
-    """Write an appeal with its first event and notices (the caller holds the transaction)."""
+) -> dict[str, Any]:
+    """Write an appeal with its first event and notices in one statement; its id and the
+    times the database gave it."""
     cols = list(appeal)
-    values = [appeal[c] for c in cols]
     placeholders = [
         sql.SQL("ST_SetSRID(ST_MakePoint(%s, %s), 4490)") if c == "location" else sql.SQL("%s")
         for c in cols
     ]
     flat: list[Any] = []
-    for c, v in zip(cols, values, strict=True):
-        flat.extend(v if c == "location" else [v])
-    row = conn.execute(
-        sql.SQL("INSERT INTO appeal ({}) VALUES ({}) RETURNING id").format(
-            sql.SQL(", ").join(sql.Identifier(c) for c in cols), sql.SQL(", ").join(placeholders)
-        ),
-        flat,
-    ).fetchone()
+    for c in cols:
+        flat.extend(appeal[c] if c == "location" else [appeal[c]])
+    statement = sql.SQL(
+        """WITH a AS (INSERT INTO appeal ({cols}) VALUES ({values})
+                     RETURNING id, received_at, updated_at),
+           e AS (INSERT INTO appeal_event (appeal_id, at, actor, action, to_state, note,
+                                           owner_kind, owner_code, owner_name)
+                 SELECT a.id, coalesce(%s, clock_timestamp()), %s, %s, %s, %s, %s, %s, %s FROM a
+                 RETURNING at),
+           n AS (INSERT INTO appeal_notice (appeal_id, recipient, person_id, target, message)
+                 SELECT a.id, x.recipient, x.person_id, x.target, x.message
+                 FROM a, jsonb_to_recordset(%s::jsonb)
+                      AS x(recipient text, person_id bigint, target text, message text))
+           SELECT a.id, a.received_at, a.updated_at, (SELECT at FROM e) AS event_at FROM a"""
+    ).format(cols=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
+             values=sql.SQL(", ").join(placeholders))  # fmt: skip
+    flat += [event.get("at"), event["actor"], event["action"], event["to_state"],
+             event.get("note", ""), event.get("owner_kind"), event.get("owner_code"),
+             event.get("owner_name"), Jsonb(notices)]  # fmt: skip
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(statement, flat).fetchone()
     assert row is not None
-    appeal_id = int(row[0])
-    _event(conn, appeal_id, event)
-    for n in notices:
-        conn.execute(
-            "INSERT INTO appeal_notice (appeal_id, recipient, person_id, target, message)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            (appeal_id, n["recipient"], n.get("person_id"), n.get("target", ""), n["message"]),
-        )
-    return appeal_id
+    return row
 
 
 def _event(conn: psycopg.Connection[Any], appeal_id: int, e: dict[str, Any]) -> None:
@@ -299,24 +343,6 @@ def count_appeals(conn: psycopg.Connection[Any], filters: dict[str, Any], seen: 
     row = conn.execute(sql.SQL("SELECT count(*) FROM appeal a WHERE {}").format(where), args)
     found = row.fetchone()
     return int(found[0]) if found else 0
-
-
-def nearby_open(
-    conn: psycopg.Connection[Any], matter: str, lon: float, lat: float, metres: float,
-    limit: int = 5,
-) -> list[dict[str, Any]]:  # fmt: skip
-    """Open appeals of ``matter`` within ``metres`` of a point (nearest first)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            """WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4490) AS g)
-               SELECT a.id, a.state, a.description, a.received_at,
-                      ST_Distance(a.location::geography, p.g::geography) AS distance_m
-               FROM appeal a, p
-               WHERE a.state <> 'closed' AND a.matter_code = %(matter)s
-                 AND ST_DWithin(a.location::geography, p.g::geography, %(m)s)
-               ORDER BY distance_m, a.id LIMIT %(limit)s""",
-            {"lon": lon, "lat": lat, "matter": matter, "m": metres, "limit": limit},
-        ).fetchall()
 
 
 def dashboard(

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,15 @@ class UnknownAppeal(NotFound):
 
 class UnknownMatter(NotFound):
     code = "unknown_matter"
+
+
+@dataclass
+class _Filed:
+    row: dict[str, Any]
+    event: dict[str, Any]
+    photos: list[dict[str, Any]]
+    token: str | None
+    similar: list[dict[str, Any]]
 
 
 class Intake:
@@ -118,11 +128,13 @@ class AppealUseCases(ServiceBase):
         from gridmap.appeals.models import Suggestion
 
         with self.connection() as conn:
-            with conn.transaction():
-                appeal_id, token, similar = self._file(conn, intake, caller, actor,
-                                                       duplicate_metres)  # fmt: skip
-            view = self._view(conn, appeal_id, caller, full=True)
-        return view, token, [Suggestion.model_validate(s) for s in similar]
+            if intake.photos:
+                with conn.transaction():
+                    filed = self._file(conn, intake, caller, actor, duplicate_metres)
+            else:  # one statement writes it: a transaction of its own
+                filed = self._file(conn, intake, caller, actor, duplicate_metres)
+        view = _appeal(filed.row, caller, [filed.event], filed.photos, own=True)
+        return view, filed.token, [Suggestion.model_validate(s) for s in filed.similar]
 
     def import_appeals(
         self, intakes: Sequence[Intake], *, actor: str = "cli",
@@ -134,7 +146,7 @@ class AppealUseCases(ServiceBase):
         with self.connection() as conn, conn.transaction():
             for i, intake in enumerate(intakes, 1):
                 try:
-                    ids.append(self._file(conn, intake, ANONYMOUS, actor, None, token=False)[0])
+                    ids.append(self._file(conn, intake, ANONYMOUS, actor, 0, token=False).row["id"])
                 except GridmapError as exc:
                     from gridmap.io.problems import Problem
 
@@ -147,13 +159,13 @@ class AppealUseCases(ServiceBase):
 
     def _file(
         self, conn: psycopg.Connection[Any], intake: Intake, caller: Caller, actor: str | None,
-        duplicate_metres: float | None, *, token: bool = True,
-    ) -> tuple[int, str | None, list[dict[str, Any]]]:  # fmt: skip
-        """Route and write one appeal in the caller's transaction: its id, token, look-alikes."""
+        duplicate_metres: float, *, token: bool = True,
+    ) -> _Filed:  # fmt: skip
+        """Route and write one appeal (in the caller's transaction, if any): a context query,
+        then one statement for the appeal, its event and its notices."""
         from gridmap.appeals.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, check_photo
-        from gridmap.appeals.routing import Route, route
+        from gridmap.appeals.routing import Body, Duty, Route, route
         from gridmap.db import appeals as db
-        from gridmap.db import duties
 
         if len(intake.photos) > MAX_PHOTOS:
             raise InvalidInput(f"{len(intake.photos)} photos: at most {MAX_PHOTOS} an appeal",
@@ -164,58 +176,59 @@ class AppealUseCases(ServiceBase):
         secret = (secrets.token_urlsafe(18) if token and caller.key_id is None
                   and caller.role == "public" else None)  # fmt: skip
         who = actor or caller.actor
-        if (
-            conn.execute("SELECT 1 FROM matter WHERE code = %s", (intake.matter,)).fetchone()
-            is None
-        ):
+        lonlat, grid, division, note = self._locate(conn, intake)
+        ctx = db.intake_context(conn, intake.matter, lonlat, grid, division, duplicate_metres)
+        if ctx["matter_name"] is None:
             raise UnknownMatter(
                 f"no matter with code {intake.matter!r}: see GET /v1/matters or "
                 "/open311/v2/services.json for the codes", value=intake.matter)  # fmt: skip
-        place, lonlat, note = self._locate(conn, intake)
-        r = route(intake.matter, duties.duties_for(conn, intake.matter), duties.bodies(conn), place)
+        place = _place(ctx["place"])
+        if lonlat and not note and not (place.grid_code or place.community_code):
+            note = "the point lies in no grid or community of this service"
+        duties = [Duty(**d) for d in ctx["duties"] or []]
+        bodies = [Body(c, n, k, sv, ct, tuple(sr)) for c, n, k, sv, ct, sr in ctx["bodies"] or []]
+        r = route(intake.matter, duties, bodies, place)
         if note and r.owner_kind == "dispatch":
             r = Route(r.owner_kind, r.owner_code, r.owner_name, r.duty, note)
-        similar = (db.nearby_open(conn, intake.matter, lonlat[0], lonlat[1], duplicate_metres)
-                   if lonlat and duplicate_metres else [])  # fmt: skip
         row = self._row(intake, place, lonlat, r, received, who, caller, secret, conn)
-        appeal_id = db.insert(conn, row, {
-            "actor": who, "action": "receive", "to_state": "received", "at": received,
-            "note": r.note or f"routed to {r.owner_name}", "owner_kind": r.owner_kind,
-            "owner_code": r.owner_code, "owner_name": r.owner_name},
-            self._notices(conn, place, r, intake))  # fmt: skip
-        for photo in photos:
-            self._store_photo(conn, appeal_id, photo)
-        LOG.debug("appeal %d (%s) routed to %s %s", appeal_id, intake.matter, r.owner_kind,
+        event = {"actor": who, "action": "receive", "from_state": None, "to_state": "received",
+                 "at": intake.received_at, "note": r.note or f"routed to {r.owner_name}",
+                 "owner_kind": r.owner_kind, "owner_code": r.owner_code,
+                 "owner_name": r.owner_name, "satisfaction": None}  # fmt: skip
+        written = db.insert(conn, row, event, self._notices(ctx["chief"], place, r, intake))
+        event["at"] = written["event_at"]
+        kept = [{"id": self._store_photo(conn, written["id"], ph), "content_type": ph.content_type,
+                 "size": ph.size} for ph in photos]  # fmt: skip
+        view_row = {**row, **written, "matter_name": ctx["matter_name"], "state": "received",
+                    "lon": lonlat[0] if lonlat else None, "lat": lonlat[1] if lonlat else None,
+                    "signed_at": None, "handled_at": None, "submitted_at": None,
+                    "verified_at": None, "closed_at": None, "satisfaction": None, "reopened": 0,
+                    "last_note": event["note"], "first_photo": kept[0]["id"] if kept else None}  # fmt: skip
+        LOG.debug("appeal %d (%s) routed to %s %s", written["id"], intake.matter, r.owner_kind,
                   r.owner_code)  # fmt: skip
-        return appeal_id, secret, similar
+        return _Filed(view_row, event, kept, secret, ctx["similar"] or [])
 
     def _locate(
         self, conn: psycopg.Connection[Any], intake: Intake
-    ) -> tuple[Place, tuple[float, float] | None, str]:
-        """The place of an appeal, its point (EPSG:4490) and, when unresolved, why."""
-        from gridmap.appeals.routing import Place
+    ) -> tuple[tuple[float, float] | None, str | None, str | None, str]:
+        """Where an appeal is: its point (EPSG:4490), the grid or division the resolver
+        found for an address, and, when unresolved, why."""
         from gridmap.crs import to_storage_xy
-        from gridmap.db import appeals as db
 
         if intake.lon is not None and intake.lat is not None:
             xs, ys = to_storage_xy([intake.lon], [intake.lat], intake.crs)
-            lonlat = (float(xs[0]), float(ys[0]))
-            found = db.place_at(conn, *lonlat)
-            note = "" if found["community_code"] or found["grid_code"] else (
-                "the point lies in no grid or community of this service")  # fmt: skip
-            return _place(found), lonlat, note
+            return (float(xs[0]), float(ys[0])), None, None, ""
         from gridmap.resolve.addresses import resolve_address
 
         res = resolve_address(conn, self.gazetteer, intake.address or "")
         point = (res.location.lon, res.location.lat) if res.location else None
         if res.status == "ok" and res.grid is not None:
-            return _place(db.place_of(conn, res.grid.code)), point, ""
+            return point, res.grid.code, None, ""
         if res.division is not None:
             why = f"the address was resolved to {res.division.name} only" + (
                 f" ({res.reason})" if res.reason else "")  # fmt: skip
-            return _place(db.place_of(conn, res.division.code)), point, why
-        why = f"the address could not be resolved ({res.reason or res.status})"
-        return Place(None, None, None, None, {}), point, why
+            return point, None, res.division.code, why
+        return None, None, None, f"the address could not be resolved ({res.reason or res.status})"
 
     def _row(
         self, intake: Intake, place: Place, lonlat: tuple[float, float] | None, r: Route,
@@ -243,20 +256,17 @@ class AppealUseCases(ServiceBase):
         return row
 
     def _notices(
-        self, conn: psycopg.Connection[Any], place: Place, r: Route, intake: Intake
+        self, chief: int | None, place: Place, r: Route, intake: Intake
     ) -> list[dict[str, Any]]:
-        from gridmap.db import appeals as db
-
         text = intake.description[:60]
         out: list[dict[str, Any]] = []
         if place.grid_code:
-            chief = db.grid_chief(conn, place.grid_code)
-            out.append({"recipient": "grid_chief", "person_id": chief[0] if chief else None,
-                        "target": place.grid_code,
+            out.append({"recipient": "grid_chief", "person_id": chief, "target": place.grid_code,
                         "message": f"新诉求（{intake.matter}）在{place.name(place.grid_code)}："
                                    f"{text}；承办：{r.owner_name}"})  # fmt: skip
         recipient = "dispatcher" if r.owner_kind == "dispatch" else "owner"
-        out.append({"recipient": recipient, "target": f"{r.owner_kind}:{r.owner_code}",
+        out.append({"recipient": recipient, "person_id": None,
+                    "target": f"{r.owner_kind}:{r.owner_code}",
                     "message": f"请签收诉求（{intake.matter}）：{text}"
                                + (f"；原因：{r.note}" if r.note else "")})  # fmt: skip
         return out
