@@ -64,6 +64,7 @@ def _open_service(settings: Settings) -> Gridmap:
 
         gm.photo_dir = Path(settings.photo_dir)
     gm.photo_max_bytes = settings.photo_max_bytes
+    gm.duplicate_metres = settings.duplicate_metres
     return gm
 
 

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         default=None, description="Where appeal photos are kept; none: in the database."
     )
     photo_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    duplicate_metres: float = Field(
+        default=50.0,
+        ge=0,
+        le=5000,
+        description="Open appeals of the same matter this near a new one are suggested.",
+    )
 
     @property
     def in_flight_limit(self) -> int:

@@ -211,6 +211,23 @@ def dashboard(
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8")
 
 
+class GridCount(BaseModel):
+    code: str
+    name: str
+    open: int
+    overdue: int
+
+
+@router.get(
+    "/appeals/grid-counts", response_model=list[GridCount],
+    responses={**DIVISION_404, **INVALID, **UNAVAILABLE},
+    summary="Open and overdue appeals per grid of a street or district",
+)  # fmt: skip
+def grid_counts(gm: GridmapDep, division: Division) -> list[GridCount]:
+    """Every current grid under the division, those with no open appeal included."""
+    return [GridCount.model_validate(r) for r in gm.appeal_grid_counts(division)]
+
+
 @router.get(
     "/appeals/{appeal_id}", response_model=Appeal,
     responses={**APPEAL_404, **FORBIDDEN, **INVALID, **UNAUTHORISED, **UNAVAILABLE},

@@ -9,8 +9,8 @@
   ``grid``/``department``/``company``), ``body_code``, ``service``, ``time_limit``,
   ``time_unit`` (``hours``/``days``/``clock_hours``), ``basis``, ``note``.
 
-Files are UTF-8 (a BOM is fine) or, as Excel writes them in China, GB18030. docs/appeals.md
-documents the format for users.
+Files are UTF-8 (a BOM is fine) or, as Excel writes them in China, GB18030; the folder may be
+sent as a ``.zip``. docs/appeals.md documents the format for users.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import csv
 import io
 import logging
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,8 +96,22 @@ def _decode(raw: bytes, name: str) -> str:
         return text
 
 
-def _rows(path: Path, table: str, problems: list[Problem]) -> list[dict[str, str]]:
-    reader = csv.DictReader(io.StringIO(_decode(path.read_bytes(), path.name), newline=""))
+def _files(root: Path) -> dict[str, bytes]:
+    """The list's files by name, from a folder or a ``.zip`` of one (at any depth)."""
+    wanted = {f"{t}.csv" for t in COLUMNS}
+    if root.is_dir():
+        return {n: (root / n).read_bytes() for n in wanted if (root / n).exists()}
+    if root.is_file() and zipfile.is_zipfile(root):
+        with zipfile.ZipFile(root) as z:
+            return {Path(i.filename).name: z.read(i) for i in z.infolist()
+                    if Path(i.filename).name in wanted and not i.is_dir()}  # fmt: skip
+    raise InvalidInput(f"{str(root)!r} is neither a folder nor a .zip: a responsibility list "
+                       "is a folder (or a zip) with matters.csv, bodies.csv and duties.csv",
+                       value=str(root))  # fmt: skip
+
+
+def _rows(raw: bytes, name: str, table: str, problems: list[Problem]) -> list[dict[str, str]]:
+    reader = csv.DictReader(io.StringIO(_decode(raw, name), newline=""))
     header = [h.strip() for h in reader.fieldnames or []]
     required, optional = COLUMNS[table]
     missing = [c for c in required if c not in header]
@@ -106,8 +121,8 @@ def _rows(path: Path, table: str, problems: list[Problem]) -> list[dict[str, str
                                 f"{', '.join(required + optional)})"))  # fmt: skip
         return []
     rows = []
-    for raw in reader:
-        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+    for record in reader:
+        row = {(k or "").strip(): (v or "").strip() for k, v in record.items() if k is not None}
         if any(row.values()):
             rows.append(row)
     return rows
@@ -133,15 +148,13 @@ def read_duties(folder: str | Path) -> tuple[DutyList, list[Problem]]:
     Rows are numbered from 1, the header not counted.
     """
     root = Path(folder)
-    if not root.is_dir():
-        raise InvalidInput(f"{str(root)!r} is not a folder: a responsibility list is a folder "
-                           "with matters.csv, bodies.csv and duties.csv", value=str(root))  # fmt: skip
+    files = _files(root)
     problems: list[Problem] = []
     tables: dict[str, list[dict[str, str]]] = {}
     for table in COLUMNS:
-        path = root / f"{table}.csv"
-        if path.exists():
-            tables[table] = _rows(path, table, problems)
+        raw = files.get(f"{table}.csv")
+        if raw is not None:
+            tables[table] = _rows(raw, f"{table}.csv", table, problems)
         elif table == "bodies":
             tables[table] = []
         else:
@@ -322,8 +335,19 @@ def validate_duties(
 
 
 def write_duties(data: DutyList, folder: str | Path) -> list[Path]:
-    """Write a responsibility list as the three CSV files (UTF-8 with a BOM, for Excel)."""
+    """Write a responsibility list as the three CSV files (UTF-8 with a BOM, for Excel), in
+    a folder, or in a ``.zip`` when ``folder`` ends so."""
     root = Path(folder)
+    if root.suffix.lower() == ".zip":
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = write_duties(data, tmp)
+            root.parent.mkdir(parents=True, exist_ok=True)
+            with zipfile.ZipFile(root, "w", zipfile.ZIP_DEFLATED) as z:
+                for p in paths:
+                    z.write(p, p.name)
+        return [root]
     root.mkdir(parents=True, exist_ok=True)
     tables: dict[str, list[list[Any]]] = {
         "matters": [[m.code, m.name, m.parent_code or "", "|".join(m.keywords), m.description]

@@ -112,12 +112,14 @@ class AppealUseCases(ServiceBase):
     #: where photos go: None keeps them in the database
     photo_dir: Path | None = None
     photo_max_bytes: int | None = None
+    #: open appeals of the same matter this near a new one are suggested as duplicates
+    duplicate_metres: float = DUPLICATE_METRES
 
     # ------------------------------------------------------------------ intake
 
     def file_appeal(
         self, intake: Intake, caller: Caller = ANONYMOUS, *, actor: str | None = None,
-        duplicate_metres: float = DUPLICATE_METRES,
+        duplicate_metres: float | None = None,
     ) -> tuple[Appeal, str | None, list[Suggestion]]:  # fmt: skip
         """File an appeal: route it, set its deadline, notify, all in one transaction.
 
@@ -127,6 +129,8 @@ class AppealUseCases(ServiceBase):
         """
         from gridmap.appeals.models import Suggestion
 
+        if duplicate_metres is None:
+            duplicate_metres = self.duplicate_metres
         with self.connection() as conn:
             if intake.photos:
                 with conn.transaction():
@@ -589,6 +593,8 @@ class AppealUseCases(ServiceBase):
         from gridmap.db import appeals as db
 
         with self.connection() as conn:
+            if division not in db.place_of(conn, division)["names"]:
+                raise UnknownDivision(division)
             return db.grid_counts(conn, division)
 
     def appeals_csv(self, caller: Caller, sink: Any, **filters: Any) -> int:

@@ -170,6 +170,11 @@ def test_dashboard_and_csv_exports(client: TestClient) -> None:
     assert len(rows.lstrip("\ufeff").splitlines()) == 4
     assert_problem(client.get("/v1/appeals/dashboard", params={"division": "2201"}), 422,
                    "invalid_input")  # fmt: skip
+    counts = {g["code"]: g["open"] for g in
+              client.get("/v1/appeals/grid-counts", params={"division": STREET}).json()}  # fmt: skip
+    assert counts == {GRID_A: 3, "220103001001002": 0, "220103001002001": 0}
+    assert_problem(client.get("/v1/appeals/grid-counts", params={"division": "220103009000"}),
+                   404, "unknown_division")  # fmt: skip
 
 
 # ---------------------------------------------------------------------- Open311

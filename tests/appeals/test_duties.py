@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gridmap.cli import app as cli
-from gridmap.errors import ImportValidationError
+from gridmap.errors import ImportValidationError, InvalidInput
 from gridmap.io.duties import read_duties, validate_duties, write_duties
 from gridmap.service import Intake
 from gridmap.service.duties import sample_duties_folder
@@ -109,6 +109,13 @@ def test_export_then_import_gives_the_same_list(tmp_path: Path) -> None:
     again, found = read_duties(tmp_path / "out")
     assert found == []
     assert (again.matters, again.bodies, again.duties) == (data.matters, data.bodies, data.duties)
+    write_duties(data, tmp_path / "list.zip")
+    zipped, found = read_duties(tmp_path / "list.zip")
+    assert found == []
+    assert zipped.duties == data.duties
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"neither a folder nor a \.zip"):
+        read_duties(tmp_path / "notes.txt")
 
 
 def test_the_shipped_sample_has_the_seed_s_structure() -> None:
