@@ -3,7 +3,7 @@
 #
 #   bench/mutation.sh MODULE...      e.g. bench/mutation.sh codes address lineage
 #
-# For each MODULE it copies the repository's tracked files to a scratch directory, runs mutmut
+# For each MODULE it copies the repository's files (tracked, and new ones not ignored) to a scratch directory, runs mutmut
 # over the module's source with the module's own tests (below), and prints killed, survived,
 # no tests, timeouts and the score (killed / (killed + survived + no tests)). Survivors are
 # listed with `mutmut show NAME` in the scratch directory it names (kept with --keep).
@@ -49,7 +49,7 @@ for m in "${MODULES[@]}"; do
   existing=()
   for t in "${tests[@]}"; do [ -e "$t" ] && existing+=("$t"); done
   work="$(mktemp -d "/tmp/gridmap-mutation-$m-XXXX")"
-  git ls-files -z | xargs -0 -I{} cp --parents {} "$work" 2>/dev/null || true
+  git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} "$work" 2>/dev/null || true
   # the copy's own pyproject tells mutmut what to mutate and which tests to run
   "$PY" - "$work/pyproject.toml" "$src" "${existing[@]}" <<'EOF'
 import sys, re
