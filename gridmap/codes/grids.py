@@ -82,8 +82,9 @@ def compose_grid_code(community_code: str, serial: int) -> str:
     if div.level != "village":
         raise InvalidCode(
             community_code,
-            div.level,
-            f"code is a {div.level}; a grid belongs to a community or village",
+            "village",
+            f"{community_code[9:]} make it a {div.level}'s code: a grid belongs to a community "
+            "or village (001-599)",
         )
     if not isinstance(serial, int) or not 1 <= serial <= 999:
         raise InvalidCode(str(serial), "serial", f"{serial!r} is outside 1-999")
