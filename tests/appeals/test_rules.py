@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import hashlib
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -82,6 +83,45 @@ def test_bad_action_state_and_satisfaction_are_named() -> None:
         next_state("callback", "callback", "ok")
 
 
+def test_a_refusal_says_what_the_state_allows_and_carries_it_for_machines() -> None:
+    with pytest.raises(TransitionRefused) as exc:
+        next_state("received", "handle")
+    assert str(exc.value) == (
+        "an appeal that is received cannot be handled: from received, only sign, return, reroute"
+    )
+    assert exc.value.details == {
+        "value": "handle", "state": "received", "allowed": ["sign", "return", "reroute"],
+    }  # fmt: skip
+    with pytest.raises(TransitionRefused) as exc:
+        next_state("closed", "reroute")
+    assert exc.value.details == {"value": "reroute", "state": "closed", "allowed": []}
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "satisfaction", "message", "value"),
+    [
+        ("received", "approve", None,
+         "action 'approve': expected one of sign, return, reroute, handle, submit, reject, "
+         "verify, callback", "approve"),
+        ("done", "sign", None,
+         "appeal state 'done': expected one of received, signed, handled, verifying, callback, "
+         "closed, returned, reopened", "done"),
+        ("callback", "callback", "ok",
+         "satisfaction 'ok': expected one of satisfied, basically_satisfied, unsatisfied", "ok"),
+        ("callback", "callback", None,
+         "satisfaction None: expected one of satisfied, basically_satisfied, unsatisfied", None),
+    ],
+)  # fmt: skip
+def test_a_bad_value_is_named_with_what_was_expected(
+    state: str, action: str, satisfaction: str | None, message: str, value: str | None
+) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        next_state(state, action, satisfaction)
+    assert not isinstance(exc.value, TransitionRefused)
+    assert str(exc.value) == message
+    assert exc.value.details == {"value": value}
+
+
 # ---------------------------------------------------------------------- calendar
 
 FRI = datetime(2026, 12, 4, 16, 0, tzinfo=CST)
@@ -129,6 +169,36 @@ def test_bad_limits_and_units_are_named() -> None:
         cal.deadline(FRI, 0, "days")
     with pytest.raises(InvalidInput, match="time zone"):
         cal.deadline(datetime(2026, 12, 4, 9), 1, "days")
+
+
+def test_a_bad_limit_or_unit_is_carried_for_machines() -> None:
+    cal = WorkCalendar()
+    with pytest.raises(InvalidInput) as exc:
+        cal.deadline(FRI, 1, "weeks")
+    assert str(exc.value) == "time unit 'weeks': expected one of hours, days, clock_hours"
+    assert exc.value.details == {"value": "weeks"}
+    for limit in (0, -1, True, 1.5, "3"):
+        with pytest.raises(InvalidInput) as exc:
+            cal.deadline(FRI, limit, "days")  # type: ignore[arg-type]
+        assert str(exc.value) == f"time limit {limit!r}: expected a whole number above 0"
+        assert exc.value.details == {"value": limit}
+
+
+@pytest.mark.parametrize(("opens", "closes"), [(time(9), time(9)), (time(18), time(9))])
+def test_working_hours_must_close_after_they_open(opens: time, closes: time) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        WorkCalendar(opens=opens, closes=closes)
+    assert str(exc.value) == f"working hours {opens}-{closes}: closing must be after opening"
+
+
+def test_the_next_working_day_is_looked_for_sixty_days_ahead() -> None:
+    def off_for(days: int) -> WorkCalendar:
+        off = {date(2026, 12, 4) + timedelta(days=n): False for n in range(1, days + 1)}
+        return WorkCalendar({**off, date(2026, 12, 4) + timedelta(days=days + 1): True})
+
+    assert off_for(59).deadline(FRI, 1, "days").date() == date(2026, 12, 4) + timedelta(days=60)
+    with pytest.raises(InvalidInput, match="no working day in the 60 days after 2026-12-04"):
+        off_for(60).deadline(FRI, 1, "days")
 
 
 def test_a_calendar_with_no_working_day_says_so() -> None:
@@ -193,6 +263,63 @@ def test_no_owner_goes_to_the_street_dispatch_queue_with_the_reason() -> None:
 
 def test_ancestry_reaches_the_city_and_province_from_any_known_level() -> None:
     assert ancestry(Place(None, None, STREET, None))[-2:] == ["220100000000", "220000000000"]
+    # a village (2xx) of a town (1xx) of 安图县 in 延边州: every digit group counts
+    assert ancestry(Place(None, "222426102203", None, None)) == [
+        "222426102203", "222426102000", "222426000000", "222400000000", "220000000000",
+    ]  # fmt: skip
+    assert ancestry(Place(None, None, None, None)) == []
+
+
+def test_a_place_is_named_by_its_recorded_names_else_its_code() -> None:
+    assert (HERE.name(STREET), HERE.name(COUNTY), HERE.name(None), HERE.name("")) == (
+        "和平街道", COUNTY, "", "",
+    )  # fmt: skip
+    unnamed = Place(GRID, COMM, STREET, COUNTY)
+    r = route("m", [duty(1, "m", "grid")], [], unnamed)
+    assert (r.owner_code, r.owner_name) == (GRID, GRID)
+
+
+def test_a_named_department_or_the_chosen_company_owns_it_with_its_duty() -> None:
+    bodies = [Body("fire", "消防大队", "department"),
+              Body("g1", "燃气公司", "company", "gas"),
+              Body("h1", "南热力", "company", "heating")]  # fmt: skip
+    fire = duty(1, "fire", "department", body="fire")
+    r = route("fire", [fire], bodies, HERE)
+    assert (r.owner_kind, r.owner_code, r.owner_name, r.duty) == ("department", "fire", "消防大队",
+                                                                  fire)  # fmt: skip
+    # a company of another service listed first does not stop the search
+    heat = duty(2, "heat", "company", service="heating")
+    r = route("heat", [heat], bodies, HERE)
+    assert (r.owner_kind, r.owner_code, r.owner_name, r.duty) == ("company", "h1", "南热力", heat)
+
+
+def test_dispatch_keeps_the_duty_that_could_not_be_followed() -> None:
+    unknown = duty(1, "m", "department", body="police")
+    r = route("m", [unknown], [], HERE)
+    assert (r.owner_kind, r.owner_code, r.duty) == ("dispatch", STREET, unknown)
+    assert r.note == "the list names police, which is not a known department or company"
+    gas = duty(2, "gas", "company", service="gas")
+    r = route("gas", [gas], [], HERE)
+    assert (r.duty, r.note) == (gas, "no company running gas is recorded for this place")
+    tie = [Body("g1", "甲", "company", "gas"), Body("g2", "乙", "company", "gas")]
+    r = route("gas", [gas], tie, HERE)
+    assert (r.duty, r.note) == (gas, "several companies run gas here (g1, g2)")
+    grid = duty(3, "m", "grid")
+    r = route("m", [grid], [], Place(None, COMM, STREET, COUNTY))
+    assert r.duty == grid
+    assert r.note == "matter m is owned by the grid, but the location lies in no known grid"
+    assert route("x", [grid], [], HERE).duty is None
+
+
+def test_the_dispatch_desk_is_named_after_its_street_or_district() -> None:
+    none = [duty(1, "m", "grid")]
+    assert route("x", none, [], HERE).owner_name == "和平街道调度台"
+    r = route("x", none, [], Place(None, None, STREET, COUNTY))
+    assert (r.owner_code, r.owner_name) == (STREET, f"{STREET}调度台")
+    r = route("x", none, [], Place(None, None, None, COUNTY, {COUNTY: "南关区"}))
+    assert (r.owner_code, r.owner_name) == (COUNTY, "南关区调度台")
+    r = route("x", none, [], Place(None, None, None, None))
+    assert (r.owner_code, r.owner_name) == ("", "调度台")
 
 
 # ---------------------------------------------------------------------- permissions
@@ -221,6 +348,53 @@ def test_owners_handle_dispatchers_dispatch_and_nobody_else_acts() -> None:
         permissions.check("sign", other, REF, 12)
 
 
+def test_an_admin_may_do_everything_and_an_unknown_action_is_named() -> None:
+    admin = Caller("admin", key_id=9)
+    assert all(permissions.may(action, admin, REF) for action in ACTIONS)
+    with pytest.raises(InvalidInput) as exc:
+        permissions.may("approve", admin, REF)
+    assert str(exc.value) == ("action 'approve': expected one of sign, return, reroute, handle, "
+                              "submit, reject, verify, callback")  # fmt: skip
+    assert exc.value.details == {"value": "approve"}
+
+
+def test_owners_of_every_kind_handle_their_own_appeals() -> None:
+    worker = Caller("grid_worker", (COMM,), key_id=1)
+    community = AppealRef("community", COMM, None, COMM, STREET)
+    assert permissions.may("handle", worker, community)
+    assert not permissions.may("handle", Caller("grid_worker", ("220104002004",)), community)
+    company = AppealRef("company", "h1", GRID, COMM, STREET)
+    assert permissions.may("sign", Caller("department", key_id=4, body="h1"), company)
+    assert not permissions.may("sign", Caller("department", key_id=4, body="fire"), company)
+
+
+def test_a_dispatcher_handles_its_street_s_own_and_its_queue_but_not_a_grid_s() -> None:
+    desk = Caller("dispatcher", (STREET,), key_id=3)
+    elsewhere = Caller("dispatcher", ("220104005000",), key_id=4)
+    street = AppealRef("street", STREET, GRID, COMM, STREET)
+    queue = AppealRef("dispatch", STREET, None, None, None)
+    for ref in (street, queue):
+        assert permissions.may("sign", desk, ref)
+        assert permissions.may("handle", desk, ref)
+        assert not permissions.may("handle", elsewhere, ref)
+    assert not permissions.may("handle", desk, REF)
+    assert not permissions.may("sign", desk, AppealRef("dispatch", "", None, None, None))
+
+
+def test_a_refusal_names_who_may_act_instead() -> None:
+    worker = Caller("grid_worker", (COMM,), key_id=1, name="张网格")
+    with pytest.raises(Forbidden) as exc:
+        permissions.check("verify", worker, REF, 12)
+    assert str(exc.value) == (
+        "key 1 (张网格) (grid_worker) may not verify appeal 12: only the street's dispatch desk "
+        f"(grid {GRID}) or an admin may"
+    )
+    assert exc.value.details == {"value": "verify"}
+    with pytest.raises(Forbidden, match=r"only its owner \(dispatch -\) or an admin"):
+        permissions.check("sign", worker, AppealRef("dispatch", ""), 13)
+    permissions.check("sign", worker, REF, 12)
+
+
 def test_reading_follows_scope_body_and_who_filed_it() -> None:
     assert permissions.may_read(Caller("public", key_id=7), REF)
     assert not permissions.may_read(Caller("public", key_id=8), REF)
@@ -233,10 +407,36 @@ def test_reading_follows_scope_body_and_who_filed_it() -> None:
     assert not permissions.may_read(Caller("grid_worker", (COMM,), key_id=1), queue)
 
 
+def test_grid_workers_read_the_appeals_of_their_grids_and_communities() -> None:
+    assert permissions.may_read(Caller("grid_worker", (COMM,), key_id=1), REF)
+    assert permissions.may_read(Caller("grid_worker", (GRID,), key_id=1), REF)
+    assert not permissions.may_read(Caller("grid_worker", ("220104002003002",), key_id=1), REF)
+    no_grid = AppealRef("community", COMM, None, COMM, STREET)
+    assert permissions.may_read(Caller("grid_worker", (COMM,), key_id=1), no_grid)
+    assert not permissions.may_read(Caller("grid_worker", ("220104002004",), key_id=1), no_grid)
+
+
+def test_a_department_reads_what_its_body_owns_and_nothing_by_scope() -> None:
+    fire = AppealRef("department", "fire", GRID, COMM, STREET)
+    heat = AppealRef("company", "h1", GRID, COMM, STREET)
+    assert permissions.may_read(Caller("department", key_id=4, body="fire"), fire)
+    assert permissions.may_read(Caller("department", key_id=4, body="h1"), heat)
+    assert not permissions.may_read(Caller("department", key_id=4, body="h1"), fire)
+    assert not permissions.may_read(Caller("department", (COMM,), key_id=4, body="fire"), REF)
+    # a body code may be any word, digits too: it is never taken for a place
+    numeric = AppealRef("department", STREET, None, None, None)
+    assert not permissions.may_read(Caller("dispatcher", (STREET,), key_id=3), numeric)
+    assert not permissions.may_read(Caller("department", key_id=4, body=GRID), REF)
+    # only department keys read by their body
+    assert not permissions.may_read(Caller("public", key_id=8, body="fire"), fire)
+    assert not permissions.may_read(Caller("public", (COMM,), key_id=8), REF)
+
+
 # ---------------------------------------------------------------------- photos
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
 
 
 def test_photos_are_typed_by_their_bytes_and_bounded_in_size() -> None:
@@ -248,3 +448,41 @@ def test_photos_are_typed_by_their_bytes_and_bounded_in_size() -> None:
         check_photo(PNG + b"\x00" * 100, "big.png", max_bytes=100)
     with pytest.raises(PhotoRefused, match="empty"):
         check_photo(b"", "none.png")
+
+
+def test_a_photo_keeps_its_bytes_and_their_digest() -> None:
+    photo = check_photo(PNG, "a.png")
+    assert (photo.data, photo.size, photo.suffix) == (PNG, len(PNG), ".png")
+    assert photo.sha256 == hashlib.sha256(PNG).hexdigest()
+    assert check_photo(JPEG).suffix == ".jpg"
+
+
+def test_a_webp_is_a_riff_file_of_the_webp_kind() -> None:
+    photo = check_photo(WEBP, "a.webp")
+    assert (photo.content_type, photo.suffix) == ("image/webp", ".webp")
+    for other in (b"RIFF\x24\x00\x00\x00AVI LIST" + b"\x00" * 16,  # a video
+                  b"RIFX\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 16,
+                  b"RIFF\x24\x00\x00\x00webpVP8 " + b"\x00" * 16):  # fmt: skip
+        with pytest.raises(PhotoRefused, match="is not a JPEG, PNG or WebP image"):
+            check_photo(other)
+
+
+def test_a_photo_of_exactly_the_limit_is_accepted() -> None:
+    assert check_photo(PNG, max_bytes=len(PNG)).size == len(PNG)
+    with pytest.raises(PhotoRefused, match=f"is {len(PNG) + 1} bytes"):
+        check_photo(PNG + b"\x00", max_bytes=len(PNG))
+
+
+def test_refused_photos_are_named_and_carry_the_sizes_for_machines() -> None:
+    with pytest.raises(PhotoRefused) as exc:
+        check_photo(b"")
+    assert (str(exc.value), exc.value.details) == ("photo 'photo' is empty", {"value": "photo"})
+    with pytest.raises(PhotoRefused) as exc:
+        check_photo(PNG + b"\x00" * 100, "big.png", max_bytes=100)
+    assert exc.value.details == {"value": "big.png", "size": 172, "limit": 100}
+    with pytest.raises(PhotoRefused) as exc:
+        check_photo(b"GIF89a;;" + b"\x00" * 8, "a.gif")
+    assert str(exc.value) == (
+        "photo 'a.gif' is not a JPEG, PNG or WebP image (its first bytes read 'GIF89a;;')"
+    )
+    assert exc.value.details == {"value": "a.gif"}
