@@ -73,7 +73,7 @@ def check_photo(data: bytes, name: str = "photo", max_bytes: int = MAX_PHOTO_BYT
     if kind is None:
         head = data[:8].decode("latin-1").encode("unicode_escape").decode("ascii")
         raise PhotoRefused(
-            f"photo {name!r} is not a JPEG, PNG or WebP image (its first bytes read {head!r})",
+            f"photo {name!r} is not a JPEG, PNG or WebP image (its first bytes read '{head}')",
             value=name,
         )
     return Photo(kind, data, hashlib.sha256(data).hexdigest())

@@ -439,6 +439,12 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
 
 
+def test_a_refused_photo_s_first_bytes_are_shown_escaped_once() -> None:
+    with pytest.raises(PhotoRefused) as exc:
+        check_photo(b"\x01\x02BM", "x.bmp")
+    assert "read '\\x01\\x02BM'" in str(exc.value)
+
+
 def test_photos_are_typed_by_their_bytes_and_bounded_in_size() -> None:
     assert check_photo(PNG).content_type == "image/png"
     assert check_photo(JPEG, "a.png").content_type == "image/jpeg"
