@@ -271,12 +271,13 @@ def _read_from(
             if typo is not None and (span is None or typo.end > span.end):
                 span = typo
         if span is None:
-            span = _generic(text, pos, spans, by_start)
-        if span is None:
+            # a prefix written twice (浙江省杭州市浙江省杭州市) is no county named 浙江省杭州市
             repeated = _repeated(text, pos, spans)
             if repeated:
                 pos += repeated
                 continue
+            span = _generic(text, pos, spans, by_start)
+        if span is None:
             break
         spans.append(span)
         pos = span.end

@@ -9,25 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geodata.reference import divisions
 from gridmap.address import (
     COMPONENTS,
-    DivisionRecord,
     Gazetteer,
     ParsedAddress,
     normalize_address,
     parse_address,
 )
 from gridmap.errors import InvalidAddress, InvalidInput
-
-
-@pytest.fixture(scope="module")
-def gazetteer() -> Gazetteer:
-    """Every Jilin division, with the official NBS name as an alias."""
-    return Gazetteer.from_records(
-        DivisionRecord(d.code, d.name, d.level, d.parent_code, (d.official_name,))
-        for d in divisions()
-    )
 
 
 def components(parsed: ParsedAddress) -> dict[str, Any]:
@@ -551,3 +540,56 @@ def test_parses_thousands_of_addresses_per_second(gazetteer: Gazetteer) -> None:
     rate = len(sample) / (time.perf_counter() - start)
     # the requirement is 5,000/s; leave room for slow shared CI machines
     assert rate > 2500, f"{rate:.0f} addresses/s"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "双阳区黑鱼村东栗家屯12号",
+            {"community": "黑鱼村", "hamlet": "东栗家屯", "house_number": "12"},
+        ),
+        ("双阳区黑鱼村3组12号", {"community": "黑鱼村", "group": "3", "house_number": "12"}),
+        ("双阳区黑鱼村3组5", {"community": "黑鱼村", "group": "3", "house_number": "5"}),
+        ("双阳区黑鱼村5号", {"community": "黑鱼村", "house_number": "5"}),
+        ("双阳区黑鱼村东组", {"community": "黑鱼村", "group": "东"}),
+        ("双阳区黑鱼村前进村民小组", {"community": "黑鱼村", "group": "前进"}),
+        (
+            "双阳区黑鱼村幸福小区3组",
+            {"community": "黑鱼村", "compound": "幸福小区", "group": "3"},
+        ),
+    ],
+)
+def test_village_addresses(gazetteer: Gazetteer, raw: str, expected: dict[str, str]) -> None:
+    got = components(parse_address(raw, gazetteer))
+    assert got.pop("county") == "双阳区"
+    assert got == expected
+
+
+def test_a_word_starting_with_zu_after_a_village_is_no_group(gazetteer: Gazetteer) -> None:
+    parsed = parse_address("双阳区黑鱼村组织部", gazetteer)
+    assert (parsed.group, parsed.rest) == (None, ("组织部",))
+
+
+def test_an_ambiguous_name_read_at_two_levels_keeps_its_text(gazetteer: Gazetteer) -> None:
+    parsed = parse_address("吉林", gazetteer)
+    assert components(parsed) == {"province": "吉林"}
+    parsed = parse_address("吉林丰满区", gazetteer)
+    assert components(parsed) == {"city": "吉林市", "county": "丰满区"}
+    assert parsed.division_codes == {"city": "220200000000", "county": "220211000000"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("长春市南关区九圣祠社区", "220102003002"),
+        ("长春市宽城", "220103000000"),
+        ("长春市", "220100000000"),
+        ("黑鱼村", None),
+        ("幸福小区", None),
+    ],
+)
+def test_code_is_the_deepest_division_matched_without_doubt(
+    gazetteer: Gazetteer, raw: str, code: str | None
+) -> None:
+    assert parse_address(raw, gazetteer).code == code

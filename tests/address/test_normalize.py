@@ -1,0 +1,46 @@
+"""More spellings the normaliser must bring to one canonical form."""
+
+from __future__ import annotations
+
+import pytest
+
+from gridmap.address import normalize_address
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # official suffixes that repeat the everyday one collapse
+        ("黑鱼村村委会", "黑鱼村"),
+        ("龙兴社区社区居委会", "龙兴社区"),
+        # dashes of every kind, and runs of them, are one dash between digits only
+        ("12—3—402", "12栋3单元402室"),
+        ("12_3_402", "12栋3单元402室"),
+        ("12~3", "12-3"),
+        ("12--3", "12-3"),
+        ("-12-", "12"),
+        ("12-3-402-5", "12-3-402-5"),
+        # # is 号 after a number, and dropped elsewhere
+        ("3#", "3号"),
+        ("#3栋", "3栋"),
+        ("abc", "ABC"),
+        # buildings
+        ("5号栋", "5栋"),
+        ("A-3-402", "A栋3单元402室"),
+        ("12栋3-402号", "12栋3单元402室"),
+        ("12栋3门", "12栋3单元"),
+        # numerals before or after a counting marker
+        ("两栋", "2栋"),
+        ("两单元", "2单元"),
+        ("第十二组", "第12组"),
+        ("二十一层", "21层"),
+        ("十栋一零二", "10栋102"),
+        ("五号楼三门二〇一", "5栋3单元201"),
+        # ... but not a numeral that is no number, nor one starting a name
+        ("十十栋", "十十栋"),
+        ("二号路", "二号路"),
+        ("三社区", "三社区"),
+    ],
+)
+def test_normalize_more_spellings(raw: str, expected: str) -> None:
+    assert normalize_address(raw) == expected
