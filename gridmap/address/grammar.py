@@ -37,7 +37,7 @@ _COMPOUND_SUFFIX = (
     "宿舍|社区|村|楼|中心|大院"
 )
 _COMPOUND_START = re.compile(r"小区|新村|花园|家园|公寓|大厦|社区")
-_HOUSE_NO = re.compile(r"((?:[甲乙丙丁])?[0-9]+(?:-[0-9]+)?[A-Z]?)号(?!院)")
+_HOUSE_NO = re.compile(r"((?:[甲乙丙丁])?[0-9]+(?:-[0-9]+)?[A-Z]?)号院?")
 _BARE_NO = re.compile(r"([0-9]+(?:-[0-9]+)?)(?![0-9A-Z\-]|栋|单元|层|楼|室|门|组|期|号)")
 _RUN = re.compile(rf"[{CJK}]+(?:[0-9]+期)?")
 _COMPOUND_END = re.compile(rf"(?:{_COMPOUND_SUFFIX})(?:[0-9]+期|[东南西北一二三四五六七八九]区)?$")

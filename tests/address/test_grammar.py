@@ -190,3 +190,22 @@ def test_villages_and_house_numbers(
     nowhere: Gazetteer, raw: str, expected: dict[str, str], rest: tuple[str, ...]
 ) -> None:
     assert _read(nowhere, raw) == (expected, rest)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # a numbered courtyard (12号院) is the house number of the road or the hamlet, and the
+        # buildings inside it follow; before, 号院 was taken for a compound and 12 was lost
+        ("人民大街12号院", {"road": "人民大街", "house_number": "12"}),
+        ("人民大街12号院3栋2单元",
+         {"road": "人民大街", "house_number": "12", "building": "3", "unit": "2"}),
+        ("李家屯3号院", {"hamlet": "李家屯", "house_number": "3"}),
+    ],
+)  # fmt: skip
+def test_a_numbered_courtyard_is_the_house_number(
+    nowhere: Gazetteer, raw: str, expected: dict[str, str]
+) -> None:
+    components, rest = _read(nowhere, raw)
+    assert components == expected
+    assert rest == ()
