@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.postgis
 
 CSV = Path(__file__).parent / "golden" / "addresses.csv"
-#: a floor against regressions: the misses left (a misspelled hamlet with no village, 3号院 for
-#: a rural house, a community in brackets) are listed in docs/benchmarks.md
+#: a floor against regressions: the misses left (a misspelled hamlet with no village, a
+#: community in brackets) are listed in docs/benchmarks.md
 GOAL = 0.98
 MIN_ROWS = 200
 _KNOWN_GRID = re.compile(r"\bgrid (\d{15})\b")
