@@ -47,8 +47,8 @@ _UNIT = re.compile(r"([0-9]+)单元")
 # 3门402: in the north-east an entrance (门) is a unit
 _DOOR_UNIT = re.compile(r"([0-9]+)门(?=[0-9]|$)")
 _FLOOR_AS_BUILDING = re.compile(r"([0-9]+)楼(?=[0-9]+单元)")
-_FLOOR = re.compile(r"(-?[0-9]+)(?:层|楼)")
-_FLOOR_F = re.compile(r"([0-9]+)F(?![0-9A-Z])")
+_FLOOR = re.compile(r"((?:负|-)?[0-9]+)(?:层|楼)")
+_FLOOR_F = re.compile(r"((?:负|-)?[0-9]+)F(?![0-9A-Z])")
 _ROOM = re.compile(r"([0-9]{3,}-[0-9]{3,}|[0-9]+[A-Z]?)(?:室|户|房间|房)")
 _NUMBER_SIGN = re.compile(r"([0-9]+[A-Z]?(?:-[0-9]+)?|[A-Z][0-9]*)号")
 _PAIR = re.compile(r"([A-Z]?[0-9]+[A-Z]?)-([0-9]+)(?:室|号)?(?![0-9\-])")
@@ -206,7 +206,7 @@ def _unit_floor_room(r: _Reader) -> bool:
     if (m := _UNIT.match(text, pos) or _DOOR_UNIT.match(text, pos)) and "unit" not in got:
         got["unit"] = m.group(1)
     elif (m := _FLOOR.match(text, pos) or _FLOOR_F.match(text, pos)) and "floor" not in got:
-        got["floor"] = m.group(1)
+        got["floor"] = m.group(1).replace("负", "-")  # a basement floor is negative
     elif (m := _ROOM.match(text, pos)) and "room" not in got:
         got["room"] = m.group(1)
     else:

@@ -4,6 +4,7 @@ The canonical form is what the parser reads and what ``ParsedAddress.normalized`
 
 * NFKC (full-width digits and letters become ASCII), ASCII letters upper-cased;
 * no spaces or punctuation, except ``-`` between digits;
+* a basement floor (-2层, 地下2层) is written 负2层;
 * official NBS suffixes shortened (街道办事处 → 街道, 社区居委会 → 社区, 村委会 → 村);
 * Chinese numerals that count buildings, units, rooms, floors and groups become Arabic
   (三单元 → 3单元), while numerals inside place names stay (二道区, 一汽三十八街);
@@ -54,6 +55,8 @@ _JUNK = re.compile(r"[^0-9A-Z\u3007\u3400-\u4dbf\u4e00-\u9fff\-#]+")
 _HASH = re.compile(r"(?<=[0-9A-Z])#")
 _STRAY_HASH = re.compile(r"#")
 _STRAY_DASH = re.compile(r"(?<![0-9A-Z])-|-(?![0-9A-Z])")
+#: a basement floor written -2层, 负2层 or 地下2层 is spelled 负2层 (B2层 is left as written)
+_BASEMENT = re.compile(r"(?:(?<![0-9A-Z])-|地下|负)([0-9]+)(?=层|楼|F(?![0-9A-Z]))")
 
 # a numeral run right before a counting marker; the marker must not start a name (二号路, 三门县)
 _MARKERS = r"(?:村民小组|小组|单元|号|栋|幢|座|楼|门|室|层|组|户|社(?!区|会))"
@@ -119,6 +122,7 @@ def _once(text: str) -> str:
     text = _DASHES.sub("-", text)
     text = _JUNK.sub("", text)
     text = _DASH_RUN.sub("-", text)
+    text = _BASEMENT.sub(r"负\1", text)
     text = _STRAY_DASH.sub("", text)
     text = _HASH.sub("号", text)
     text = _STRAY_HASH.sub("", text)

@@ -209,3 +209,13 @@ def test_a_numbered_courtyard_is_the_house_number(
     components, rest = _read(nowhere, raw)
     assert components == expected
     assert rest == ()
+
+
+@pytest.mark.parametrize(
+    ("raw", "floor"),
+    [("明珠花园3栋2单元-1层", "-1"), ("明珠花园3栋地下2层", "-2"), ("明珠花园3栋2单元5层", "5"),
+     ("3栋B1F", None)],
+)  # fmt: skip
+def test_a_basement_floor_is_negative(nowhere: Gazetteer, raw: str, floor: str | None) -> None:
+    components, _ = _read(nowhere, raw)
+    assert components.get("floor") == floor

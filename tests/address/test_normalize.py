@@ -44,3 +44,21 @@ from gridmap.address import normalize_address
 )
 def test_normalize_more_spellings(raw: str, expected: str) -> None:
     assert normalize_address(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # a basement floor keeps its sign however it is written; a dash between numbers stays
+        ("-2层", "负2层"),
+        ("3栋2单元-1层", "3栋2单元负1层"),
+        ("地下1层", "负1层"),
+        ("负一层", "负1层"),
+        ("-1F", "负1F"),
+        ("地下商城1层", "地下商城1层"),
+        ("12-3", "12-3"),
+    ],
+)
+def test_a_basement_floor_keeps_its_sign(raw: str, expected: str) -> None:
+    assert normalize_address(raw) == expected
+    assert normalize_address(expected) == expected
