@@ -21,7 +21,9 @@ dispatch queue, with the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from gridmap.codes import parse_division_code
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -74,6 +76,13 @@ class Place:
     def name(self, code: str | None) -> str:
         return self.names.get(code, code) if code else ""
 
+    @classmethod
+    def of(cls, found: Mapping[str, Any]) -> Place:
+        """The place the database found (``grid_code``, ``community_code``, ``street_code``,
+        ``county_code`` and ``names``)."""
+        return cls(found.get("grid_code"), found["community_code"], found["street_code"],
+                   found["county_code"], found["names"])  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Route:
@@ -93,13 +102,9 @@ def ancestry(place: Place) -> list[str]:
     ['220102005004', '220102005000', '220102000000', '220100000000', '220000000000']
     """
     known = place.community_code or place.street_code or place.county_code
-    out = [c for c in (place.community_code, place.street_code, place.county_code) if c]
-    if known:
-        for cut in (9, 6, 4, 2):
-            code = known[:cut] + "0" * (12 - cut)
-            if code not in out:
-                out.append(code)
-    return out
+    if not known:
+        return []
+    return [known, *reversed(parse_division_code(known).ancestors())]
 
 
 def choose_duty(duties: Sequence[Duty], place: Place) -> Duty | None:

@@ -10,10 +10,11 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from gridmap.appeals.permissions import Visibility
+from gridmap.codes import code_prefix
+
 if TYPE_CHECKING:
     from datetime import datetime
-
-    from gridmap.appeals.permissions import Visibility
 
 __all__ = [
     "add_photo",
@@ -308,7 +309,7 @@ def _where(filters: dict[str, Any], seen: Visibility) -> tuple[sql.Composable, l
         parts.append(sql.SQL("a.id = ANY(%s)"))
         args.append(list(filters["ids"]))
     if filters.get("division"):
-        filters = {**filters, "division_prefix": _significant(filters["division"])}
+        filters = {**filters, "division_prefix": code_prefix(filters["division"])}
     if filters.get("division_prefix"):
         parts.append(sql.SQL("coalesce(a.grid_code, a.community_code, a.street_code,"
                              " a.county_code, a.owner_code) LIKE %s"))  # fmt: skip
@@ -349,9 +350,7 @@ def dashboard(
     conn: psycopg.Connection[Any], division: str, since: datetime | None
 ) -> dict[str, Any]:
     """Counts, medians, overdue and satisfaction of the appeals under a division."""
-    filters = {"division_prefix": _significant(division), "since": since}
-    from gridmap.appeals.permissions import Visibility
-
+    filters = {"division_prefix": code_prefix(division), "since": since}
     where, args = _where(filters, Visibility(all=True))
     with conn.cursor(row_factory=dict_row) as cur:
         head = cur.execute(sql.SQL(
@@ -384,20 +383,10 @@ def dashboard(
             "owners": owners, "satisfaction": {r["satisfaction"]: int(r["n"]) for r in sat}}  # fmt: skip
 
 
-def _significant(code: str) -> str:
-    """The significant digits of a division code (a street ``220102005000`` -> ``220102005``)."""
-    for cut in (2, 4, 6, 9):
-        if code[cut:] == "0" * (len(code) - cut):
-            return code[:cut]
-    return code
-
-
 def map_rows(
     conn: psycopg.Connection[Any], filters: dict[str, Any], limit: int = 20_000
 ) -> list[dict[str, Any]]:
     """Open appeals with a location, for a map (filters as :func:`list_appeals`)."""
-    from gridmap.appeals.permissions import Visibility
-
     where, args = _where({**filters, "states": filters.get("states") or
                           ["received", "signed", "handled", "verifying", "callback",
                            "returned", "reopened"]}, Visibility(all=True))  # fmt: skip
@@ -415,14 +404,14 @@ def building_points(
     rows = conn.execute(
         "SELECT ST_X(point), ST_Y(point) FROM building WHERE community_code LIKE %s"
         " ORDER BY md5(id::text || %s) LIMIT %s",
-        (_significant(division) + "%", str(seed), limit),
+        (code_prefix(division) + "%", str(seed), limit),
     ).fetchall()
     return [(float(r[0]), float(r[1])) for r in rows]
 
 
 def grid_counts(conn: psycopg.Connection[Any], division: str) -> list[dict[str, Any]]:
     """Open appeals per current grid under a division (grids with none included)."""
-    prefix = _significant(division) + "%"
+    prefix = code_prefix(division) + "%"
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             """SELECT g.code, g.name, count(a.id) AS open,

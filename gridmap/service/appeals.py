@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gridmap.access import ANONYMOUS, Caller
+from gridmap.appeals.routing import Place
 from gridmap.errors import (
     Forbidden,
     GridmapError,
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
     from gridmap.appeals.calendar import WorkCalendar
     from gridmap.appeals.models import Appeal, AppealPage, Dashboard, Suggestion
-    from gridmap.appeals.routing import Place, Route
+    from gridmap.appeals.routing import Route
 
 __all__ = ["AppealUseCases", "Intake"]
 
@@ -186,7 +187,7 @@ class AppealUseCases(ServiceBase):
             raise UnknownMatter(
                 f"no matter with code {intake.matter!r}: see GET /v1/matters or "
                 "/open311/v2/services.json for the codes", value=intake.matter)  # fmt: skip
-        place = _place(ctx["place"])
+        place = Place.of(ctx["place"])
         if lonlat and not note and not (place.grid_code or place.community_code):
             note = "the point lies in no grid or community of this service"
         duties = [Duty(**d) for d in ctx["duties"] or []]
@@ -468,7 +469,7 @@ class AppealUseCases(ServiceBase):
         from gridmap.appeals.routing import dispatch_desk
         from gridmap.db import appeals as db
 
-        place = _place(db.place_of(conn, row["street_code"] or row["county_code"] or ""))
+        place = Place.of(db.place_of(conn, row["street_code"] or row["county_code"] or ""))
         desk = dispatch_desk(place, f"returned by {row['owner_name']}: {note}")
         return {"owner_kind": desk.owner_kind, "owner_code": desk.owner_code,
                 "owner_name": desk.owner_name, "route_note": desk.note}  # fmt: skip
@@ -481,7 +482,7 @@ class AppealUseCases(ServiceBase):
         from gridmap.db import appeals as db
         from gridmap.db import duties
 
-        place = _place(db.place_of(conn, row["grid_code"] or row["community_code"]
+        place = Place.of(db.place_of(conn, row["grid_code"] or row["community_code"]
                                    or row["street_code"] or row["county_code"] or ""))  # fmt: skip
         if to is None:
             r = route(row["matter_code"], duties.duties_for(conn, row["matter_code"]),
@@ -629,13 +630,6 @@ class AppealUseCases(ServiceBase):
 
 def _round(v: Any) -> float | None:
     return None if v is None else round(float(v), 2)
-
-
-def _place(found: dict[str, Any]) -> Place:
-    from gridmap.appeals.routing import Place
-
-    return Place(found.get("grid_code"), found["community_code"], found["street_code"],
-                 found["county_code"], found["names"])  # fmt: skip
 
 
 def _ref(row: dict[str, Any]) -> Any:

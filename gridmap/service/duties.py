@@ -63,12 +63,12 @@ class DutyUseCases(ServiceBase):
         """Who handles each matter (or ``matter``) at a division or grid ``code``: the entry
         that applies there and its owner."""
         from gridmap.appeals.models import DutyAnswer, Owner
-        from gridmap.appeals.routing import choose_duty, route
+        from gridmap.appeals.routing import Place, choose_duty, route
         from gridmap.db import appeals, duties
         from gridmap.errors import NotFound
 
         with self.connection() as conn:
-            place = _place(appeals.place_of(conn, code), code)
+            place = Place.of(appeals.place_of(conn, code))
             if not place.names:
                 raise NotFound(f"no division or grid with code {code!r}", value=code)
             matters = {m.code: m for m in duties.matters(conn)}
@@ -118,10 +118,3 @@ class DutyUseCases(ServiceBase):
 
     def _forget_calendar(self) -> None:
         self.__dict__.pop("_calendar_cache", None)
-
-
-def _place(found: dict[str, Any], code: str) -> Any:
-    from gridmap.appeals.routing import Place
-
-    return Place(found.get("grid_code"), found["community_code"], found["street_code"],
-                 found["county_code"], found["names"])  # fmt: skip
