@@ -169,32 +169,33 @@ def read_duties(folder: str | Path) -> tuple[DutyList, list[Problem]]:
     return data, problems
 
 
-def _code(table: str, i: int, col: str, value: str, out: list[Problem]) -> bool:
-    if CODE.match(value):
-        return True
-    out.append(Problem(table, i, col, value, "is not a code: 1-32 letters, digits, '.', '_' "
-                                             "or '-', starting with a letter or digit"))  # fmt: skip
-    return False
+def _new_code(table: str, i: int, code: str, seen: set[str], out: list[Problem]) -> bool:
+    """Whether row ``i``'s ``code`` is well formed and not seen before (then it is seen)."""
+    if not CODE.match(code):
+        out.append(Problem(table, i, "code", code, "is not a code: 1-32 letters, digits, '.', "
+                                                   "'_' or '-', starting with a letter or digit"))  # fmt: skip
+        return False
+    if code in seen:
+        out.append(Problem(table, i, "code", code, "appears twice"))
+        return False
+    seen.add(code)
+    return True
 
 
 def _matters(rows: list[dict[str, str]], out: list[Problem]) -> list[Matter]:
-    matters: list[Matter] = []
+    kept: list[tuple[int, Matter]] = []
     seen: set[str] = set()
     for i, r in enumerate(rows, 1):
         code, name = r.get("code", ""), _text("matters", i, r, "name", out)
-        if not _code("matters", i, "code", code, out):
+        if not _new_code("matters", i, code, seen, out):
             continue
-        if code in seen:
-            out.append(Problem("matters", i, "code", code, "appears twice"))
-            continue
-        seen.add(code)
         if not name:
             out.append(Problem("matters", i, "name", None, "is empty: a matter needs a name"))
-        matters.append(Matter(code, name, r.get("parent_code") or None,
-                              _split(r.get("keywords", "")),
-                              _text("matters", i, r, "description", out)))  # fmt: skip
-    parents = {m.code: m.parent_code for m in matters}
-    for i, m in enumerate(matters, 1):
+        kept.append((i, Matter(code, name, r.get("parent_code") or None,
+                               _split(r.get("keywords", "")),
+                               _text("matters", i, r, "description", out))))  # fmt: skip
+    parents = {m.code: m.parent_code for _, m in kept}
+    for i, m in kept:
         if m.parent_code and m.parent_code not in parents:
             out.append(Problem("matters", i, "parent_code", m.parent_code,
                                "is not a matter code in matters.csv"))  # fmt: skip
@@ -206,7 +207,7 @@ def _matters(rows: list[dict[str, str]], out: list[Problem]) -> list[Matter]:
                                    f"makes a loop: {m.code} would be its own ancestor"))  # fmt: skip
                 break
             up, steps = parents.get(up), steps + 1
-    return matters
+    return [m for _, m in kept]
 
 
 def _bodies(rows: list[dict[str, str]], out: list[Problem]) -> list[Body]:
@@ -214,12 +215,8 @@ def _bodies(rows: list[dict[str, str]], out: list[Problem]) -> list[Body]:
     seen: set[str] = set()
     for i, r in enumerate(rows, 1):
         code = r.get("code", "")
-        if not _code("bodies", i, "code", code, out):
+        if not _new_code("bodies", i, code, seen, out):
             continue
-        if code in seen:
-            out.append(Problem("bodies", i, "code", code, "appears twice"))
-            continue
-        seen.add(code)
         name, kind = _text("bodies", i, r, "name", out), r.get("kind", "")
         if not name:
             out.append(Problem("bodies", i, "name", None, "is empty"))

@@ -175,3 +175,12 @@ def test_the_duties_commands(region: Region, db_url: str, tmp_path: Path) -> Non
     assert "2 calendar days loaded" in res.stdout
     res = run.invoke(cli, ["duties", "load-sample", "--database-url", db_url])
     assert "illustrative list loaded: 177 matters" in res.stdout
+
+
+def test_a_bad_parent_is_named_by_its_file_row_after_a_refused_row(tmp_path: Path) -> None:
+    matters = "code,name,parent_code\nbad code!,坏,,\nenv,市容,\nenv-ad,小广告,nowhere\n"
+    duties = "list,matter_code,owner,time_limit,time_unit\nstreet_duty,env-ad,street,2,days\n"
+    got = problems_of(
+        write_list(tmp_path, matters=matters, duties=duties, bodies="code,name,kind\n")
+    )
+    assert any(p.startswith("matters row 3 parent_code: 'nowhere'") for p in got), got
