@@ -53,7 +53,10 @@ def resolve_file(
     ] = "EPSG:4490",
     id_column: Annotated[str, typer.Option(help="Column of row ids.")] = "id",
     show_phones: Annotated[bool, typer.Option(help="Write chiefs' phones unmasked.")] = False,
-    chunk_size: Annotated[int, typer.Option(min=1, help="Rows per round trip.")] = 2000,
+    chunk_size: Annotated[
+        int | None,
+        typer.Option(min=1, help="Rows per chunk (default: 100,000 points or 2,000 addresses)."),
+    ] = None,
     url: DbUrl = None,
 ) -> None:
     """Resolve every row of a CSV (addresses or points) to grid, chiefs and match level."""

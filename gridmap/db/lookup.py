@@ -382,3 +382,64 @@ def division_names(conn: Conn, codes: Sequence[str]) -> dict[str, str]:
 def ping(conn: Conn) -> None:
     """Raise unless the database answers."""
     conn.execute("SELECT 1")
+
+
+# ----------------------------------------------------------------------------- point index
+
+_INDEX_LAYERS = """
+WITH box AS (
+    SELECT CASE WHEN %(bbox)s::float8[] IS NOT NULL THEN ST_MakeEnvelope(
+        (%(bbox)s::float8[])[1], (%(bbox)s::float8[])[2],
+        (%(bbox)s::float8[])[3], (%(bbox)s::float8[])[4], 4490) END AS env
+)
+SELECT 0 AS layer, g.code, NULL::bigint AS id, NULL::text AS external_id,
+       ST_AsBinary(g.boundary) AS wkb
+FROM current_grid g, box WHERE box.env IS NULL OR g.boundary && box.env
+UNION ALL
+SELECT 1, NULL, b.id, b.external_id, ST_AsBinary(b.footprint)
+FROM building b, box
+WHERE b.footprint IS NOT NULL AND (box.env IS NULL OR b.footprint && box.env)
+ORDER BY layer, code, external_id
+"""
+
+
+def index_layers(
+    conn: Conn, bbox: Sequence[float] | None = None
+) -> tuple[list[tuple[str, bytes]], list[tuple[int, bytes]]]:
+    """The current grids ``(code, WKB)`` in code order and the building footprints
+    ``(id, WKB)`` in external-id order, all of them or those whose box meets ``bbox``
+    (``xmin, ymin, xmax, ymax`` in EPSG:4490), read in one statement (one snapshot).
+
+    The orders are the database's own, so the first of several hits in each is what the
+    one-by-one query picks (``ORDER BY code`` / ``ORDER BY external_id``).
+    """
+    box = [float(v) for v in bbox] if bbox is not None else None
+    grids: list[tuple[str, bytes]] = []
+    footprints: list[tuple[int, bytes]] = []
+    with conn.cursor() as cur:
+        cur.execute(_INDEX_LAYERS, {"bbox": box})
+        for layer, code, pk, _, wkb in cur:
+            if layer == 0:
+                grids.append((str(code), bytes(wkb)))
+            else:
+                footprints.append((int(pk), bytes(wkb)))
+    return grids, footprints
+
+
+_POINT_CONTEXTS = f"""
+SELECT k.i, {_GRID_COLUMNS}, b.id AS building_pk, {_BUILDING_COLUMNS}
+FROM unnest(%(codes)s::text[], %(pks)s::bigint[]) WITH ORDINALITY AS k(code, pk, i)
+{_GRID_CONTEXT.format(code="k.code")}
+LEFT JOIN building b ON b.id = k.pk
+{_BUILDING_CHIEF.format(bid="b.id")}
+ORDER BY k.i
+"""
+
+
+def point_contexts(conn: Conn, pairs: Sequence[tuple[str, int | None]]) -> list[Row]:
+    """For each ``(grid code, building id or None)``, in order, the columns of :func:`points`
+    but ``hit_code``, ``n_covering`` and ``distance_m``: the grid with its divisions and
+    chief, the building with its chief. One round trip for any number of pairs."""
+    codes = [c for c, _ in pairs]
+    pks = [p for _, p in pairs]
+    return _rows(conn, _POINT_CONTEXTS, {"codes": codes, "pks": pks})

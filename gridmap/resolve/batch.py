@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections import Counter
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gridmap.errors import GridmapError, InvalidInput
 from gridmap.resolve.addresses import resolve_addresses
+from gridmap.resolve.index import PointIndex
 from gridmap.resolve.points import resolve_points
 from gridmap.results import Resolution
 
@@ -179,8 +181,10 @@ def resolve_batch(
     *,
     authorised: bool = False,
     first_row: int = 1,
+    index: PointIndex | None = None,
 ) -> list[BatchRow]:
-    """Resolve a chunk of rows: all its points in one query, its addresses one by one."""
+    """Resolve a chunk of rows: its points together (:func:`resolve_points`, in ``index`` when
+    given), its addresses one by one."""
     out: list[BatchRow | None] = [None] * len(queries)
     point_idx: list[int] = []
     address_idx: list[int] = []
@@ -194,7 +198,7 @@ def resolve_batch(
     if point_idx:
         points = [q.point for i in point_idx if isinstance(q := queries[i], BatchQuery) and q.point]
         for i, res in zip(
-            point_idx, resolve_points(conn, points, authorised=authorised), strict=True
+            point_idx, resolve_points(conn, points, authorised=authorised, index=index), strict=True
         ):
             out[i] = _outcome(first_row + i, _qid(queries[i]), res)
     if address_idx:
@@ -276,20 +280,9 @@ def output_record(row: BatchRow) -> dict[str, Any]:
     return rec
 
 
-def _chunks(reader: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    chunk: list[dict[str, Any]] = []
-    for rec in reader:
-        chunk.append(rec)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def resolve_csv(
     conn: Conn,
-    gaz: Gazetteer | None,
+    gaz: Gazetteer | Callable[[], Gazetteer] | None,
     source: IO[str],
     sink: IO[str],
     *,
@@ -299,53 +292,109 @@ def resolve_csv(
     lat_column: str = "lat",
     crs: str = "EPSG:4490",
     authorised: bool = False,
-    chunk_size: int = 2000,
+    chunk_size: int | None = None,
     on_chunk: Callable[[int], None] | None = None,
+    index: PointIndex | None = None,
 ) -> dict[str, int]:
     """Stream a CSV of addresses (``address_column``) or points (``lon/lat_column``) to a CSV
     of grids and chiefs, ``chunk_size`` rows at a time; returns counts per status.
 
-    A row's ``crs`` column, when the file has one, overrides ``crs``.
+    ``gaz`` may be a function giving the gazetteer, called for a file of addresses only.
+    A row's ``crs`` column, when the file has one, overrides ``crs``. A file of points is
+    located in memory (:class:`~gridmap.resolve.index.PointIndex`, loaded once unless given)
+    by :func:`gridmap.resolve.bulk.resolve_point_rows`, 100,000 rows a chunk by default;
+    addresses go 2,000 a chunk.
 
     >>> import io
     >>> counts = resolve_csv(None, None, io.StringIO("id,address\\n1,\\n"), io.StringIO())
     >>> counts
     {'ok': 0, 'not_found': 0, 'ambiguous': 0, 'error': 1}
     """
-    reader = csv.DictReader(source)
-    writer = csv.DictWriter(sink, fieldnames=OUTPUT_COLUMNS, lineterminator="\n")
-    writer.writeheader()
+    reader = csv.reader(source)
+    header = next(reader, None) or []
+    writer = csv.writer(sink, lineterminator="\n")
+    writer.writerow(OUTPUT_COLUMNS)
     counts = {"ok": 0, "not_found": 0, "ambiguous": 0, "error": 0}
-    done = 0
-    for chunk in _chunks(iter(reader), chunk_size):
-        records = []
-        for rec in chunk:
-            mapped: dict[str, Any] = {"id": rec.get(id_column) or None}
-            if address_column is not None and address_column in rec:
-                mapped["address"] = rec.get(address_column) or None
-            else:
-                mapped["lon"] = rec.get(lon_column)
-                mapped["lat"] = rec.get(lat_column)
-                mapped["crs"] = rec.get("crs") or crs
-            records.append(mapped)
-        queries = queries_from_records(records)
-        if any(isinstance(q, BatchQuery) for q in queries):
-            rows = resolve_batch(conn, gaz, queries, authorised=authorised, first_row=done + 1)
-        else:
-            rows = [
-                BatchRow(row=done + i + 1, status="error", error=q)
-                for i, q in enumerate(queries)
-                if isinstance(q, RowError)
-            ]
-        for i, row in enumerate(rows):
-            if row.id is None:
-                row = row.model_copy(update={"id": records[i]["id"]})
+    # a column's place in the header (the last of a repeated name, as csv.DictReader does)
+    place = {name: i for i, name in enumerate(header)}
+    if address_column is None or address_column not in place:
+        from gridmap.resolve.bulk import resolve_point_rows
+
+        if index is None:
+            index = PointIndex.load(conn)
+        columns = (place.get(id_column), place.get(lon_column), place.get(lat_column),
+                   place.get("crs"))  # fmt: skip
+        for chunk, done in _row_chunks(reader, chunk_size or 100_000):
+            values = resolve_point_rows(conn, index, chunk, columns, crs=crs,
+                                        authorised=authorised, first_row=done + 1)  # fmt: skip
+            for status, k in Counter(values[1].tolist()).items():
+                counts[status] += k
+            writer.writerows(zip(*values, strict=True))
+            if on_chunk is not None:
+                on_chunk(len(chunk))
+        return counts
+    i_id, i_address = place.get(id_column), place[address_column]
+    if callable(gaz):
+        gaz = gaz()
+    for chunk, done in _row_chunks(reader, chunk_size or 2000):
+        records = [
+            {"id": _cell(row, i_id) or None, "address": _cell(row, i_address) or None}
+            for row in chunk
+        ]
+        for row in batch_rows(conn, gaz, records, authorised=authorised, first_row=done + 1):
             counts[row.status] += 1
-            writer.writerow(output_record(row))
-        done += len(chunk)
+            writer.writerow(output_record(row).values())
         if on_chunk is not None:
             on_chunk(len(chunk))
     return counts
+
+
+def _cell(row: list[str], i: int | None) -> str | None:
+    """A row's value in column ``i``, None for a column the file lacks or a short row."""
+    return row[i] if i is not None and i < len(row) else None
+
+
+def _row_chunks(reader: Iterator[list[str]], size: int) -> Iterator[tuple[list[list[str]], int]]:
+    """The rows (blank lines skipped) ``size`` at a time, each with the rows before it."""
+    chunk: list[list[str]] = []
+    done = 0
+    for row in reader:
+        if not row:
+            continue
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk, done
+            done += len(chunk)
+            chunk = []
+    if chunk:
+        yield chunk, done
+
+
+def batch_rows(
+    conn: Conn,
+    gaz: Gazetteer | None,
+    records: list[dict[str, Any]],
+    *,
+    authorised: bool = False,
+    first_row: int = 1,
+    index: PointIndex | None = None,
+) -> list[BatchRow]:
+    """Raw CSV records (``id`` and ``address`` or ``lon``/``lat``/``crs``) validated and
+    resolved; each row's id is its record's, or else its row number."""
+    queries = queries_from_records(records)
+    if any(isinstance(q, BatchQuery) for q in queries):
+        rows = resolve_batch(conn, gaz, queries, authorised=authorised, first_row=first_row,
+                             index=index)  # fmt: skip
+    else:
+        rows = [
+            BatchRow(row=first_row + i, status="error", error=q)
+            for i, q in enumerate(queries)
+            if isinstance(q, RowError)
+        ]
+    return [
+        row if row.id is not None else row.model_copy(update={"id": records[i]["id"]})
+        for i, row in enumerate(rows)
+    ]
 
 
 #: the columns a batch CSV must have one of (besides ``id``)

@@ -90,9 +90,8 @@ class Lookups(ServiceBase):
         """
         from gridmap.resolve.batch import resolve_csv
 
-        gaz = self.gazetteer
         with self.connection() as conn:
-            return resolve_csv(conn, gaz, source, sink, **options)
+            return resolve_csv(conn, lambda: self.gazetteer, source, sink, **options)
 
     # ------------------------------------------------------------------ places
 

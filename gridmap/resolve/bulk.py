@@ -1,0 +1,120 @@
+"""Files of points resolved in bulk: columns of values, located in memory, written as rows.
+
+:func:`resolve_point_rows` takes a chunk of CSV rows and gives their output records, the
+same records as validating and resolving each row by itself (:func:`gridmap.resolve.batch.
+batch_rows`) would give, at a fraction of the cost:
+
+* a row whose coordinates are plain decimal numbers (``125.3025``, ``-12.5``) is parsed in
+  a vectorised pass, its CRS group brought to EPSG:4490 at once, and located in the
+  :class:`~gridmap.resolve.index.PointIndex`;
+* each distinct (grid, building, number of grids covering) is made into its output
+  record once, from one query for all of them, and each row takes that record with its
+  own id and coordinates;
+* every other row (a value needing the full validation, a CRS that refuses a point, a
+  point in no grid, which needs the nearest grid from the database) goes through the
+  one-by-one path, so its answer or its error is exactly that path's.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gridmap.crs import to_storage_xy
+from gridmap.errors import GridmapError
+from gridmap.resolve.batch import OUTPUT_COLUMNS, BatchRow, batch_rows, output_record
+from gridmap.resolve.points import locate_resolutions
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import psycopg
+
+    from gridmap.resolve.index import PointIndex
+
+__all__ = ["resolve_point_rows"]
+
+#: what the vectorised pass reads as a number (anything else is validated row by row)
+_DECIMAL = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,17})?")
+_ID, _LON, _LAT = (OUTPUT_COLUMNS.index(c) for c in ("id", "lon", "lat"))
+
+
+def _column(rows: Sequence[list[str]], i: int | None) -> list[str | None]:
+    """Column ``i`` of the rows: None where the file has no such column or a row is short."""
+    if i is None:
+        return [None] * len(rows)
+    try:
+        return [r[i] for r in rows]
+    except IndexError:
+        return [r[i] if i < len(r) else None for r in rows]
+
+
+def resolve_point_rows(
+    conn: psycopg.Connection[Any],
+    index: PointIndex,
+    rows: Sequence[list[str]],
+    columns: tuple[int | None, int | None, int | None, int | None],
+    *,
+    crs: str = "EPSG:4490",
+    authorised: bool = False,
+    first_row: int = 1,
+) -> list[np.ndarray[Any, Any]]:
+    """The output of CSV ``rows`` of points, as one array per column of :data:`OUTPUT_COLUMNS`.
+
+    ``columns`` are the places of the id, lon, lat and crs columns in a row (None: the file
+    has none); ``crs`` is the CRS of rows without one of their own.
+    """
+    i_id, i_lon, i_lat, i_crs = columns
+    n = len(rows)
+    ids = [v or None for v in _column(rows, i_id)]
+    lons = _column(rows, i_lon)
+    lats = _column(rows, i_lat)
+    crss = [v or crs for v in _column(rows, i_crs)]
+    done = np.zeros(n, dtype=bool)
+    out = [np.full(n, "", dtype=object) for _ in OUTPUT_COLUMNS]
+    out[_ID][:] = [rid if rid is not None else first_row + i for i, rid in enumerate(ids)]
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    groups: dict[str, list[int]] = {}
+    for i in range(n):
+        lo, la, rid, row_crs = lons[i], lats[i], ids[i], crss[i]
+        if (lo is not None and la is not None and _DECIMAL.fullmatch(lo)
+                and _DECIMAL.fullmatch(la) and "\x00" not in row_crs
+                and (rid is None or "\x00" not in rid)):  # fmt: skip
+            groups.setdefault(row_crs, []).append(i)
+    fast: list[int] = []
+    for group_crs, members in groups.items():
+        try:
+            gx, gy = to_storage_xy(
+                np.array([lons[i] for i in members], dtype=np.float64),
+                np.array([lats[i] for i in members], dtype=np.float64),
+                group_crs,
+            )
+        except GridmapError:
+            continue  # the group's rows are checked one by one below
+        x[members], y[members] = gx, gy
+        fast.extend(members)
+    if fast:
+        at = np.asarray(sorted(fast), dtype=np.int64)
+        inside, which, made = locate_resolutions(conn, index, x[at], y[at], authorised=authorised)
+        hit = at[inside]
+        records = [output_record(BatchRow(row=0, status=res.status, result=res)) for res in made]
+        for c, name in enumerate(OUTPUT_COLUMNS):
+            if c not in (_ID, _LON, _LAT):
+                out[c][hit] = np.array([r[name] for r in records], dtype=object)[which]
+        out[_LON][hit] = x[hit].astype(object)
+        out[_LAT][hit] = y[hit].astype(object)
+        done[hit] = True
+    slow = np.flatnonzero(~done).tolist()
+    if slow:
+        records_in: list[dict[str, Any]] = [
+            {"id": ids[i], "lon": lons[i], "lat": lats[i], "crs": crss[i]} for i in slow
+        ]
+        answers = batch_rows(conn, None, records_in, authorised=authorised, index=index)
+        for i, row in zip(slow, answers, strict=True):
+            for c, value in enumerate(output_record(row).values()):
+                if c != _ID:
+                    out[c][i] = value
+    return out
