@@ -81,10 +81,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, 2 * gate.limit + 8)
         gm = await run_in_threadpool(_open_service, settings)
+        try:
+            # the point look-up and the health check run as coroutines on a pool of their own
+            await gm.open_async(
+                min_size=settings.pool_min_size,
+                max_size=settings.pool_max_size,
+                timeout=settings.pool_timeout_s,
+            )
+        except BaseException:
+            await run_in_threadpool(gm.close)
+            raise
         app.state.gridmap = gm
         try:
             yield
         finally:
+            await gm.close_async()
             await run_in_threadpool(gm.close)
 
     app = FastAPI(

@@ -10,6 +10,7 @@ from collections import deque
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import InvalidApiKey, TooManyRequests
 from api.settings import Settings
@@ -18,7 +19,7 @@ from gridmap.errors import Forbidden
 from gridmap.service import Gridmap
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -26,7 +27,7 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_gridmap(request: Request) -> Gridmap:
+async def get_gridmap(request: Request) -> Gridmap:
     """The app's :class:`~gridmap.service.Gridmap`: each use case takes a pooled connection
     inside its own call and gives it back, so no request holds one across its lifetime."""
     gm: Gridmap = request.app.state.gridmap
@@ -90,7 +91,7 @@ def _limits(request: Request) -> Limits:
     return limits
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     settings: SettingsDep,
     gm: GridmapDep,
@@ -112,7 +113,9 @@ def get_caller(
                 "'Authorization: Bearer <api key>' or 'X-API-Key: <api key>'"
             )
         presented = token.strip()
-    return caller_for_key(request, settings, gm, presented)
+    if presented is None:
+        return ANONYMOUS  # no key: nothing to look up, and no thread to hop to
+    return await run_in_threadpool(caller_for_key, request, settings, gm, presented)
 
 
 def caller_for_key(
@@ -151,7 +154,7 @@ def caller_for_key(
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def is_authorised(caller: CallerDep) -> bool:
+async def is_authorised(caller: CallerDep) -> bool:
     """Whether the caller sees every chief's phone in full (planners and admins; a grid
     worker only in its grids, see :meth:`Caller.sees_contacts`)."""
     return caller.sees_contacts(None)

@@ -19,7 +19,7 @@ class Health(BaseModel):
 
 
 @router.get("/healthz", response_model=Health, responses={**UNAVAILABLE}, summary="Health check")
-def healthz(gm: GridmapDep) -> Health:
+async def healthz(gm: GridmapDep) -> Health:
     """``ok`` when the service can query its database."""
-    gm.ping()
+    await gm.aping()
     return Health()

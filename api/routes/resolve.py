@@ -48,7 +48,7 @@ def resolve_address(
 
 
 @router.get("/point", **_RESOLUTION, summary="Resolve a point to its grid, building and chiefs")
-def resolve_point(
+async def resolve_point(
     gm: GridmapDep,
     authorised: AuthorisedDep,
     caller: CallerDep,
@@ -77,9 +77,9 @@ def resolve_point(
         raise InvalidInput("lon (or x) is required", field="query.lon")
     if py is None:
         raise InvalidInput("lat (or y) is required", field="query.lat")
-    res = gm.resolve_point(px, py, crs, authorised=authorised)
+    res = await gm.aresolve_point(px, py, crs, authorised=authorised)
     if not authorised and res.grid is not None and caller.sees_contacts(res.grid.code):
-        res = gm.resolve_point(px, py, crs, authorised=True)  # a grid worker's own grid
+        res = await gm.aresolve_point(px, py, crs, authorised=True)  # a grid worker's own grid
     return ModelResponse(res)
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 Row = dict[str, Any]
 Conn = psycopg.Connection[Any]
+AsyncConn = psycopg.AsyncConnection[Any]
 
 #: how many grids the nearest-grid search ranks by true distance after the index's KNN pass
 KNN_CANDIDATES = 8
@@ -85,6 +86,19 @@ def tune(conn: Conn) -> None:
         conn.commit()
 
 
+async def atune(conn: AsyncConn) -> None:
+    """:func:`tune` for a connection of an async pool."""
+    await conn.execute(_SETTINGS)
+    if not conn.autocommit:
+        await conn.commit()
+
+
+async def _arows(conn: AsyncConn, query: str, params: dict[str, Any]) -> list[Row]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query, params)
+        return await cur.fetchall()
+
+
 def _rows(conn: Conn, query: str, params: dict[str, Any]) -> list[Row]:
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(query, params)
@@ -127,6 +141,11 @@ def points(conn: Conn, xs: Sequence[float], ys: Sequence[float]) -> list[Row]:
     point; the grid columns then describe the nearest grid, ``distance_m`` metres away.
     """
     return _rows(conn, _POINTS, {"x": list(xs), "y": list(ys)})
+
+
+async def apoints(conn: AsyncConn, xs: Sequence[float], ys: Sequence[float]) -> list[Row]:
+    """:func:`points` over an async connection: the same query, one round trip."""
+    return await _arows(conn, _POINTS, {"x": list(xs), "y": list(ys)})
 
 
 # ----------------------------------------------------------------------------- address
@@ -382,6 +401,11 @@ def division_names(conn: Conn, codes: Sequence[str]) -> dict[str, str]:
 def ping(conn: Conn) -> None:
     """Raise unless the database answers."""
     conn.execute("SELECT 1")
+
+
+async def aping(conn: AsyncConn) -> None:
+    """:func:`ping` over an async connection."""
+    await conn.execute("SELECT 1")
 
 
 # ----------------------------------------------------------------------------- point index

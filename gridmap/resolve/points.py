@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 else:
     Conn = Any
 
-__all__ = ["IN_MEMORY_FROM", "locate_resolutions", "resolve_point", "resolve_points"]
+__all__ = [
+    "IN_MEMORY_FROM", "aresolve_point", "locate_resolutions", "resolve_point", "resolve_points",
+]  # fmt: skip
 
 #: from how many points a batch is located in memory rather than by the database's query
 IN_MEMORY_FROM = 200
@@ -204,3 +206,18 @@ def resolve_point(
     if isinstance(res, GridmapError):
         raise res
     return res
+
+
+async def aresolve_point(
+    conn: psycopg.AsyncConnection[Any],
+    x: float,
+    y: float,
+    crs: str | int = "EPSG:4490",
+    *,
+    authorised: bool = False,
+) -> Resolution:
+    """:func:`resolve_point` over an async connection: the same query, in one round trip
+    (grid, divisions, grid chief, building and building chief together)."""
+    (lon,), (lat,) = to_storage_xy([x], [y], crs)
+    (row,) = await lookup.apoints(conn, [float(lon)], [float(lat)])
+    return _point_resolution(row, authorised, float(lon), float(lat))

@@ -20,6 +20,7 @@ from gridmap.db import lookup
 from gridmap.places import MAX_PAGE
 from gridmap.service.access import AccessUseCases
 from gridmap.service.appeals import AppealUseCases, Intake
+from gridmap.service.base import POOL_KWARGS
 from gridmap.service.data import DataUseCases, ExportResult, ImportResult
 from gridmap.service.duties import DutyUseCases
 from gridmap.service.lookups import Lookups
@@ -76,8 +77,7 @@ class Gridmap(
             url,
             min_size=min_size,
             max_size=max_size,
-            # a new connection gives up after 2 s, so an outage answers 503 quickly
-            kwargs={"autocommit": True, "application_name": "gridmap-api", "connect_timeout": 2},
+            kwargs=dict(POOL_KWARGS),
             configure=lookup.tune,
             # each connection is checked as it leaves the pool: after a database restart the
             # dead ones are replaced instead of failing a request each

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, Self
 
 from gridmap.address.gazetteer import Gazetteer
@@ -13,14 +13,20 @@ from gridmap.address.world import known_divisions
 from gridmap.db import lookup
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import AsyncIterator, Iterator
 
     import psycopg
-    from psycopg_pool import ConnectionPool
+    from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 __all__ = ["ServiceBase"]
 
 LOG = logging.getLogger(__name__)
+
+#: what every pooled connection is opened with: a new connection gives up after 2 s, so
+#: an outage answers 503 quickly
+POOL_KWARGS: dict[str, Any] = {
+    "autocommit": True, "application_name": "gridmap-api", "connect_timeout": 2,
+}  # fmt: skip
 
 
 class ServiceBase:
@@ -41,6 +47,7 @@ class ServiceBase:
         self._conn_lock = threading.RLock()
         self._gaz_lock = threading.Lock()
         self._gazetteer: Gazetteer | None = None
+        self._apool: AsyncConnectionPool[Any] | None = None
         if conn is not None:
             lookup.tune(conn)
 
@@ -52,6 +59,44 @@ class ServiceBase:
             self._pool.close()
         elif self._conn is not None:
             self._conn.close()
+
+    async def open_async(
+        self, *, min_size: int = 1, max_size: int = 10, timeout: float = 30.0
+    ) -> None:
+        """Open an async pool beside the pool (in the serving event loop), for the look-ups
+        that run as coroutines (:meth:`aconnection`). Its connections are tuned alike."""
+        from psycopg_pool import AsyncConnectionPool
+
+        if self._pool is None:
+            raise TypeError("an async pool needs a pooled Gridmap (Gridmap.pooled)")
+        apool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            self._pool.conninfo,
+            min_size=min_size,
+            max_size=max_size,
+            kwargs=dict(POOL_KWARGS, application_name="gridmap-api-async"),
+            configure=lookup.atune,
+            check=AsyncConnectionPool.check_connection,
+            open=False,
+            name="gridmap-async",
+            timeout=timeout,
+        )
+        await apool.open(wait=True, timeout=timeout)
+        self._apool = apool
+
+    async def close_async(self) -> None:
+        """Close the async pool, when one is open (a use case then fails as on an outage)."""
+        if self._apool is not None:
+            await self._apool.close()
+
+    @asynccontextmanager
+    async def aconnection(
+        self, timeout: float | None = None
+    ) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A tuned async connection for one use case (waiting at most ``timeout`` seconds)."""
+        if self._apool is None:
+            raise RuntimeError("no async pool is open: call open_async() in the event loop")
+        async with self._apool.connection(timeout=timeout) as conn:
+            yield conn
 
     def __enter__(self) -> Self:
         return self

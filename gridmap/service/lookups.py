@@ -60,6 +60,15 @@ class Lookups(ServiceBase):
         with self.connection() as conn:
             return resolve_point(conn, x, y, crs, authorised=authorised)
 
+    async def aresolve_point(
+        self, x: float, y: float, crs: str | int = "EPSG:4490", *, authorised: bool = False
+    ) -> Resolution:
+        """:meth:`resolve_point` as a coroutine, over the async pool (one round trip)."""
+        from gridmap.resolve.points import aresolve_point
+
+        async with self.aconnection() as conn:
+            return await aresolve_point(conn, x, y, crs, authorised=authorised)
+
     def resolve_points(
         self, points: Sequence[tuple[float, float, str | int]], *, authorised: bool = False
     ) -> list[Resolution | GridmapError]:
@@ -145,6 +154,11 @@ class Lookups(ServiceBase):
         """Raise unless the database answers within about ``timeout`` seconds."""
         with self.connection(timeout=timeout) as conn:
             lookup.ping(conn)
+
+    async def aping(self, timeout: float = 1.0) -> None:
+        """:meth:`ping` as a coroutine, over the async pool."""
+        async with self.aconnection(timeout=timeout) as conn:
+            await lookup.aping(conn)
 
     def status(self) -> DbStatus:
         """The database in use: server, PostGIS/GEOS/PROJ versions, migration level, counts."""

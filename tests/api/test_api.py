@@ -282,7 +282,9 @@ def test_body_too_large(region: Region, db_url: str) -> None:
 
 def test_database_down_is_503(region: Region, db_url: str) -> None:
     with TestClient(create_app(Settings(database_url=db_url))) as c:
-        c.app.state.gridmap.pool.close()  # type: ignore[attr-defined]
+        gm = c.app.state.gridmap  # type: ignore[attr-defined]
+        gm.pool.close()
+        c.portal.call(gm.close_async)  # type: ignore[union-attr]
         down = c.get("/healthz")
         assert_problem(down, 503, "database_unavailable")
         assert down.headers["retry-after"] == "1"
