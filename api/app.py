@@ -58,7 +58,9 @@ def _open_service(settings: Settings) -> Gridmap:
         max_size=settings.pool_max_size,
         timeout=settings.pool_timeout_s,
     )
-    gm.reload_gazetteer()
+    # the gazetteer and its national names are built now, not by the first addresses callers
+    # send (a burst of them at start-up would each wait a second of CPU)
+    _ = gm.reload_gazetteer().world
     if settings.photo_dir:
         from pathlib import Path
 

@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import platform
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -52,6 +50,7 @@ from api_load import (
     free_port,
     fresh_database,
     populate,
+    run_wrk,
     start_server,
 )
 
@@ -59,23 +58,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 LOG = logging.getLogger("bench.api_concurrency")
-
-LUA = """
-local paths = %s
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", paths[(n %% #paths) + 1])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    '\\nRESULT {"requests":%%d,"seconds":%%f,"non2xx":%%d,"socket":%%d,"timeout":%%d,' ..
-    '"p50_us":%%d,"p99_us":%%d,"max_us":%%d}\\n',
-    summary.requests, summary.duration / 1e6, e.status, e.connect + e.read + e.write,
-    e.timeout, latency:percentile(50), latency:percentile(99), latency.max))
-end
-"""
 
 
 @dataclass
@@ -94,21 +76,6 @@ class Level:
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
-
-
-def run_wrk(base: str, paths: list[str], concurrency: int, seconds: float, tmp: Path) -> dict:
-    script = tmp / "paths.lua"
-    table = ",".join("[==[" + p + "]==]" for p in paths)
-    script.write_text(LUA % ("{" + table + "}"), encoding="utf-8")
-    threads = min(2, concurrency)
-    out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds:g}s", "--timeout", "10s",
-         "-s", str(script), base + "/"],
-        capture_output=True, text=True, check=True, timeout=seconds + 60,
-    )  # fmt: skip
-    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("RESULT "))
-    result: dict = json.loads(line.removeprefix("RESULT "))
-    return result
 
 
 async def bare_rate(url: str, kind: str, args: list[tuple], concurrency: int, pool: int) -> float:

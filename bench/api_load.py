@@ -1,41 +1,50 @@
-"""Load on the HTTP API over loopback, against the bare PostGIS query in the same run.
+"""Load on the HTTP API, driven by ``wrk``: gridmap against tipg and the bare query, same run.
 
-    python bench/api_load.py [--requests 3000] [--seconds 30] [--concurrency 32] [--workers 1]
-                             [--townships 20] [--communities 20] [--append docs/benchmarks.md]
+    python bench/api_load.py [--seconds 15] [--concurrency 32] [--workers 1,2]
+                             [--servers uvicorn,granian] [--townships 20] [--communities 20]
+                             [--append docs/benchmarks.md]
 
 It builds a synthetic region in a fresh database (``gridmap_bench_api`` on the local server,
 or ``--server-url``): townships x communities, each community a 0.01° cell cut into 2x2
-grids, 5 compounds of 10 buildings each with 3 units, and a chief on every post. It then
-starts ``uvicorn api.app:create_app --factory`` on 127.0.0.1 on a free port in a subprocess
-and drives it with an httpx async client, ``--concurrency`` requests in flight, until
-``--requests`` are done or ``--seconds`` have passed, for:
+grids, 5 compounds of 10 buildings each with 3 units, and a chief on every post. Then, for
+each server (uvicorn with uvloop and httptools; granian) and each number of workers, it
+starts the API and runs ``wrk -t2 -c<concurrency>`` for ``--seconds`` on:
 
-* point lookups: ``GET /v1/resolve/point`` at random points of the region;
-* address resolutions: ``GET /v1/resolve`` of random 区+街道+社区+compound+栋+单元 addresses.
+* point lookups, ``GET /v1/resolve/point`` at 2,000 random points of the region (grid,
+  divisions, grid chief, building and building chief: one round trip);
+* full address resolutions, ``GET /v1/resolve?address=…`` of 区+街道+社区+compound+栋+单元;
+* ``GET /healthz`` (the HTTP stack and ``SELECT 1``).
 
-Each is compared with its bare query over psycopg (async pool, same concurrency): the
-point-in-grid query, and the exact building + grid lookup by community, compound and
-building number (what an address costs once parsed, without the chiefs or the parse).
-The ratio printed is API throughput / bare-query throughput.
+wrk is written in C and leaves the CPU to the server (a Python client eats the cores it
+measures). The peer is tipg (installed by this script into ``out/bench-venv``, never into
+the project's environment) over the same database, serving the same points as
+``/collections/public.current_grid/items?filter=S_INTERSECTS(boundary,POINT(x y))``
+with ``skip-geometry=true``, and its ``/healthz``, with the same workers. The bare query is
+the point-in-grid SELECT over psycopg's async pool at the same concurrency, driven from
+Python. Printed: req/s, p50, p99, errors (non-2xx, socket errors and timeouts), and the
+ratios gridmap / tipg and gridmap / bare.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import platform
 import random
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import httpx
 import psycopg
@@ -50,6 +59,45 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
 
 LOG = logging.getLogger("bench.api_load")
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_VENV = ROOT / "out" / "bench-venv"
+
+LUA = """
+local paths = %s
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\\nRESULT {"requests":%%d,"seconds":%%f,"non2xx":%%d,"socket":%%d,"timeout":%%d,' ..
+    '"p50_us":%%d,"p99_us":%%d,"max_us":%%d}\\n',
+    summary.requests, summary.duration / 1e6, e.status, e.connect + e.read + e.write,
+    e.timeout, latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+
+def run_wrk(base: str, paths: list[str], concurrency: int, seconds: float, tmp: Path) -> dict:
+    """``wrk`` rotating through ``paths``: requests, seconds, errors and latencies (µs)."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk (./scripts/setup.sh does)")
+    script = tmp / "paths.lua"
+    table = ",".join("[==[" + p + "]==]" for p in paths)
+    script.write_text(LUA % ("{" + table + "}"), encoding="utf-8")
+    threads = min(2, concurrency)
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds:g}s", "--timeout", "10s",
+         "-s", str(script), base + "/"],
+        capture_output=True, text=True, check=True, timeout=seconds + 60,
+    )  # fmt: skip
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("RESULT "))
+    result: dict = json.loads(line.removeprefix("RESULT "))
+    return result
+
 
 X0, Y0, CELL = 125.20, 43.80, 0.01
 TOWNSHIP_STEMS = [
@@ -246,14 +294,38 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, port: int, workers: int, pool: int = 16) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, GRIDMAP_DATABASE_URL=url, GRIDMAP_POOL_MAX_SIZE=str(pool))
-    cmd = [
-        sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, cwd=Path(__file__).resolve().parent.parent)
+def server_command(server: str, port: int, workers: int) -> list[str]:
+    """How ``server`` (uvicorn, granian or tipg) is started on ``port``."""
+    if server == "uvicorn":
+        return [
+            sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+            "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+            "--no-access-log",
+        ]  # fmt: skip
+    if server == "granian":
+        return [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+            "--loop", "uvloop", "--log-level", "warning", "--no-ws", "api.app:create_app",
+        ]  # fmt: skip
+    if server == "tipg":
+        return [
+            str(BENCH_VENV / "bin" / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers), "--loop", "uvloop",
+            "--http", "httptools", "--log-level", "warning", "--no-access-log",
+        ]  # fmt: skip
+    raise ValueError(f"server {server!r}: expected uvicorn, granian or tipg")
+
+
+def start_server(
+    url: str, port: int, workers: int, pool: int = 16, server: str = "uvicorn"
+) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, GRIDMAP_DATABASE_URL=url, GRIDMAP_POOL_MAX_SIZE=str(pool),
+               DATABASE_URL=tcp_url(url), TIPG_DB_SCHEMAS='["public"]',
+               TIPG_DB_MIN_CONN_SIZE="1", TIPG_DB_MAX_CONN_SIZE=str(pool))  # fmt: skip
+    cmd = server_command(server, port, workers)
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -262,10 +334,32 @@ def start_server(url: str, port: int, workers: int, pool: int = 16) -> subproces
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
-            raise SystemExit(f"uvicorn exited with {proc.returncode}")
+            raise SystemExit(f"{server} exited with {proc.returncode}")
         time.sleep(0.2)
     proc.terminate()
-    raise SystemExit("uvicorn did not become healthy in 60 s")
+    raise SystemExit(f"{server} did not become healthy in 60 s")
+
+
+def tcp_url(url: str) -> str:
+    """``url`` over TCP to 127.0.0.1 (tipg's settings take no socket directory)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    info = conninfo_to_dict(url)
+    user = info.get("user") or "postgres"
+    return f"postgresql://{user}@127.0.0.1:{info.get('port') or 5432}/{info['dbname']}"
+
+
+def ensure_tipg() -> None:
+    """tipg in a virtualenv of the benchmark's own (out/bench-venv), made once."""
+    if (BENCH_VENV / "bin" / "uvicorn").exists() and (BENCH_VENV / "bin" / "python").exists():
+        probe = subprocess.run([str(BENCH_VENV / "bin" / "python"), "-c", "import tipg"],
+                               capture_output=True)  # fmt: skip
+        if probe.returncode == 0:
+            return
+    LOG.info("installing tipg into %s (the benchmark's peer; not a project dependency)", BENCH_VENV)
+    subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
+    subprocess.run([str(BENCH_VENV / "bin" / "pip"), "install", "-q", "tipg", "uvicorn",
+                    "uvloop", "httptools"], check=True)  # fmt: skip
 
 
 POINT_SQL = (
@@ -278,76 +372,90 @@ ADDRESS_SQL = (
 )
 
 
-async def measure(
-    args: argparse.Namespace, url: str, region: Region
-) -> tuple[list[tuple[Run, Run]], Run]:
+@dataclass
+class Result:
+    request: str
+    server: str
+    workers: int
+    requests: int
+    seconds: float
+    errors: int
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def _result(request: str, server: str, workers: int, raw: dict) -> Result:
+    return Result(request, server, workers, raw["requests"], raw["seconds"],
+                  raw["non2xx"] + raw["socket"] + raw["timeout"],
+                  raw["p50_us"] / 1000, raw["p99_us"] / 1000)  # fmt: skip
+
+
+async def bare_rate(url: str, pts: list[tuple[float, float]], seconds: float, concurrency: int,
+                    pool: int) -> Run:  # fmt: skip
+    async with AsyncConnectionPool(
+        url, min_size=pool, max_size=pool, kwargs={"autocommit": True}, open=False
+    ) as p:
+        await p.wait()
+
+        async def one(i: int) -> bool:
+            async with p.connection() as conn:
+                cur = await conn.execute(POINT_SQL, pts[i % len(pts)], prepare=True)
+                return await cur.fetchone() is not None
+
+        return await drive("bare point query", one, 10**9, seconds, concurrency)
+
+
+def measure(args: argparse.Namespace, url: str, region: Region) -> tuple[list[Result], Run]:
     rng = random.Random(args.seed)
     span_x, span_y = args.communities * CELL, args.townships * CELL
-    pts = [(X0 + rng.random() * span_x, Y0 + rng.random() * span_y) for _ in range(args.requests)]
-    addrs = [rng.choice(region.addresses) for _ in range(args.requests)]
-    port = free_port()
-    proc = start_server(url, port, args.workers)
-    try:
-        limits = httpx.Limits(
-            max_connections=args.concurrency, max_keepalive_connections=args.concurrency
-        )
-        async with (
-            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30) as client,
-            AsyncConnectionPool(
-                url, min_size=args.concurrency, max_size=args.concurrency,
-                kwargs={"autocommit": True}, open=False,
-            ) as pool,
-        ):  # fmt: skip
-            await pool.wait()
-
-            async def api_point(i: int) -> bool:
-                x, y = pts[i]
-                r = await client.get("/v1/resolve/point", params={"lon": x, "lat": y})
-                return r.status_code == 200 and r.json()["status"] == "ok"
-
-            async def api_address(i: int) -> bool:
-                r = await client.get("/v1/resolve", params={"address": addrs[i][0]})
-                return r.status_code == 200 and r.json()["match_level"] == "unit"
-
-            async def sql_point(i: int) -> bool:
-                async with pool.connection() as conn:
-                    cur = await conn.execute(POINT_SQL, pts[i])
-                    return await cur.fetchone() is not None
-
-            async def sql_address(i: int) -> bool:
-                async with pool.connection() as conn:
-                    cur = await conn.execute(ADDRESS_SQL, addrs[i][1:])
-                    return await cur.fetchone() is not None
-
-            async def api_health(i: int) -> bool:
-                return (await client.get("/healthz")).status_code == 200
-
-            warm = min(200, args.requests)
-            await drive("warm-up", api_point, warm, args.seconds, args.concurrency)
-            await drive("warm-up", api_address, warm, args.seconds, args.concurrency)
-            out = []
-            for label, api, bare in (
-                ("point lookups", api_point, sql_point),
-                ("address resolutions", api_address, sql_address),
-            ):
-                a = await drive(f"API {label}", api, args.requests, args.seconds, args.concurrency)
-                b = await drive(
-                    f"bare SQL {label}", bare, args.requests, args.seconds, args.concurrency
-                )
-                out.append((a, b))
-            ceiling = await drive(
-                "API GET /healthz (HTTP stack + SELECT 1)",
-                api_health, args.requests, args.seconds, args.concurrency,
-            )  # fmt: skip
-            return out, ceiling
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    pts = [(X0 + rng.random() * span_x, Y0 + rng.random() * span_y) for _ in range(2000)]
+    addrs = [rng.choice(region.addresses) for _ in range(2000)]
+    paths = {
+        "point": [f"/v1/resolve/point?lon={x:.6f}&lat={y:.6f}" for x, y in pts],
+        "address": ["/v1/resolve?" + urlencode({"address": a[0]}) for a in addrs],
+        "healthz": ["/healthz"],
+    }
+    tipg_paths = {
+        "point": [
+            "/collections/public.current_grid/items?"
+            + urlencode(
+                {
+                    "filter": f"S_INTERSECTS(boundary,POINT({x:.6f} {y:.6f}))",
+                    "skip-geometry": "true",
+                    "limit": "1",
+                }
+            )
+            for x, y in pts
+        ],
+        "healthz": ["/healthz"],
+    }
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for server in [*args.servers, "tipg"]:
+            for workers in args.workers:
+                port = free_port()
+                proc = start_server(url, port, workers, server=server)
+                base = f"http://127.0.0.1:{port}"
+                try:
+                    kinds = tipg_paths if server == "tipg" else paths
+                    for request, ps in kinds.items():
+                        run_wrk(base, ps, args.concurrency, 2, Path(tmp))  # warm-up
+                        raw = run_wrk(base, ps, args.concurrency, args.seconds, Path(tmp))
+                        results.append(_result(request, server, workers, raw))
+                        LOG.info("%s %s x%d: %.0f req/s", server, request, workers,
+                                 results[-1].rate)  # fmt: skip
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=30)
+    bare = asyncio.run(bare_rate(url, pts, args.seconds, args.concurrency, 16))
+    return results, bare
 
 
-def report(
-    args: argparse.Namespace, region: Region, pairs: Sequence[tuple[Run, Run]], ceiling: Run
-) -> str:
+def report(args: argparse.Namespace, region: Region, results: list[Result], bare: Run) -> str:
     lines = [
         f"### API load ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
         "",
@@ -356,42 +464,38 @@ def report(
         "```",
         "",
         f"Synthetic region: {region.communities} communities in {region.townships} townships, "
-        f"{region.grids:,} grids, {region.buildings:,} buildings, {region.buildings * UNITS:,} units, "
-        f"a chief on every post. uvicorn workers: {args.workers}; concurrency {args.concurrency} "
-        f"over loopback; {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at the "
-        f"end: other jobs share them), Python {platform.python_version()}.",
+        f"{region.grids:,} grids, {region.buildings:,} buildings, {region.buildings * UNITS:,} "
+        f"units, a chief on every post. `wrk -t2 -c{args.concurrency} -d{args.seconds:g}s` "
+        f"over loopback after a 2 s warm-up; {os.cpu_count()} CPUs shared by server, database "
+        f"and wrk (load average {os.getloadavg()[0]:.1f} at the end); Python "
+        f"{platform.python_version()}. Bare query: the point-in-grid SELECT over an async "
+        f"psycopg pool of 16, {args.concurrency} in flight: {bare.rate:,.0f}/s "
+        f"(p50 {bare.pct(0.5):.1f} ms, p99 {bare.pct(0.99):.1f} ms).",
         "",
-        "| what | requests | errors | req/s | p50 ms | p99 ms | API / bare SQL (req/s) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| request | server | workers | req/s | p50 ms | p99 ms | p99/p50 | errors "
+        "| / tipg | / bare query |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for api, bare in pairs:
-        for run in (api, bare):
-            ratio = f"{api.rate / bare.rate:.3f}" if run is api and bare.rate else ""
-            lines.append(
-                f"| {run.name} | {run.done:,} | {run.errors} | {run.rate:,.0f} | "
-                f"{run.pct(0.50):.1f} | {run.pct(0.99):.1f} | {ratio} |"
-            )
-    lines.append(
-        f"| {ceiling.name} | {ceiling.done:,} | {ceiling.errors} | {ceiling.rate:,.0f} | "
-        f"{ceiling.pct(0.50):.1f} | {ceiling.pct(0.99):.1f} | |"
-    )
-    lines.append("")
-    lines.append(
-        "Bare SQL = the point-in-grid query, and the exact building + grid query by community, "
-        "compound and building number, over an async psycopg pool at the same concurrency. "
-        "The API adds HTTP, JSON, the address parse, candidate matching, division context "
-        "and the three chiefs. The /healthz row is the ceiling of the HTTP stack itself "
-        "(uvicorn + FastAPI + the httpx client, all on this machine's CPUs)."
-    )
+    tipg = {(r.request, r.workers): r.rate for r in results if r.server == "tipg"}
+    for r in results:
+        peer = tipg.get((r.request, r.workers))
+        to_tipg = f"{r.rate / peer:.2f}" if peer and r.server != "tipg" else ""
+        to_bare = f"{r.rate / bare.rate:.2f}" if r.request == "point" and bare.rate else ""
+        tail_ratio = f"{r.p99_ms / r.p50_ms:.1f}" if r.p50_ms else ""
+        lines.append(
+            f"| {r.request} | {r.server} | {r.workers} | {r.rate:,.0f} | {r.p50_ms:.1f} | "
+            f"{r.p99_ms:.1f} | {tail_ratio} | {r.errors} | {to_tipg} | {to_bare} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=lambda s: [int(v) for v in s.split(",")],
+                        default=[1, 2])  # fmt: skip
+    parser.add_argument("--servers", type=lambda s: s.split(","), default=["uvicorn", "granian"])
     parser.add_argument("--townships", type=int, default=20)
     parser.add_argument("--communities", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
@@ -401,6 +505,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    ensure_tipg()
     server = (
         make_conninfo(args.server_url, dbname="postgres") if args.server_url else find_server()[0]
     )
@@ -408,24 +513,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     t0 = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
         region = populate(conn, args.townships, args.communities, args.seed)
-    LOG.info(
-        "region: %d grids, %d buildings in %.1f s",
-        region.grids,
-        region.buildings,
-        time.perf_counter() - t0,
-    )
-    pairs, ceiling = asyncio.run(measure(args, url, region))
-    text = report(args, region, pairs, ceiling)
+    LOG.info("region: %d grids, %d buildings in %.1f s", region.grids, region.buildings,
+             time.perf_counter() - t0)  # fmt: skip
+    results, bare = measure(args, url, region)
+    text = report(args, region, results, bare)
     sys.stdout.write(text)
-    for api, _ in pairs:
-        if api.errors:
-            LOG.warning("%s: %d requests failed", api.name, api.errors)
+    for r in results:
+        if r.errors:
+            LOG.warning("%s %s x%d: %d requests failed", r.server, r.request, r.workers, r.errors)
     if args.append:
         with args.append.open("a", encoding="utf-8") as fh:
             fh.write("\n" + text)
-    LOG.info(
-        "median API address latency %.1f ms", statistics.median(pairs[1][0].latencies_ms or [0])
-    )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -174,6 +175,7 @@ class Gazetteer:
         self.held: frozenset[str] | None = None
         self._known = tuple(known)
         self._world: Gazetteer | None = None
+        self._world_lock = threading.Lock()
         self._children: dict[str, list[Division]] = {}
         for div in divisions:
             self._by_code[div.code] = div
@@ -220,7 +222,10 @@ class Gazetteer:
         if not self._known:
             return None
         if self._world is None:
-            self._world = _world(tuple(self._by_code.values()), self._known)
+            # one build, however many threads ask at once (each would take a second of CPU)
+            with self._world_lock:
+                if self._world is None:
+                    self._world = _world(tuple(self._by_code.values()), self._known)
         return self._world
 
     def holds(self, code: str) -> bool:

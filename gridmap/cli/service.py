@@ -15,7 +15,9 @@ from gridmap.cli.common import DbUrl, app, database_url, err
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: one per core).")
+    ] = None,
     url: DbUrl = None,
 ) -> None:
     """Serve the HTTP API (resolve, grids, divisions, buildings; docs at /docs)."""
@@ -28,7 +30,11 @@ def serve(
     # the workers build their app from GRIDMAP_* variables: pass the provisioned URL on
     os.environ["GRIDMAP_DATABASE_URL"] = database_url(url or Settings().database_url)
     uvicorn.run(
-        "api.app:create_app", factory=True, host=host, port=port, workers=workers,
+        "api.app:create_app", factory=True, host=host, port=port,
+        workers=workers or os.cpu_count() or 1,
+        # uvloop's event loop and httptools' parser: twice the requests of the pure-Python
+        # defaults on one core (docs/benchmarks.md, "API load")
+        loop="uvloop", http="httptools",
         log_level="info",
         # a request line or headers up to 1 MiB reach the app, which answers an oversized
         # value with a problem+json 422 naming it (uvicorn's own 16 kB limit answers in

@@ -221,3 +221,31 @@ def test_a_three_character_name_is_forgiven_one_typo() -> None:
     parsed = parse_address("长春市宽成区人民大街", Gazetteer.from_records(CHANGCHUN))
     assert parsed.county == "宽城区"
     assert parsed.division_codes["county"] == "220103000000"
+
+
+def test_the_national_names_are_built_once_however_many_threads_ask_at_once() -> None:
+    """A burst of addresses on a fresh server: one build, not one per thread (each a second)."""
+    import threading
+
+    from gridmap.address import gazetteer as module
+    from gridmap.address.world import known_divisions
+
+    records = [("229901000000", "测试一区", "county", None, ())]
+    gaz = Gazetteer.from_records(records, known_divisions())
+    before = module._world.cache_info().misses
+    barrier = threading.Barrier(6)
+    worlds: list[Any] = []
+
+    def ask() -> None:
+        barrier.wait()
+        worlds.append(gaz.world)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert module._world.cache_info().misses == before + 1
+    assert len({id(w) for w in worlds}) == 1
+    assert worlds[0] is not None
+    assert worlds[0].holds("229901000000")

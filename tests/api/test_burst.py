@@ -157,7 +157,7 @@ def serving(db_url: str, log_path: Path, **env: str) -> Iterator[str]:
     }
     log = log_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gridmap", "serve", "--port", str(port)],
+        [sys.executable, "-m", "gridmap", "serve", "--port", str(port), "--workers", "1"],
         env=child, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
