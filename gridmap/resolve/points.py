@@ -35,6 +35,9 @@ __all__ = [
 
 #: from how many points a batch is located in memory rather than by the database's query
 IN_MEMORY_FROM = 200
+#: the widest box (degrees, each way) whose grids and footprints a batch loads for itself;
+#: points spread wider (across a province) take the database's query instead
+IN_MEMORY_SPAN = 0.5
 
 
 def _bbox(
@@ -162,8 +165,9 @@ def resolve_points(
     """Resolve many ``(x, y, crs)`` points; a bad point gives its error in place.
 
     Each point's CRS may differ; points are transformed per CRS group in one vectorised call.
-    From :data:`IN_MEMORY_FROM` points on (or with an ``index`` given), the points are
-    located in a :class:`PointIndex` of the grids and footprints in their box, and only
+    From :data:`IN_MEMORY_FROM` points on within a box of :data:`IN_MEMORY_SPAN` degrees
+    (or with an ``index`` given), the points are located in a :class:`PointIndex` of the
+    grids and footprints in their box, and only
     the points in no grid (which need the nearest grid) go to the database's query;
     fewer points take that query alone, in one round trip. Both give the same answers.
     """
@@ -185,7 +189,9 @@ def resolve_points(
                     out[i] = exc
     todo = [i for i in range(len(points)) if out[i] is None]
     if index is None and len(todo) >= IN_MEMORY_FROM:
-        index = PointIndex.load(conn, _bbox(lon[todo], lat[todo]))
+        box = _bbox(lon[todo], lat[todo])
+        if box[2] - box[0] <= IN_MEMORY_SPAN and box[3] - box[1] <= IN_MEMORY_SPAN:
+            index = PointIndex.load(conn, box)
     if index is not None and todo:
         todo = _resolve_in_memory(conn, index, todo, lon, lat, out, authorised)
     if todo:

@@ -183,3 +183,27 @@ def test_an_index_covers_edges_and_takes_the_lowest_code_and_id() -> None:
     assert found.n_covering.tolist() == [1, 2, 1, 0, 2]
     # (1.0, 0.55) lies in both footprints: the first in the index's order wins, not the lower id
     assert found.building.tolist() == [0, -1, -1, -1, 0]
+
+
+@pytest.mark.postgis
+def test_a_batch_spread_wider_than_the_span_takes_the_database_query_with_the_same_answers(
+    db: psycopg.Connection[Any], street: Interchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gridmap.resolve import points as module
+
+    gm = Gridmap(db)
+    gm.import_data(street)
+    queries = [(x, y, "EPSG:4490") for x, y in _points(db)[:400]]
+    loads: list[Any] = []
+    real = PointIndex.load
+    monkeypatch.setattr(
+        PointIndex, "load", classmethod(lambda cls, c, b=None: loads.append(b) or real(c, b))
+    )
+    near = resolve_points(db, queries)
+    assert len(loads) == 1  # a street's points: one index for their box
+    far = [*queries, (queries[0][0] + 1.0, queries[0][1], "EPSG:4490")]
+    assert module.IN_MEMORY_SPAN < 1.0
+    spread = resolve_points(db, far)
+    assert len(loads) == 1  # wider than the span: no index loaded
+    assert spread[:-1] == near
+    assert spread[-1].status == "not_found"  # type: ignore[union-attr]
