@@ -7,7 +7,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 mkdir -p out
 gridmap db init
 gridmap sample --scale demo --out out/sample.gpkg
-gridmap import out/sample.gpkg
+gridmap import out/sample.gpkg --if-empty   # a second run keeps the data (and the merge its codes)
 gridmap merge --report out/merge-report
 gridmap map --out out/coverage.html --findings out/merge-report
 gridmap duties load-sample

@@ -72,10 +72,22 @@ def import_(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate only; write nothing.")
     ] = False,
+    if_empty: Annotated[
+        bool,
+        typer.Option(
+            "--if-empty",
+            help="Import only into a database holding no divisions yet (a demo run again).",
+        ),
+    ] = False,
 ) -> None:
     """Validate a file in the interchange format and import it, all or nothing."""
     bar, update = progress_bar()
     with open_service(url) as gm, bar:
+        if if_empty:
+            held = gm.status().counts.get("division", 0)
+            if held:
+                out.print(f"skipped: the database already holds {held:,} divisions (--if-empty)")
+                return
         result = gm.import_file(
             path,
             source_crs=source_crs,

@@ -418,6 +418,27 @@ def test_cli_import_and_export(db_url: str, tmp_path: Path) -> None:
     assert "households" in back.columns
 
 
+def test_cli_import_if_empty_imports_once_and_then_leaves_the_data_alone(
+    db_url: str, tmp_path: Path
+) -> None:
+    import os
+
+    path = write_interchange(small_region(), tmp_path / "region")
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": db_url}
+    cmd = [sys.executable, "-m", "gridmap", "import", str(path), "--if-empty"]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert "building: +3" in first.stdout
+    with psycopg.connect(db_url) as conn:
+        before = conn.execute("SELECT count(*), max(id) FROM generation").fetchone()
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert "skipped" in again.stdout
+    assert "divisions" in again.stdout
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*), max(id) FROM generation").fetchone() == before
+
+
 def test_cli_import_rejects_a_bad_file_and_writes_nothing(db_url: str, tmp_path: Path) -> None:
     import os
 
