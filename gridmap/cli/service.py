@@ -63,10 +63,31 @@ def resolve_file(
         int | None,
         typer.Option(min=1, help="Rows per chunk (default: 100,000 points or 2,000 addresses)."),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Where points are located: 'local' (this process) or 'dask' (a cluster)."
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="A Dask scheduler's address (tcp://HOST:8786); default: a local cluster."
+        ),
+    ] = None,
+    dask_workers: Annotated[
+        int | None, typer.Option(min=1, help="Workers of the local Dask cluster (default: cores).")
+    ] = None,
     url: DbUrl = None,
 ) -> None:
-    """Resolve every row of a CSV (addresses or points) to grid, chiefs and match level."""
+    """Resolve every row of a CSV (addresses or points) to grid, chiefs and match level.
+
+    With ``--engine dask`` the points are located on a Dask cluster (dask-geopandas,
+    partitioned by county, the grid index broadcast to the workers); names and chiefs are
+    fetched here, once per distinct grid and building. The answers are the same.
+    """
     import io
+    import os
 
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -84,6 +105,9 @@ def resolve_file(
             self.read_bytes += n or 0
             return n
 
+    if engine not in ("local", "dask"):
+        err.print(f"--engine {engine!r}: expected local or dask")
+        raise typer.Exit(2)
     target = database_url(url)
     size = path.stat().st_size
     with (
@@ -97,6 +121,10 @@ def resolve_file(
             console=err,
         ) as bar,
     ):
+        extra: dict[str, Any] = {}
+        if engine == "dask":
+            extra["index"] = _dask_locator(gm, path, address_column, scheduler,
+                                           dask_workers or os.cpu_count() or 1)  # fmt: skip
         counting = Counting(raw)
         source = io.TextIOWrapper(io.BufferedReader(counting), encoding="utf-8-sig", newline="")
         task = bar.add_task("resolve", total=size)
@@ -116,9 +144,34 @@ def resolve_file(
                 authorised=show_phones,
                 chunk_size=chunk_size,
                 on_chunk=lambda _: bar.update(task, completed=counting.read_bytes),
+                **extra,
             )
         finally:
             if out_path:
                 sink.close()
+            if "index" in extra:
+                extra["index"].close()
         bar.update(task, completed=size)
     err.print(", ".join(f"{k} {v:,}" for k, v in counts.items()), highlight=False)
+
+
+def _dask_locator(gm: Any, path: Path, address_column: str, scheduler: str | None,
+                  workers: int) -> Any:  # fmt: skip
+    """The current index spread over a Dask cluster (a file of points only)."""
+    import csv
+
+    from gridmap.resolve.distributed import DaskLocator, local_cluster
+
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    if address_column in header:
+        err.print(f"--engine dask locates points; {path.name} has an {address_column!r} column "
+                  "of addresses: resolve it with --engine local")  # fmt: skip
+        raise typer.Exit(2)
+    if scheduler:
+        from distributed import Client
+
+        client = Client(scheduler)  # type: ignore[no-untyped-call]
+    else:
+        client = local_cluster(workers)
+    return DaskLocator(gm.point_index(), client)

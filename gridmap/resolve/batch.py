@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from gridmap.errors import GridmapError, InvalidInput
 from gridmap.resolve.addresses import resolve_addresses
-from gridmap.resolve.index import PointIndex
+from gridmap.resolve.index import Locator, PointIndex
 from gridmap.resolve.points import resolve_points
 from gridmap.results import Resolution
 
@@ -181,7 +181,7 @@ def resolve_batch(
     *,
     authorised: bool = False,
     first_row: int = 1,
-    index: PointIndex | None = None,
+    index: Locator | None = None,
 ) -> list[BatchRow]:
     """Resolve a chunk of rows: its points together (:func:`resolve_points`, in ``index`` when
     given), its addresses one by one."""
@@ -294,7 +294,7 @@ def resolve_csv(
     authorised: bool = False,
     chunk_size: int | None = None,
     on_chunk: Callable[[int], None] | None = None,
-    index: PointIndex | None = None,
+    index: Locator | None = None,
 ) -> dict[str, int]:
     """Stream a CSV of addresses (``address_column``) or points (``lon/lat_column``) to a CSV
     of grids and chiefs, ``chunk_size`` rows at a time; returns counts per status.
@@ -377,7 +377,7 @@ def batch_rows(
     *,
     authorised: bool = False,
     first_row: int = 1,
-    index: PointIndex | None = None,
+    index: Locator | None = None,
 ) -> list[BatchRow]:
     """Raw CSV records (``id`` and ``address`` or ``lon``/``lat``/``crs``) validated and
     resolved; each row's id is its record's, or else its row number."""

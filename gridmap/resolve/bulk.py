@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     import psycopg
 
-    from gridmap.resolve.index import PointIndex
+    from gridmap.resolve.index import Locator
 
 __all__ = ["resolve_point_rows"]
 
@@ -53,7 +53,7 @@ def _column(rows: Sequence[list[str]], i: int | None) -> list[str | None]:
 
 def resolve_point_rows(
     conn: psycopg.Connection[Any],
-    index: PointIndex,
+    index: Locator,
     rows: Sequence[list[str]],
     columns: tuple[int | None, int | None, int | None, int | None],
     *,

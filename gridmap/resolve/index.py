@@ -14,7 +14,7 @@ distinct grids and buildings hit, in one query (:func:`gridmap.db.lookup.point_c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import shapely
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     import psycopg
 
-__all__ = ["Located", "PointIndex"]
+__all__ = ["Located", "Locator", "PointIndex"]
 
 NONE = -1
 
@@ -58,6 +58,19 @@ def _first_hit(
     return first, count
 
 
+class Locator(Protocol):
+    """What locates points: a :class:`PointIndex`, or one spread over a cluster."""
+
+    grid_codes: np.ndarray[Any, Any]
+    building_ids: np.ndarray[Any, Any]
+
+    def locate(
+        self,
+        lon: np.ndarray[Any, Any] | Sequence[float],
+        lat: np.ndarray[Any, Any] | Sequence[float],
+    ) -> Located: ...
+
+
 class PointIndex:
     """The current grids and footprints of a database (or of a box of it), as STRtrees."""
 
@@ -69,6 +82,7 @@ class PointIndex:
         building_shapes: np.ndarray[Any, Any],
     ) -> None:
         self.grid_codes = np.asarray(grid_codes, dtype=object)
+        self.grid_shapes = np.asarray(grid_shapes, dtype=object)
         self.building_ids = np.asarray(building_ids, dtype=np.int64)
         self._grids = shapely.STRtree(grid_shapes)
         self._buildings = shapely.STRtree(building_shapes)

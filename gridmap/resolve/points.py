@@ -16,7 +16,7 @@ import numpy as np
 from gridmap.crs import to_storage_xy
 from gridmap.db import lookup
 from gridmap.errors import GridmapError
-from gridmap.resolve.index import NONE, PointIndex
+from gridmap.resolve.index import NONE, Locator, PointIndex
 from gridmap.resolve.rows import building_ref, chief_from_row, grid_ref
 from gridmap.results import LonLat, Nearest, Resolution
 
@@ -48,7 +48,7 @@ def _bbox(
 
 def locate_resolutions(
     conn: Conn,
-    index: PointIndex,
+    index: Locator,
     lon: np.ndarray[Any, Any],
     lat: np.ndarray[Any, Any],
     *,
@@ -95,7 +95,7 @@ def _unique_rows(
 
 def _resolve_in_memory(
     conn: Conn,
-    index: PointIndex,
+    index: Locator,
     todo: list[int],
     lon: np.ndarray[Any, Any],
     lat: np.ndarray[Any, Any],
@@ -160,7 +160,7 @@ def resolve_points(
     points: Sequence[tuple[float, float, str | int]],
     *,
     authorised: bool = False,
-    index: PointIndex | None = None,
+    index: Locator | None = None,
 ) -> list[Resolution | GridmapError]:
     """Resolve many ``(x, y, crs)`` points; a bad point gives its error in place.
 

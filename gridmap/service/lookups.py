@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from gridmap.db import DbStatus
     from gridmap.errors import GridmapError
     from gridmap.resolve.batch import BatchQuery, BatchRow, RowError
+    from gridmap.resolve.index import PointIndex
     from gridmap.results import BuildingDetail, Division, GridCollection, GridFeature, Resolution
 
 __all__ = ["Lookups"]
@@ -91,6 +92,13 @@ class Lookups(ServiceBase):
         gaz = self.gazetteer
         with self.connection() as conn:
             return resolve_batch(conn, gaz, queries, authorised=authorised, first_row=first_row)
+
+    def point_index(self) -> PointIndex:
+        """The current grids and building footprints, loaded for locating points in memory."""
+        from gridmap.resolve.index import PointIndex
+
+        with self.connection() as conn:
+            return PointIndex.load(conn)
 
     def resolve_csv(self, source: IO[str], sink: IO[str], **options: Any) -> dict[str, int]:
         """Stream a CSV of addresses or points to a CSV of grids and chiefs; counts per status.
