@@ -53,11 +53,11 @@ LOG = logging.getLogger("bench.resolve_bulk")
 GRIDS_SQL = "SELECT code, boundary FROM current_grid"
 
 
-def run_cli(path: Path, out: Path, url: str) -> tuple[float, str]:
+def run_cli(path: Path, out: Path, url: str, *options: str) -> tuple[float, str]:
     """Run ``gridmap resolve`` on ``path``; (seconds, its summary line)."""
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "gridmap", "resolve", str(path), "--out", str(out)],
+        [sys.executable, "-m", "gridmap", "resolve", str(path), "--out", str(out), *options],
         env={**os.environ, "GRIDMAP_DATABASE_URL": url, "COLUMNS": "100"},
         capture_output=True,
         text=True,
@@ -80,6 +80,8 @@ def main() -> None:
     ap.add_argument("--inside", action="store_true", help="draw points inside the grids only")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workdir", type=Path, default=ROOT / "out" / "bench-bulk")
+    ap.add_argument("--dask", action="store_true",
+                    help="also run the points with --engine dask on a local 2-worker cluster")  # fmt: skip
     args = ap.parse_args()
     n_addr = args.n if args.n_addresses is None else args.n_addresses
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -136,6 +138,14 @@ def main() -> None:
         theirs = joined.groupby("id")["code"].min()  # lowest code on shared edges, as gridmap
         ours = out.set_index("id")["grid_code"].where(out.set_index("id")["status"] == "ok")
         agree = int((ours.fillna("") == theirs.reindex(ours.index).fillna("")).sum())
+        t_dask = None
+        if args.dask:
+            dask_out = args.workdir / "points_dask_out.csv"
+            t_dask, _ = run_cli(
+                points_csv, dask_out, url, "--engine", "dask", "--dask-workers", "2"
+            )
+            same = dask_out.read_bytes() == (args.workdir / "points_out.csv").read_bytes()
+            LOG.info("dask engine: output %s the local engine's", "the same as" if same else "NOT")
         inside = int(theirs.notna().sum())
 
         # addresses: drawn with replacement from the labelled variants
@@ -156,6 +166,9 @@ def main() -> None:
         ("gridmap resolve points.csv", args.n, t_cli, f"{t_cli / baseline:.1f}"),
         ("gridmap resolve addresses.csv", n_addr, t_addr, ""),
     ]
+    if t_dask is not None:
+        rows.insert(5, ("gridmap resolve points.csv --engine dask (2 local workers)", args.n,
+                        t_dask, f"{t_dask / baseline:.1f}"))  # fmt: skip
     print(
         f"scale {args.scale}: {len(data.buildings):,} buildings, {len(grids):,} grids; "
         f"{args.n:,} points ({'inside the grids' if args.inside else 'uniform in the grids bbox'}"

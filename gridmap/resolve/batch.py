@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -336,17 +336,64 @@ def resolve_csv(
     i_id, i_address = place.get(id_column), place[address_column]
     if callable(gaz):
         gaz = gaz()
-    for chunk, done in _row_chunks(reader, chunk_size or 2000):
-        records = [
-            {"id": _cell(row, i_id) or None, "address": _cell(row, i_address) or None}
-            for row in chunk
-        ]
-        for row in batch_rows(conn, gaz, records, authorised=authorised, first_row=done + 1):
+    for chunk, rows in _address_answers(conn, gaz, reader, i_id, i_address,
+                                        chunk_size or 2000, authorised):  # fmt: skip
+        for row in rows:
             counts[row.status] += 1
             writer.writerow(output_record(row).values())
         if on_chunk is not None:
             on_chunk(len(chunk))
     return counts
+
+
+def _address_answers(
+    conn: Conn,
+    gaz: Gazetteer | None,
+    reader: Iterator[list[str]],
+    i_id: int | None,
+    i_address: int,
+    size: int,
+    authorised: bool,
+) -> Iterator[tuple[list[list[str]], list[BatchRow]]]:
+    """Each chunk of CSV rows of addresses, with its answers.
+
+    An address written again (a register holds one row per person) takes the answer it had,
+    which depends on its text alone, with its own id and row number; a row whose id holds a
+    NUL is validated each time."""
+    seen: OrderedDict[str, BatchRow] = OrderedDict()
+    for chunk, done in _row_chunks(reader, size):
+        records = [
+            {"id": _cell(row, i_id) or None, "address": _cell(row, i_address) or None}
+            for row in chunk
+        ]
+        answers: list[BatchRow | None] = [None] * len(records)
+        fresh: dict[str, list[int]] = {}
+        others: list[int] = []
+        for i, rec in enumerate(records):
+            text, rid = rec["address"], rec["id"]
+            if text is None or (rid is not None and "\x00" in rid):
+                others.append(i)
+            elif text in seen:
+                seen.move_to_end(text)
+                answers[i] = seen[text]
+            else:
+                fresh.setdefault(text, []).append(i)
+        todo = [group[0] for group in fresh.values()] + others
+        rows = batch_rows(conn, gaz, [records[i] for i in todo], authorised=authorised)
+        for i, row in zip(todo, rows, strict=True):
+            answers[i] = row
+            text = records[i]["address"]
+            if text in fresh:
+                seen[text] = row
+                for j in fresh[text][1:]:
+                    answers[j] = row
+        while len(seen) > SEEN_ADDRESSES:
+            seen.popitem(last=False)
+        out = []
+        for i, answer in enumerate(answers):
+            assert answer is not None
+            out.append(answer.model_copy(update={"row": done + i + 1, "id": records[i]["id"]}))
+        yield chunk, out
 
 
 def _cell(row: list[str], i: int | None) -> str | None:
@@ -396,6 +443,9 @@ def batch_rows(
         for i, row in enumerate(rows)
     ]
 
+
+#: how many distinct addresses a CSV run remembers the answers of
+SEEN_ADDRESSES = 200_000
 
 #: the columns a batch CSV must have one of (besides ``id``)
 CSV_COLUMNS = ("address", "lon", "lat", "x", "y")

@@ -207,3 +207,36 @@ def test_a_batch_spread_wider_than_the_span_takes_the_database_query_with_the_sa
     assert len(loads) == 1  # wider than the span: no index loaded
     assert spread[:-1] == near
     assert spread[-1].status == "not_found"  # type: ignore[union-attr]
+
+
+@pytest.mark.postgis
+def test_a_csv_of_repeated_addresses_answers_each_row_as_if_it_came_alone(
+    db: psycopg.Connection[Any], street: Interchange
+) -> None:
+    """A register repeats its addresses (one row per person): each repeat takes the answer of
+    its first, with its own id and row number, exactly as resolving it alone would give."""
+    from gridmap.testing import generate_cases
+
+    gm = Gridmap(db)
+    gm.import_data(street)
+    texts = [c.text for c in generate_cases(street, n=120, seed=3)][:60]
+    rng = np.random.default_rng(0)
+    rows = [
+        [f"p{i}" if i % 9 else "", texts[int(k)]] for i, k in enumerate(rng.integers(0, 60, 400))
+    ]
+    rows += [["empty", ""], ["nul\x00id", texts[0]], ["quoted", '"' + texts[1] + '"']]
+    text = "id,address\n" + "".join(
+        ",".join(f'"{v}"' if "," in v else v for v in r) + "\n" for r in rows
+    )
+    sink = io.StringIO()
+    counts = resolve_csv(db, gm.gazetteer, io.StringIO(text), sink, chunk_size=150)
+    got = list(csv.reader(io.StringIO(sink.getvalue())))[1:]
+    parsed = list(csv.reader(io.StringIO(text)))[1:]
+    assert len(got) == len(parsed) == len(rows)
+    for i, (r, out) in enumerate(zip(parsed, got, strict=True)):
+        rec = {"id": r[0] or None, "address": r[1] or None}
+        (alone,) = batch_rows(db, gm.gazetteer, [rec], first_row=i + 1)
+        assert out == ["" if v is None else str(v) for v in output_record(alone).values()], r
+    assert sum(counts.values()) == len(rows)
+    assert counts["error"] >= 2  # the empty address and the NUL id
+    assert len({r[1] for r in rows}) < len(rows) / 5  # the repeats were there to share
