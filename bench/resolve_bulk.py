@@ -79,6 +79,8 @@ def main() -> None:
     ap.add_argument("--n-addresses", type=int, help="addresses (default: --n)")
     ap.add_argument("--inside", action="store_true", help="draw points inside the grids only")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--variants", type=int, default=10_000,
+                    help="labelled address variants the addresses are drawn from")  # fmt: skip
     ap.add_argument("--workdir", type=Path, default=ROOT / "out" / "bench-bulk")
     ap.add_argument("--dask", action="store_true",
                     help="also run the points with --engine dask on a local 2-worker cluster")  # fmt: skip
@@ -149,7 +151,7 @@ def main() -> None:
         inside = int(theirs.notna().sum())
 
         # addresses: drawn with replacement from the labelled variants
-        cases = generate_cases(data, n=10_000, seed=args.seed)
+        cases = generate_cases(data, n=args.variants, seed=args.seed)
         pick = rng.integers(0, len(cases), n_addr)
         addr_csv = args.workdir / "addresses.csv"
         with addr_csv.open("w", encoding="utf-8", newline="") as f:
@@ -179,7 +181,7 @@ def main() -> None:
     for job, n, s, ratio in rows:
         print(f"| {job} | {n:,} | {s:.2f} | {n / s:,.0f} | {ratio} |")
     print(f"points: {summary}; gridmap and sjoin agree on {agree:,} of {args.n:,} grids")
-    print(f"addresses: {addr_summary}")
+    print(f"addresses: {addr_summary}; {len(set(pick.tolist())):,} distinct of {n_addr:,}")
 
 
 if __name__ == "__main__":

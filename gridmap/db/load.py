@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +106,10 @@ def _copy(
         progress(label, total, total)
 
 
+#: rows turned into text and copied at a time when staging a layer
+STAGE_CHUNK = 50_000
+
+
 def _stage(
     conn: psycopg.Connection[Any],
     name: str,
@@ -125,15 +129,24 @@ def _stage(
             ),
         )
     )
-    data: list[list[str | None]] = []
-    for col in columns:
-        data.append(_text(frame[col]) if col in frame.columns else [None] * len(frame))
-    data.extend(derived.values())
-    if geometry:
-        data.append(_ewkb(frame.geometry.values))
-    data.append([str(i) for i in range(len(frame))])
-    rows = zip(*data, strict=True) if data else iter(())
-    _copy(conn, f"stage_{name}", [*cols, "rownum"], rows, len(frame), progress, name)
+    n = len(frame)
+    present = [col for col in columns if col in frame.columns]
+
+    def rows() -> Iterator[Sequence[str | None]]:
+        # a chunk at a time: the text of a whole layer of millions of rows is never held
+        for lo in range(0, n, STAGE_CHUNK):
+            part = frame.iloc[lo : lo + STAGE_CHUNK]
+            m = len(part)
+            data: list[list[str | None]] = []
+            for col in columns:
+                data.append(_text(part[col]) if col in present else [None] * m)
+            data.extend(values[lo : lo + STAGE_CHUNK] for values in derived.values())
+            if geometry:
+                data.append(_ewkb(part.geometry.values))
+            data.append([str(i) for i in range(lo, lo + m)])
+            yield from zip(*data, strict=True)
+
+    _copy(conn, f"stage_{name}", [*cols, "rownum"], rows(), n, progress, name)
     # temp tables are never auto-analysed: without statistics the merge joins plan badly
     conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(f"stage_{name}")))
     return len(frame)
@@ -142,10 +155,16 @@ def _stage(
 def _count_changes(
     conn: psycopg.Connection[Any], statement: sql.SQL, params: dict[str, Any] | None = None
 ) -> tuple[int, int]:
-    """Run an upsert that ``RETURNING (xmax = 0)``; return (inserted, updated)."""
-    rows = conn.execute(statement, params or {}).fetchall()
-    inserted = sum(1 for r in rows if r[0])
-    return inserted, len(rows) - inserted
+    """Run an upsert that ``RETURNING (xmax = 0)``; return (inserted, updated), counted in
+    the database (a province's millions of rows never come back one by one)."""
+    counted = sql.SQL(
+        "WITH changed(inserted) AS ({}) "
+        "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
+        "FROM changed"
+    ).format(statement)
+    row = conn.execute(counted, params or {}).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
 
 
 def _record(report: LoadReport, table: str, staged: int, changes: tuple[int, int]) -> None:
@@ -305,8 +324,8 @@ def _load_assignments(
     conn.execute(_ASSIGNMENTS_RESOLVED)
     conn.execute("ANALYZE stage_assignment_rows")
     # close first, so that a post's new term never clashes with its old open one
-    updated = len(conn.execute(_UPDATE_ASSIGNMENTS).fetchall())
-    inserted = len(conn.execute(_INSERT_ASSIGNMENTS).fetchall())
+    _, updated = _count_changes(conn, sql.SQL(_UPDATE_ASSIGNMENTS))
+    inserted, _ = _count_changes(conn, sql.SQL(_INSERT_ASSIGNMENTS))
     _record(report, "assignment", staged, (inserted, updated))
 
 
