@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import shutil
 import subprocess
 import sys
@@ -36,6 +37,11 @@ from gridmap.io import read_interchange  # noqa: E402
 from gridmap.io.validate import validate_or_raise  # noqa: E402
 
 LOG = logging.getLogger("bench.import")
+
+
+def _peak_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -68,14 +74,17 @@ def main() -> None:
         t0 = time.perf_counter()
         data = read_interchange(path)
         t_read = time.perf_counter() - t0
+        peak = {"read": _peak_mb()}
         rows = sum(data.counts().values())
         with psycopg.connect(conninfo) as conn:
             t1 = time.perf_counter()
             validate_or_raise(data, known_codes=known_division_codes(conn))
             t_validate = time.perf_counter() - t1
+            peak["validate"] = _peak_mb()
             t2 = time.perf_counter()
             load_interchange(conn, data, source="bench")
             t_load = time.perf_counter() - t2
+            peak["load"] = _peak_mb()
         t_gridmap = time.perf_counter() - t0
 
     # ogr2ogr: the same file, layer by layer, into a database with PostGIS only
@@ -111,6 +120,8 @@ def main() -> None:
         f"gridmap import : {t_gridmap:7.2f} s  ({rows / t_gridmap:,.0f} rows/s)  "
         f"[read {t_read:.2f} s, validate {t_validate:.2f} s, load {t_load:.2f} s]"
     )
+    print("peak memory of the import so far, after each step: "
+          + ", ".join(f"{k} {v:,.0f} MB" for k, v in peak.items()))  # fmt: skip
     print(f"ogr2ogr        : {t_ogr:7.2f} s  ({rows / t_ogr:,.0f} rows/s)")
     print(
         f"ratio gridmap/ogr2ogr time: {t_gridmap / t_ogr:.2f}  "
