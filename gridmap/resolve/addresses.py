@@ -14,6 +14,7 @@ owns one per database).
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from gridmap.address.coverage import Written, contains, written_divisions
@@ -53,8 +54,19 @@ __all__ = ["resolve_address", "resolve_addresses"]
 
 LOG = logging.getLogger(__name__)
 
+#: how many (text, gazetteer) parses are remembered
+PARSE_CACHE = 50_000
+
 #: a scope at least this deep (township) lists all its names; wider ones ask the trigram index
 NARROW_PREFIX = 9
+
+
+@lru_cache(maxsize=PARSE_CACHE)
+def _parsed(text: str, gaz: Gazetteer) -> ParsedAddress:
+    """The parse of ``text`` by ``gaz``, remembered: a parse is pure (the same text and
+    gazetteer give the same parse; a reloaded gazetteer is a new key), and callers send the
+    same addresses again and again. Bad addresses raise each time."""
+    return parse_address(text, gaz)
 
 
 def _scopes(parsed: ParsedAddress) -> list[tuple[str, str]]:
@@ -127,7 +139,7 @@ def resolve_address(
     ``location`` is the building's representative point in ``crs`` (EPSG:4490 by default;
     any EPSG code, or GCJ02)."""
     parse_crs(crs)
-    res = _resolve_parsed(conn, parse_address(text, gaz), gaz, authorised, None)
+    res = _resolve_parsed(conn, _parsed(text, gaz), gaz, authorised, None)
     return _located(res, crs)
 
 
@@ -585,7 +597,7 @@ def resolve_addresses(
     out: list[Resolution | GridmapError] = []
     for text in texts:
         try:
-            res = _resolve_parsed(conn, parse_address(text, gaz), gaz, authorised, memo)
+            res = _resolve_parsed(conn, _parsed(text, gaz), gaz, authorised, memo)
             out.append(_located(res, crs))
         except GridmapError as exc:
             out.append(exc)
