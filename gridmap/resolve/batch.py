@@ -12,6 +12,7 @@ import csv
 import io
 import logging
 from collections import Counter, OrderedDict
+from itertools import islice
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -325,11 +326,11 @@ def resolve_csv(
         columns = (place.get(id_column), place.get(lon_column), place.get(lat_column),
                    place.get("crs"))  # fmt: skip
         for chunk, done in _row_chunks(reader, chunk_size or 100_000):
-            values = resolve_point_rows(conn, index, chunk, columns, crs=crs,
-                                        authorised=authorised, first_row=done + 1)  # fmt: skip
-            for status, k in Counter(values[1].tolist()).items():
+            out = resolve_point_rows(conn, index, chunk, columns, crs=crs,
+                                     authorised=authorised, first_row=done + 1)  # fmt: skip
+            for status, k in Counter(out.statuses).items():
                 counts[status] += k
-            writer.writerows(zip(*values, strict=True))
+            sink.write(out.text)
             if on_chunk is not None:
                 on_chunk(len(chunk))
         return counts
@@ -402,19 +403,16 @@ def _cell(row: list[str], i: int | None) -> str | None:
 
 
 def _row_chunks(reader: Iterator[list[str]], size: int) -> Iterator[tuple[list[list[str]], int]]:
-    """The rows (blank lines skipped) ``size`` at a time, each with the rows before it."""
-    chunk: list[list[str]] = []
+    """The rows (blank lines skipped) about ``size`` at a time, each with the rows before it."""
     done = 0
-    for row in reader:
-        if not row:
-            continue
-        chunk.append(row)
-        if len(chunk) >= size:
+    while True:
+        read = list(islice(reader, size))
+        if not read:
+            return
+        chunk = [row for row in read if row]
+        if chunk:
             yield chunk, done
             done += len(chunk)
-            chunk = []
-    if chunk:
-        yield chunk, done
 
 
 def batch_rows(

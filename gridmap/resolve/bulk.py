@@ -17,7 +17,10 @@ batch_rows`) would give, at a fraction of the cost:
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,6 +42,8 @@ __all__ = ["resolve_point_rows"]
 #: what the vectorised pass reads as a number (anything else is validated row by row)
 _DECIMAL = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,17})?")
 _ID, _LON, _LAT = (OUTPUT_COLUMNS.index(c) for c in ("id", "lon", "lat"))
+#: what makes the csv module quote a value (its delimiter, quote and line ends)
+_QUOTED = re.compile(r'[,"\r\n]')
 
 
 def _column(rows: Sequence[list[str]], i: int | None) -> list[str | None]:
@@ -51,6 +56,21 @@ def _column(rows: Sequence[list[str]], i: int | None) -> list[str | None]:
         return [r[i] if i < len(r) else None for r in rows]
 
 
+def _render(values: Sequence[Any]) -> str:
+    """Values as one CSV line without its end, as the ``csv`` module writes them."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(values)
+    return buf.getvalue()
+
+
+@dataclass
+class PointRows:
+    """The output of a chunk of rows: its CSV lines, in order, and each row's status."""
+
+    text: str
+    statuses: list[str]
+
+
 def resolve_point_rows(
     conn: psycopg.Connection[Any],
     index: Locator,
@@ -60,11 +80,12 @@ def resolve_point_rows(
     crs: str = "EPSG:4490",
     authorised: bool = False,
     first_row: int = 1,
-) -> list[np.ndarray[Any, Any]]:
-    """The output of CSV ``rows`` of points, as one array per column of :data:`OUTPUT_COLUMNS`.
+) -> PointRows:
+    """The output lines (the columns of :data:`OUTPUT_COLUMNS`) of CSV ``rows`` of points.
 
     ``columns`` are the places of the id, lon, lat and crs columns in a row (None: the file
-    has none); ``crs`` is the CRS of rows without one of their own.
+    has none); ``crs`` is the CRS of rows without one of their own. Each distinct answer's
+    line is rendered once, around its rows' own id and coordinates.
     """
     i_id, i_lon, i_lat, i_crs = columns
     n = len(rows)
@@ -72,9 +93,8 @@ def resolve_point_rows(
     lons = _column(rows, i_lon)
     lats = _column(rows, i_lat)
     crss = [v or crs for v in _column(rows, i_crs)]
-    done = np.zeros(n, dtype=bool)
-    out = [np.full(n, "", dtype=object) for _ in OUTPUT_COLUMNS]
-    out[_ID][:] = [rid if rid is not None else first_row + i for i, rid in enumerate(ids)]
+    lines: list[str | None] = [None] * n
+    statuses: list[str] = [""] * n
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     groups: dict[str, list[int]] = {}
@@ -99,22 +119,29 @@ def resolve_point_rows(
     if fast:
         at = np.asarray(sorted(fast), dtype=np.int64)
         inside, which, made = locate_resolutions(conn, index, x[at], y[at], authorised=authorised)
-        hit = at[inside]
-        records = [output_record(BatchRow(row=0, status=res.status, result=res)) for res in made]
-        for c, name in enumerate(OUTPUT_COLUMNS):
-            if c not in (_ID, _LON, _LAT):
-                out[c][hit] = np.array([r[name] for r in records], dtype=object)[which]
-        out[_LON][hit] = x[hit].astype(object)
-        out[_LAT][hit] = y[hit].astype(object)
-        done[hit] = True
-    slow = np.flatnonzero(~done).tolist()
+        middle, tail, status = [], [], []
+        for res in made:
+            rec = list(output_record(BatchRow(row=0, status=res.status, result=res)).values())
+            middle.append(_render(rec[_ID + 1 : _LON]))
+            tail.append(_render(rec[_LAT + 1 :]))
+            status.append(rec[1])
+        hit = at[inside].tolist()
+        for i, k, lon, lat in zip(hit, which.tolist(), x[hit].tolist(), y[hit].tolist(),
+                                  strict=True):  # fmt: skip
+            rid = ids[i]
+            shown = str(first_row + i) if rid is None else (
+                _render([rid]) if _QUOTED.search(rid) else rid)  # fmt: skip
+            lines[i] = f"{shown},{middle[k]},{lon!r},{lat!r},{tail[k]}\n"
+            statuses[i] = status[k]
+    slow = [i for i in range(n) if lines[i] is None]
     if slow:
         records_in: list[dict[str, Any]] = [
             {"id": ids[i], "lon": lons[i], "lat": lats[i], "crs": crss[i]} for i in slow
         ]
         answers = batch_rows(conn, None, records_in, authorised=authorised, index=index)
         for i, row in zip(slow, answers, strict=True):
-            for c, value in enumerate(output_record(row).values()):
-                if c != _ID:
-                    out[c][i] = value
-    return out
+            rec = list(output_record(row).values())
+            rec[_ID] = ids[i] if ids[i] is not None else first_row + i
+            lines[i] = _render(rec) + "\n"
+            statuses[i] = row.status
+    return PointRows("".join(line for line in lines if line is not None), statuses)

@@ -110,6 +110,7 @@ def test_a_csv_of_points_comes_out_as_the_row_by_row_path_writes_it(
         ["projected", "500000", "4874000", "EPSG:4551"],
         ["no-such-crs", repr(x), repr(y), "EPSG:999999"],
         ["exponent", "1.253e2", "4.38e1", ""],
+        ['"an id, with ""quotes"""', repr(x), repr(y), ""],
         ["short"],
     ]
     text = _csv(rows)
@@ -118,7 +119,7 @@ def test_a_csv_of_points_comes_out_as_the_row_by_row_path_writes_it(
     got = list(csv.reader(io.StringIO(sink.getvalue())))
 
     expected = [list(OUTPUT_COLUMNS)]
-    for i, r in enumerate(rows):
+    for i, r in enumerate(list(csv.reader(io.StringIO(text)))[1:]):
         r = r + [""] * (4 - len(r))
         rec = {
             "id": r[0] or None,
@@ -137,6 +138,7 @@ def test_a_csv_of_points_comes_out_as_the_row_by_row_path_writes_it(
     # ids default to the row number; phones stay masked without authority
     by_id = {r[0]: r for r in got[1:]}
     assert "1" in by_id
+    assert by_id['an id, with "quotes"'][1] == "ok"
     phones = [r[OUTPUT_COLUMNS.index("grid_chief_phone")] for r in got[1:] if r[1] == "ok"]
     assert phones
     assert all("****" in p for p in phones if p)
