@@ -26,7 +26,7 @@ from gridmap.codes import LEVELS, parent_code, parse_division_code, parse_grid_c
 from gridmap.crs import METRIC, transformer
 from gridmap.errors import InvalidCode, InvalidCRS
 from gridmap.geometry import METRES_PER_DEGREE, POLYGON_TYPE_IDS, coverage_faults, stitch
-from gridmap.io.problems import Problem, Severity, personal, present, text_set, values
+from gridmap.io.problems import Problem, Severity, personal, present, values
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -554,52 +554,109 @@ _TARGETS = ("grid_code", "building_id", "unit_no")
 
 
 def assignments(data: Interchange, ctx: Context) -> list[Problem]:
-    """Each role has exactly its targets, they exist in the file, and until ≥ since."""
+    """Each role has exactly its targets, they exist in the file, and until ≥ since.
+
+    Column by column: a province's millions of assignments are never made into Python
+    records or sets (as records they took more memory than the whole file). The rows found
+    wanting are then reported one by one, in row order, each row's problems in the order
+    targets, existence, current holder, dates.
+    """
     a = data.assignments
     if not len(a):
         return []
-    known = {
-        "grid_code": text_set(data.grids, "code"),
-        "building_id": text_set(data.buildings, "building_id"),
-        "unit": set(
-            zip(
-                data.units["building_id"].astype(object),
-                data.units["unit_no"].astype(object),
-                strict=True,
-            )
-        ),
-    }
+    n = len(a)
+    col = {c: _text_column(a, c) for c in ("person_id", "role", "since", "until", *_TARGETS)}
+    role = col["role"]
+    needs = _flag(role.isin(list(NEEDS)))
+    # targets each role must have, and must not have
+    empty = {c: col[c].isna().to_numpy(dtype=bool) for c in _TARGETS}
+    wrong = np.zeros(n, dtype=bool)
+    for name, need in NEEDS.items():
+        is_role = _flag(role == name)
+        for c in _TARGETS:
+            wrong |= is_role & (empty[c] if c in need else ~empty[c])
+    # targets that exist in the file
+    grids_known = _known(data.grids, "code")
+    buildings_known = _known(data.buildings, "building_id")
+    grid_ok = _flag(col["grid_code"].isin(grids_known))
+    building_ok = _flag(col["building_id"].isin(buildings_known))
+    unit_ok = (
+        _pair_key(col["building_id"], col["unit_no"])
+        .isin(
+            _pair_key(_text_column(data.units, "building_id"), _text_column(data.units, "unit_no"))
+        )
+        .to_numpy(dtype=bool)
+    )
+    is_grid = (role == "grid_chief").fillna(False).to_numpy(dtype=bool)
+    is_unit = (role == "unit_chief").fillna(False).to_numpy(dtype=bool)
+    missing = needs & (
+        (is_grid & ~empty["grid_code"] & ~grid_ok)
+        | (~is_grid & ~empty["building_id"] & ~building_ok)
+        | (is_unit & ~empty["building_id"] & building_ok & ~empty["unit_no"] & ~unit_ok)
+    )
+    # a post's second current holder: a later open term of another person or since
+    open_post = needs & ~wrong & col["until"].isna().to_numpy(dtype=bool)
+    post = _pair_key(_pair_key(role, col["grid_code"].fillna("")),
+                     _pair_key(col["building_id"].fillna(""), col["unit_no"].fillna("")))  # fmt: skip
+    first = np.full(n, -1, dtype=np.int64)
+    rows = np.flatnonzero(open_post)
+    if len(rows):
+        first_of = pd.Series(rows).groupby(post.iloc[rows].to_numpy()).transform("min")
+        first[rows] = first_of.to_numpy()
+    person = col["person_id"].fillna("\x00").to_numpy(dtype=object)
+    since = col["since"].fillna("\x00").to_numpy(dtype=object)
+    second = open_post & (first != np.arange(n))
+    second[second] &= ~(
+        (person[second] == person[first[second]]) & (since[second] == since[first[second]])
+    )
+    # until before since: both ISO dates (compared as text first, as they sort alike)
+    s_text, u_text = col["since"].str.strip(), col["until"].str.strip()
+    early = (
+        _flag(s_text.str.fullmatch(_ISO_DATE.pattern))
+        & _flag(u_text.str.fullmatch(_ISO_DATE.pattern))
+        & _flag(u_text < s_text)
+    )
     out: list[Problem] = []
-    rows = a.astype(object).where(a.notna(), None).to_dict("records")
-    current: dict[tuple[Any, ...], int] = {}
-    for i, r in enumerate(rows):
-        role = r.get("role")
-        if role in NEEDS:
-            wrong = _targets(i, str(role), r)
-            out += wrong + _targets_exist(i, str(role), r, known)
-            if not wrong and r.get("until") is None:
-                out += _one_current(i, str(role), rows, current)
-        ds, du = iso_date(r.get("since")), iso_date(r.get("until"))
-        if ds is not None and du is not None and du < ds:
+    for i in map(int, np.flatnonzero(wrong | missing | second | early)):
+        r: dict[str, Any] = {c: (None if pd.isna(v := col[c].iloc[i]) else v) for c in col}
+        if needs[i]:
+            out += _targets(i, str(r["role"]), r) + _targets_exist(i, str(r["role"]), r, ok={
+                "grid": bool(grid_ok[i]), "building": bool(building_ok[i]),
+                "unit": bool(unit_ok[i])})  # fmt: skip
+            if second[i]:
+                out += _second_holder(i, str(r["role"]), r, int(first[i]))
+        ds, du = iso_date(r["since"]), iso_date(r["until"])
+        if early[i] and ds is not None and du is not None and du < ds:
             out.append(
                 Problem("assignments", i, "until", r["until"], f"is before since ({r['since']})")
             )
     return out
 
 
-def _one_current(
-    i: int,
-    role: str,
-    rows: list[dict[Any, Any]],
-    current: dict[tuple[Any, ...], int],
-) -> list[Problem]:
+def _flag(values: pd.Series) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """A boolean column as a numpy array, missing as False."""
+    return values.fillna(False).to_numpy(dtype=bool)
+
+
+def _text_column(frame: pd.DataFrame, c: str) -> pd.Series:
+    """Column ``c`` as text (empty where the frame has no such column)."""
+    if c not in frame.columns:
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    return frame[c].astype("string")
+
+
+def _known(frame: pd.DataFrame, c: str) -> pd.Series:
+    return _text_column(frame, c).dropna()
+
+
+def _pair_key(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Two text columns as one, for matching pairs without making tuples."""
+    return a.str.cat(b, sep="\x1f")
+
+
+def _second_holder(i: int, role: str, r: Mapping[Any, Any], first: int) -> list[Problem]:
     """A post (a grid, building or unit, per role) has one current holder (the database's
-    unique ``assignment_one_current_*`` indexes); ``current`` remembers the first."""
-    r = rows[i]
-    post = (role, *(r.get(c) for c in NEEDS[role]))
-    first = current.setdefault(post, i)
-    if first == i or _same_term(rows[first], r):
-        return []  # the same term twice is reported as a duplicate key
+    unique ``assignment_one_current_*`` indexes): row ``first`` holds it already."""
     what = {
         "grid_chief": f"grid {r.get('grid_code')}",
         "building_chief": f"building {r.get('building_id')}",
@@ -610,10 +667,6 @@ def _one_current(
         "current holder (give the earlier term its until)"
     )
     return [Problem("assignments", i, "until", None, why)]
-
-
-def _same_term(a: Mapping[Any, Any], b: Mapping[Any, Any]) -> bool:
-    return bool(a.get("person_id") == b.get("person_id") and a.get("since") == b.get("since"))
 
 
 def _targets(i: int, role: str, r: Mapping[Any, Any]) -> list[Problem]:
@@ -629,16 +682,16 @@ def _targets(i: int, role: str, r: Mapping[Any, Any]) -> list[Problem]:
     return out
 
 
-def _targets_exist(i: int, role: str, r: Mapping[Any, Any], known: dict[str, Any]) -> list[Problem]:
+def _targets_exist(i: int, role: str, r: Mapping[Any, Any], ok: dict[str, bool]) -> list[Problem]:
     g, b, un = r.get("grid_code"), r.get("building_id"), r.get("unit_no")
-    if role == "grid_chief" and g is not None and g not in known["grid_code"]:
+    if role == "grid_chief" and g is not None and not ok["grid"]:
         return [Problem("assignments", i, "grid_code", g, "is not a grid in the grids layer")]
     if role == "grid_chief" or b is None:
         return []
-    if b not in known["building_id"]:
+    if not ok["building"]:
         return [
             Problem("assignments", i, "building_id", b, "is not a building in the buildings layer")
         ]
-    if role == "unit_chief" and un is not None and (b, un) not in known["unit"]:
+    if role == "unit_chief" and un is not None and not ok["unit"]:
         return [Problem("assignments", i, "unit_no", un, f"is not a unit of building {b}")]
     return []

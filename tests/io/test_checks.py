@@ -3,12 +3,16 @@ constraints impose, checked before anything is written."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geodata.sample import generate_sample
 from gridmap.crs import METRIC, STORAGE
@@ -352,3 +356,103 @@ def test_two_current_holders_of_one_post_are_refused() -> None:
         "assignments row 1 until: is empty, but row 0 is already the current building_chief "
         "of building B1: a post has one current holder (give the earlier term its until)"
     ]
+
+
+# ------------------------------------------------------- assignments, against a plain reading
+
+_ROLES = ["grid_chief", "building_chief", "unit_chief", "chief"]
+_NEEDS = {"grid_chief": ("grid_code",), "building_chief": ("building_id",),
+          "unit_chief": ("building_id", "unit_no")}  # fmt: skip
+
+
+def _day(v: str | None) -> dt.date | None:
+    if v is None or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", v.strip()):
+        return None
+    try:
+        return dt.date.fromisoformat(v.strip())
+    except ValueError:
+        return None
+
+
+def _plainly(a: pd.DataFrame, grids: set[str], buildings: set[str],
+             units: set[tuple[str, str]]) -> list[str]:  # fmt: skip
+    """The assignment rules read row by row, as the import format states them."""
+    day = _day
+    out: list[str] = []
+    held: dict[tuple[str | None, ...], tuple[int, str | None, str | None]] = {}
+    for i, r in enumerate(a.astype(object).where(a.notna(), None).to_dict("records")):
+        role = r["role"]
+        if role in _NEEDS:
+            need = _NEEDS[role]
+            wrong = False
+            for c in ("grid_code", "building_id", "unit_no"):
+                if c in need and r[c] is None:
+                    out.append(f"{i} {c} empty")
+                    wrong = True
+                elif c not in need and r[c] is not None:
+                    out.append(f"{i} {c} does not fit")
+                    wrong = True
+            g, b, u = r["grid_code"], r["building_id"], r["unit_no"]
+            if role == "grid_chief":
+                if g is not None and g not in grids:
+                    out.append(f"{i} grid_code unknown")
+            elif b is not None and b not in buildings:
+                out.append(f"{i} building_id unknown")
+            elif role == "unit_chief" and b is not None and u is not None and (b, u) not in units:
+                out.append(f"{i} unit_no unknown")
+            if not wrong and r["until"] is None:
+                post = (role, *(r[c] for c in need))
+                first = held.setdefault(post, (i, r["person_id"], r["since"]))
+                if first[0] != i and first[1:] != (r["person_id"], r["since"]):
+                    out.append(f"{i} until second holder after row {first[0]}")
+        s, u = day(r["since"]), day(r["until"])
+        if s is not None and u is not None and u < s:
+            out.append(f"{i} until before since")
+    return out
+
+
+def _short(p: Any) -> str:
+    why = str(p).split(": ", 1)[1]
+    kind = {"is empty; a": "empty", "does not fit": "does not fit", "is not a grid": "unknown",
+            "is not a building": "unknown", "is not a unit": "unknown",
+            "is before since": "before since"}  # fmt: skip
+    for start, short in kind.items():
+        if why.startswith(start) or start in why:
+            return f"{p.row} {p.field} {short}"
+    row = re.search(r"but row (\d+) is already", why)
+    assert row, why
+    return f"{p.row} {p.field} second holder after row {row.group(1)}"
+
+
+_PERSON = st.sampled_from(["P1", "P2", "P3"])
+_SINCE = st.sampled_from([None, "2020-01-01", "2021-06-30", "2021-13-01", " 2019-05-05"])
+_UNTIL = st.sampled_from([None, None, "2020-12-31", "2019-01-01", "2022-02-30", "x"])
+_ANY_ROW = st.tuples(
+    _PERSON, st.sampled_from(_ROLES), st.sampled_from([None, "G1", "G9"]),
+    st.sampled_from([None, "B1", "B2", "B9"]), st.sampled_from([None, "1", "2"]), _SINCE, _UNTIL,
+)  # fmt: skip
+
+
+@st.composite
+def _well_formed_row(draw: Any) -> tuple[Any, ...]:
+    """A row with exactly its role's targets (some unknown), so posts and holders repeat."""
+    role = draw(st.sampled_from(list(_NEEDS)))
+    grid = draw(st.sampled_from(["G1", "G9"])) if role == "grid_chief" else None
+    building = None if role == "grid_chief" else draw(st.sampled_from(["B1", "B2", "B9"]))
+    unit = draw(st.sampled_from(["1", "2"])) if role == "unit_chief" else None
+    return (draw(_PERSON), role, grid, building, unit, draw(_SINCE), draw(_UNTIL))
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(_well_formed_row(), _ANY_ROW), max_size=25))
+def test_the_assignment_checks_say_what_a_plain_row_by_row_reading_says(rows: list[Any]) -> None:
+    from gridmap.io.checks import Context, assignments
+
+    cols = ["person_id", "role", "grid_code", "building_id", "unit_no", "since", "until"]
+    a = pd.DataFrame(rows, columns=cols, dtype="string")
+    grids = pd.DataFrame({"code": ["G1"]}, dtype="string")
+    buildings = pd.DataFrame({"building_id": ["B1", "B2"]}, dtype="string")
+    units = pd.DataFrame({"building_id": ["B1", "B2"], "unit_no": ["1", "2"]}, dtype="string")
+    data = Interchange.from_frames(assignments=a, grids=grids, buildings=buildings, units=units)
+    got = [_short(p) for p in assignments(data, Context())]
+    assert got == _plainly(data.assignments, {"G1"}, {"B1", "B2"}, {("B1", "1"), ("B2", "2")})
