@@ -26,7 +26,7 @@ from gridmap.codes import LEVELS, parent_code, parse_division_code, parse_grid_c
 from gridmap.crs import METRIC, transformer
 from gridmap.errors import InvalidCode, InvalidCRS
 from gridmap.geometry import METRES_PER_DEGREE, POLYGON_TYPE_IDS, coverage_faults, stitch
-from gridmap.io.problems import Problem, Severity, personal, present, values
+from gridmap.io.problems import Problem, Severity, is_in, personal, present, values
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -578,17 +578,14 @@ def assignments(data: Interchange, ctx: Context) -> list[Problem]:
     # targets that exist in the file
     grids_known = _known(data.grids, "code")
     buildings_known = _known(data.buildings, "building_id")
-    grid_ok = _flag(col["grid_code"].isin(grids_known))
-    building_ok = _flag(col["building_id"].isin(buildings_known))
-    unit_ok = (
-        _pair_key(col["building_id"], col["unit_no"])
-        .isin(
-            _pair_key(_text_column(data.units, "building_id"), _text_column(data.units, "unit_no"))
-        )
-        .to_numpy(dtype=bool)
+    grid_ok = is_in(col["grid_code"], grids_known)
+    building_ok = is_in(col["building_id"], buildings_known)
+    unit_ok = is_in(
+        _pair_key(col["building_id"], col["unit_no"]),
+        _pair_key(_text_column(data.units, "building_id"), _text_column(data.units, "unit_no")),
     )
-    is_grid = (role == "grid_chief").fillna(False).to_numpy(dtype=bool)
-    is_unit = (role == "unit_chief").fillna(False).to_numpy(dtype=bool)
+    is_grid = _flag(role == "grid_chief")
+    is_unit = _flag(role == "unit_chief")
     missing = needs & (
         (is_grid & ~empty["grid_code"] & ~grid_ok)
         | (~is_grid & ~empty["building_id"] & ~building_ok)
@@ -601,10 +598,13 @@ def assignments(data: Interchange, ctx: Context) -> list[Problem]:
     first = np.full(n, -1, dtype=np.int64)
     rows = np.flatnonzero(open_post)
     if len(rows):
-        first_of = pd.Series(rows).groupby(post.iloc[rows].to_numpy()).transform("min")
-        first[rows] = first_of.to_numpy()
-    person = col["person_id"].fillna("\x00").to_numpy(dtype=object)
-    since = col["since"].fillna("\x00").to_numpy(dtype=object)
+        # posts, persons and sinces as integer codes: no Python string per row
+        posts = pd.factorize(post.iloc[rows])[0]
+        lowest = np.full(int(posts.max()) + 1, n, dtype=np.int64)
+        np.minimum.at(lowest, posts, rows)
+        first[rows] = lowest[posts]
+    person = pd.factorize(col["person_id"], use_na_sentinel=False)[0]
+    since = pd.factorize(col["since"], use_na_sentinel=False)[0]
     second = open_post & (first != np.arange(n))
     second[second] &= ~(
         (person[second] == person[first[second]]) & (since[second] == since[first[second]])

@@ -36,7 +36,7 @@ from gridmap.geometry import (
 )
 from gridmap.io.checks import Context, division_coverage, iso_date
 from gridmap.io.layers import LAYERS, LayerSpec
-from gridmap.io.problems import PERSONAL, Problem, mojibake, personal, text_set, values
+from gridmap.io.problems import PERSONAL, Problem, is_in, mojibake, personal, text_set, values
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -297,12 +297,15 @@ def _duplicates(
 ) -> list[Problem]:
     if not set(cols) <= set(frame.columns) or not len(frame):
         return []
-    keys = frame[cols].astype(object)
+    # on the columns as they are (a missing value equals a missing value): as Python objects,
+    # a province's keys took more memory than the file
+    keys = frame[cols]
     required = [c for c in cols if c not in optional]
-    dup = keys.fillna("").duplicated(keep="first") & keys[required].notna().all(axis=1)
+    dup = keys.duplicated(keep="first") & keys[required].notna().all(axis=1)
     out = []
     for i in map(int, np.flatnonzero(dup.to_numpy())):
-        value: Any = keys.iloc[i, 0] if len(cols) == 1 else tuple(keys.iloc[i].tolist())
+        row = keys.iloc[i].astype(object)
+        value: Any = row.iloc[0] if len(cols) == 1 else tuple(row.tolist())
         out.append(
             Problem(layer, int(i), "+".join(cols), value, "is a duplicate of an earlier row")
         )
@@ -371,5 +374,5 @@ def _unknown(
 ) -> list[Problem]:
     """A row per value of ``col`` (when set) that is not in ``known``."""
     series = frame[col]
-    miss = (series.notna() & ~series.astype(object).isin(known)).to_numpy(dtype=bool)
+    miss = series.notna().to_numpy(dtype=bool) & ~is_in(series, known)
     return [Problem(layer, int(i), col, series.iloc[i], what) for i in np.flatnonzero(miss)]
