@@ -104,6 +104,11 @@ def _as_text(value: Any) -> Any:
     return pd.NA if text == "" else text
 
 
+def _is_text(series: pd.Series) -> bool:
+    """Whether ``series`` holds text only, in a text dtype (not Python objects of any kind)."""
+    return series.dtype != object and pd.api.types.is_string_dtype(series.dtype)
+
+
 def _to_int(series: pd.Series) -> pd.Series:
     """Series as Int64 if every value is a whole number (or empty); else unchanged text."""
     if pd.api.types.is_integer_dtype(series.dtype):
@@ -125,6 +130,11 @@ def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = pd.Series(pd.NA, index=out.index, dtype=_dtype(kind))
         elif kind == "int":
             out[col] = _to_int(out[col])
+        elif _is_text(out[col]):
+            # text already (as read through Arrow): only empty text becomes missing, with no
+            # Python string made per cell
+            text = out[col].astype("string")
+            out[col] = text.mask((text == "").fillna(False))
         else:
             out[col] = out[col].map(_as_text).astype("string")
     geom = [out.geometry.name] if isinstance(out, gpd.GeoDataFrame) else []
