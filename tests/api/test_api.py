@@ -352,3 +352,26 @@ def test_one_typo_in_a_compound_name_finds_the_one_close_compound(
     # numbers are never corrected: 明珠花园 has no 8栋
     wrong = client.get("/v1/resolve", params={"address": f"宽城区{typo}8栋1单元"}).json()
     assert wrong["building"] is None
+
+
+def test_a_large_batch_of_points_answers_as_each_point_alone(region: Region, db_url: str) -> None:
+    """From 200 points a batch is located in memory; each answer is the single look-up's."""
+    from gridmap.resolve.points import IN_MEMORY_FROM
+
+    xs = [125.295 + 0.0025 * i for i in range(22)] + [125.31]  # 125.31: the edge of A and B
+    ys = [43.875 + 0.0025 * j for j in range(9)] + [43.885]
+    rows = [{"id": f"{x:.4f},{y:.4f}", "lon": x, "lat": y} for x in xs for y in ys]
+    assert len(rows) >= IN_MEMORY_FROM
+    settings = Settings(database_url=db_url, max_batch_rows=1000)
+    with TestClient(create_app(settings)) as c:
+        resp = c.post("/v1/resolve/batch", json=rows)
+        assert resp.status_code == 200
+        body = resp.json()
+        alone = [c.get("/v1/resolve/point", params={"lon": r["lon"], "lat": r["lat"]}).json()
+                 for r in rows]  # fmt: skip
+    assert [r["id"] for r in body["rows"]] == [r["id"] for r in rows]
+    assert [r["result"] for r in body["rows"]] == alone
+    statuses = {r["status"] for r in body["rows"]}
+    assert statuses == {"ok", "not_found"}
+    assert any(r["result"]["on_boundary"] for r in body["rows"])
+    assert any(r["result"]["building"] for r in body["rows"])
