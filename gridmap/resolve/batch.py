@@ -325,9 +325,10 @@ def resolve_csv(
             index = PointIndex.load(conn)
         columns = (place.get(id_column), place.get(lon_column), place.get(lat_column),
                    place.get("crs"))  # fmt: skip
+        lines_of: dict[Any, tuple[str, str, str]] = {}  # each distinct answer, once per file
         for chunk, done in _row_chunks(reader, chunk_size or 100_000):
-            out = resolve_point_rows(conn, index, chunk, columns, crs=crs,
-                                     authorised=authorised, first_row=done + 1)  # fmt: skip
+            out = resolve_point_rows(conn, index, chunk, columns, crs=crs, authorised=authorised,
+                                     first_row=done + 1, lines_of=lines_of)  # fmt: skip
             for status, k in Counter(out.statuses).items():
                 counts[status] += k
             sink.write(out.text)

@@ -28,7 +28,7 @@ import numpy as np
 from gridmap.crs import to_storage_xy
 from gridmap.errors import GridmapError
 from gridmap.resolve.batch import OUTPUT_COLUMNS, BatchRow, batch_rows, output_record
-from gridmap.resolve.points import locate_resolutions
+from gridmap.resolve.points import Combo, locate_resolutions
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -80,13 +80,17 @@ def resolve_point_rows(
     crs: str = "EPSG:4490",
     authorised: bool = False,
     first_row: int = 1,
+    lines_of: dict[Combo, tuple[str, str, str]] | None = None,
 ) -> PointRows:
     """The output lines (the columns of :data:`OUTPUT_COLUMNS`) of CSV ``rows`` of points.
 
     ``columns`` are the places of the id, lon, lat and crs columns in a row (None: the file
     has none); ``crs`` is the CRS of rows without one of their own. Each distinct answer's
-    line is rendered once, around its rows' own id and coordinates.
+    line is rendered once, around its rows' own id and coordinates, and kept in
+    ``lines_of`` (give the same dict for every chunk of a file: each answer is then fetched
+    and rendered once per file, not once per chunk).
     """
+    lines_of = {} if lines_of is None else lines_of
     i_id, i_lon, i_lat, i_crs = columns
     n = len(rows)
     ids = [v or None for v in _column(rows, i_id)]
@@ -118,21 +122,20 @@ def resolve_point_rows(
         fast.extend(members)
     if fast:
         at = np.asarray(sorted(fast), dtype=np.int64)
-        inside, which, made = locate_resolutions(conn, index, x[at], y[at], authorised=authorised)
-        middle, tail, status = [], [], []
-        for res in made:
+        inside, combos, made = locate_resolutions(
+            conn, index, x[at], y[at], authorised=authorised, known=lines_of
+        )
+        for combo, res in made.items():
             rec = list(output_record(BatchRow(row=0, status=res.status, result=res)).values())
-            middle.append(_render(rec[_ID + 1 : _LON]))
-            tail.append(_render(rec[_LAT + 1 :]))
-            status.append(rec[1])
+            lines_of[combo] = (_render(rec[_ID + 1 : _LON]), _render(rec[_LAT + 1 :]), rec[1])
         hit = at[inside].tolist()
-        for i, k, lon, lat in zip(hit, which.tolist(), x[hit].tolist(), y[hit].tolist(),
-                                  strict=True):  # fmt: skip
+        for i, combo, lon, lat in zip(hit, combos, x[hit].tolist(), y[hit].tolist(), strict=True):
             rid = ids[i]
             shown = str(first_row + i) if rid is None else (
                 _render([rid]) if _QUOTED.search(rid) else rid)  # fmt: skip
-            lines[i] = f"{shown},{middle[k]},{lon!r},{lat!r},{tail[k]}\n"
-            statuses[i] = status[k]
+            middle, tail, status = lines_of[combo]
+            lines[i] = f"{shown},{middle},{lon!r},{lat!r},{tail}\n"
+            statuses[i] = status
     slow = [i for i in range(n) if lines[i] is None]
     if slow:
         records_in: list[dict[str, Any]] = [

@@ -21,7 +21,7 @@ from gridmap.resolve.rows import building_ref, chief_from_row, grid_ref
 from gridmap.results import LonLat, Nearest, Resolution
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Container, Sequence
 
     import psycopg
 
@@ -30,7 +30,8 @@ else:
     Conn = Any
 
 __all__ = [
-    "IN_MEMORY_FROM", "aresolve_point", "locate_resolutions", "resolve_point", "resolve_points",
+    "IN_MEMORY_FROM", "Combo", "aresolve_point", "locate_resolutions", "resolve_point",
+    "resolve_points",
 ]  # fmt: skip
 
 #: from how many points a batch is located in memory rather than by the database's query
@@ -46,6 +47,11 @@ def _bbox(
     return float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
 
 
+#: a distinct answer of points located in memory: (grid, building, grids covering), by the
+#: index's positions (building -1: none)
+Combo = tuple[int, int, int]
+
+
 def locate_resolutions(
     conn: Conn,
     index: Locator,
@@ -53,32 +59,36 @@ def locate_resolutions(
     lat: np.ndarray[Any, Any],
     *,
     authorised: bool = False,
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], list[Resolution]]:
-    """Locate EPSG:4490 points in ``index``: ``(inside, which, resolutions)``.
+    known: Container[Combo] = (),
+) -> tuple[np.ndarray[Any, Any], list[Combo], dict[Combo, Resolution]]:
+    """Locate EPSG:4490 points in ``index``: ``(inside, combos, made)``.
 
-    ``inside`` are the positions of the points that lie in a grid; ``which[k]`` is the
-    resolution of point ``inside[k]`` in ``resolutions``, one per distinct (grid, building,
-    number of grids covering) made once from one query for all of them, its ``location``
-    that of the first point. The points not in ``inside`` need the nearest grid, which
-    only the database's query gives.
+    ``inside`` are the positions of the points that lie in a grid, and ``combos[k]`` is the
+    distinct answer of point ``inside[k]``. ``made`` holds the resolution of every combo not
+    in ``known``, made once from one query for all of them, its ``location`` that of its
+    first point. The points not in ``inside`` need the nearest grid, which only the
+    database's query gives.
     """
     found = index.locate(lon, lat)
     inside = np.flatnonzero(found.grid != NONE)
     if not len(inside):
-        return inside, inside, []
+        return inside, [], {}
     keys = np.stack([found.grid, found.building, found.n_covering], axis=1)[inside]
-    combos, which, first = _unique_rows(keys)
+    distinct, which, first = _unique_rows(keys)
+    combos: list[Combo] = [(int(g), int(b), int(n)) for g, b, n in distinct.tolist()]
+    new = [k for k, combo in enumerate(combos) if combo not in known]
     pairs = [
-        (str(index.grid_codes[g]), int(index.building_ids[b]) if b != NONE else None)
-        for g, b, _ in combos.tolist()
-    ]
-    rows = lookup.point_contexts(conn, pairs)
-    made = []
-    for row, (_, _, n), pos in zip(rows, combos.tolist(), first.tolist(), strict=True):
-        row = {**row, "hit_code": row["grid_code"], "distance_m": None, "n_covering": n}
-        i = inside[pos]
-        made.append(_point_resolution(row, authorised, float(lon[i]), float(lat[i])))
-    return inside, which, made
+        (str(index.grid_codes[combos[k][0]]),
+         int(index.building_ids[combos[k][1]]) if combos[k][1] != NONE else None)
+        for k in new
+    ]  # fmt: skip
+    rows = lookup.point_contexts(conn, pairs) if new else []
+    made: dict[Combo, Resolution] = {}
+    for k, row in zip(new, rows, strict=True):
+        row = {**row, "hit_code": row["grid_code"], "distance_m": None, "n_covering": combos[k][2]}
+        i = inside[first[k]]
+        made[combos[k]] = _point_resolution(row, authorised, float(lon[i]), float(lat[i]))
+    return inside, [combos[k] for k in which.tolist()], made
 
 
 def _unique_rows(
@@ -105,10 +115,12 @@ def _resolve_in_memory(
     """Answer the points of ``todo`` that lie in a grid of ``index`` (in ``out``); the
     points left (in no grid) are returned."""
     idx = np.asarray(todo, dtype=np.int64)
-    inside, which, made = locate_resolutions(conn, index, lon[idx], lat[idx], authorised=authorised)
-    for pos, k in zip(inside.tolist(), which.tolist(), strict=True):
+    inside, combos, made = locate_resolutions(
+        conn, index, lon[idx], lat[idx], authorised=authorised
+    )
+    for pos, combo in zip(inside.tolist(), combos, strict=True):
         i = int(idx[pos])
-        res = made[k]
+        res = made[combo]
         if res.location is None or (res.location.lon, res.location.lat) != (lon[i], lat[i]):
             res = res.model_copy(
                 update={"location": LonLat.model_construct(lon=float(lon[i]), lat=float(lat[i]))}
