@@ -64,11 +64,16 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = ROOT / "out" / "bench-venv"
 
 LUA = """
-local paths = %s
+local reqs = %s
 local n = 0
+local json = {["Content-Type"] = "application/json"}
 request = function()
   n = n + 1
-  return wrk.format("GET", paths[(n %% #paths) + 1])
+  local r = reqs[(n %% #reqs) + 1]
+  if r[3] then
+    return wrk.format(r[1], r[2], json, r[3])
+  end
+  return wrk.format(r[1], r[2])
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -81,13 +86,24 @@ end
 """
 
 
-def run_wrk(base: str, paths: list[str], concurrency: int, seconds: float, tmp: Path) -> dict:
-    """``wrk`` rotating through ``paths``: requests, seconds, errors and latencies (µs)."""
+def run_wrk(
+    base: str,
+    requests: Sequence[str | tuple[str, str, str]],
+    concurrency: int,
+    seconds: float,
+    tmp: Path,
+) -> dict:
+    """``wrk`` rotating through ``requests``: paths to GET, or (method, path, JSON body);
+    gives requests, seconds, errors and latencies (µs)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (./scripts/setup.sh does)")
-    script = tmp / "paths.lua"
-    table = ",".join("[==[" + p + "]==]" for p in paths)
-    script.write_text(LUA % ("{" + table + "}"), encoding="utf-8")
+    script = tmp / "requests.lua"
+    entries = [
+        f'{{"GET", [==[{r}]==]}}' if isinstance(r, str)
+        else f'{{"{r[0]}", [==[{r[1]}]==], [==[{r[2]}]==]}}'
+        for r in requests
+    ]  # fmt: skip
+    script.write_text(LUA % ("{" + ",".join(entries) + "}"), encoding="utf-8")
     threads = min(2, concurrency)
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds:g}s", "--timeout", "10s",

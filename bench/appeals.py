@@ -36,7 +36,7 @@ import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api_load import find_server, free_port, fresh_database, start_server
+from api_load import find_server, free_port, fresh_database, run_wrk, start_server
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -45,25 +45,6 @@ LOG = logging.getLogger("bench.appeals")
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICT = "220102000000"
 MATTERS = ["SANI.01", "SAFE.01", "PROP.02", "ENV.02", "NOISE.02", "WATER.04", "PROP.01"]
-
-LUA = """
-local bodies = %s
-local n = 0
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  n = n + 1
-  return wrk.format("POST", "/v1/appeals", nil, bodies[(n %% #bodies) + 1])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    '\\nRESULT {"requests":%%d,"seconds":%%f,"non2xx":%%d,"socket":%%d,"timeout":%%d,' ..
-    '"p50_us":%%d,"p99_us":%%d}\\n',
-    summary.requests, summary.duration / 1e6, e.status, e.connect + e.read + e.write,
-    e.timeout, latency:percentile(50), latency:percentile(99)))
-end
-"""
 
 
 def gridmap(url: str, *args: str) -> None:
@@ -92,15 +73,8 @@ def wrk_intake(base: str, pts: list[tuple[float, float]], seconds: float, conc: 
     bodies = [json.dumps({"matter": MATTERS[i % len(MATTERS)], "description": "楼道堆物，请处理",
                           "lon": x, "lat": y, "channel": "app"}, ensure_ascii=False)
               for i, (x, y) in enumerate(pts)]  # fmt: skip
-    script = tmp / "intake.lua"
-    script.write_text(LUA % ("{" + ",".join("[==[" + b + "]==]" for b in bodies) + "}"),
-                      encoding="utf-8")  # fmt: skip
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{conc}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script),
-         base + "/"], capture_output=True, text=True, check=True, timeout=seconds + 60,
-    )  # fmt: skip
-    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("RESULT "))
-    result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    result: dict[str, Any] = run_wrk(base, [("POST", "/v1/appeals", b) for b in bodies], conc,
+                                     seconds, tmp)  # fmt: skip
     return result
 
 
