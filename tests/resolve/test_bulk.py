@@ -36,6 +36,14 @@ def street() -> Interchange:
     return generate_sample("street", seed=4)
 
 
+@pytest.fixture
+def gm(db: psycopg.Connection[Any], street: Interchange) -> Gridmap:
+    """The generated street, imported into the test's database."""
+    gridmap = Gridmap(db)
+    gridmap.import_data(street)
+    return gridmap
+
+
 def _points(conn: psycopg.Connection[Any]) -> list[tuple[float, float]]:
     pts: list[tuple[float, float]] = [
         (float(x), float(y))
@@ -63,10 +71,8 @@ def _points(conn: psycopg.Connection[Any]) -> list[tuple[float, float]]:
 
 @pytest.mark.postgis
 def test_every_point_of_a_generated_street_is_located_in_memory_as_the_database_does(
-    db: psycopg.Connection[Any], street: Interchange
+    db: psycopg.Connection[Any], gm: Gridmap
 ) -> None:
-    gm = Gridmap(db)
-    gm.import_data(street)
     pts = _points(db)
     assert len(pts) > 5000
     queries = [(x, y, "EPSG:4490") for x, y in pts]
@@ -93,10 +99,8 @@ def _csv(rows: list[list[str]], header: str = "id,lon,lat,crs") -> str:
 
 @pytest.mark.postgis
 def test_a_csv_of_points_comes_out_as_the_row_by_row_path_writes_it(
-    db: psycopg.Connection[Any], street: Interchange
+    db: psycopg.Connection[Any], gm: Gridmap
 ) -> None:
-    gm = Gridmap(db)
-    gm.import_data(street)
     pts = _points(db)[::3]
     rows = [[f"r{i}" if i % 7 else "", repr(x), repr(y), "EPSG:4326" if i % 5 == 0 else ""]
             for i, (x, y) in enumerate(pts)]  # fmt: skip
@@ -146,10 +150,8 @@ def test_a_csv_of_points_comes_out_as_the_row_by_row_path_writes_it(
 
 @pytest.mark.postgis
 def test_a_csv_reads_as_csv_dictreader_does_blank_lines_extra_cells_and_repeated_columns(
-    db: psycopg.Connection[Any], street: Interchange
+    db: psycopg.Connection[Any], gm: Gridmap
 ) -> None:
-    gm = Gridmap(db)
-    gm.import_data(street)
     x, y = _points(db)[0]
     text = f"lat,id,lon,lon\n\n{y!r},a,0,{x!r},extra\n{y!r},b,0\n"
     sink = io.StringIO()
@@ -189,12 +191,10 @@ def test_an_index_covers_edges_and_takes_the_lowest_code_and_id() -> None:
 
 @pytest.mark.postgis
 def test_a_batch_spread_wider_than_the_span_takes_the_database_query_with_the_same_answers(
-    db: psycopg.Connection[Any], street: Interchange, monkeypatch: pytest.MonkeyPatch
+    db: psycopg.Connection[Any], gm: Gridmap, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from gridmap.resolve import points as module
 
-    gm = Gridmap(db)
-    gm.import_data(street)
     queries = [(x, y, "EPSG:4490") for x, y in _points(db)[:400]]
     loads: list[Any] = []
     real = PointIndex.load
@@ -213,14 +213,12 @@ def test_a_batch_spread_wider_than_the_span_takes_the_database_query_with_the_sa
 
 @pytest.mark.postgis
 def test_a_csv_of_repeated_addresses_answers_each_row_as_if_it_came_alone(
-    db: psycopg.Connection[Any], street: Interchange
+    db: psycopg.Connection[Any], street: Interchange, gm: Gridmap
 ) -> None:
     """A register repeats its addresses (one row per person): each repeat takes the answer of
     its first, with its own id and row number, exactly as resolving it alone would give."""
     from gridmap.testing import generate_cases
 
-    gm = Gridmap(db)
-    gm.import_data(street)
     texts = [c.text for c in generate_cases(street, n=120, seed=3)][:60]
     rng = np.random.default_rng(0)
     rows = [
