@@ -26,7 +26,7 @@ from gridmap.codes import LEVELS, parent_code, parse_division_code, parse_grid_c
 from gridmap.crs import METRIC, transformer
 from gridmap.errors import InvalidCode, InvalidCRS
 from gridmap.geometry import METRES_PER_DEGREE, POLYGON_TYPE_IDS, coverage_faults, stitch
-from gridmap.io.problems import Problem, Severity, is_in, personal, present, values
+from gridmap.io.problems import Problem, Severity, is_in, personal, present, text_column, values
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -565,7 +565,7 @@ def assignments(data: Interchange, ctx: Context) -> list[Problem]:
     if not len(a):
         return []
     n = len(a)
-    col = {c: _text_column(a, c) for c in ("person_id", "role", "since", "until", *_TARGETS)}
+    col = {c: text_column(a, c) for c in ("person_id", "role", "since", "until", *_TARGETS)}
     role = col["role"]
     needs = _flag(role.isin(list(NEEDS)))
     # targets each role must have, and must not have
@@ -576,13 +576,11 @@ def assignments(data: Interchange, ctx: Context) -> list[Problem]:
         for c in _TARGETS:
             wrong |= is_role & (empty[c] if c in need else ~empty[c])
     # targets that exist in the file
-    grids_known = _known(data.grids, "code")
-    buildings_known = _known(data.buildings, "building_id")
-    grid_ok = is_in(col["grid_code"], grids_known)
-    building_ok = is_in(col["building_id"], buildings_known)
+    grid_ok = is_in(col["grid_code"], text_column(data.grids, "code"))
+    building_ok = is_in(col["building_id"], text_column(data.buildings, "building_id"))
     unit_ok = is_in(
         _pair_key(col["building_id"], col["unit_no"]),
-        _pair_key(_text_column(data.units, "building_id"), _text_column(data.units, "unit_no")),
+        _pair_key(text_column(data.units, "building_id"), text_column(data.units, "unit_no")),
     )
     is_grid = _flag(role == "grid_chief")
     is_unit = _flag(role == "unit_chief")
@@ -636,17 +634,6 @@ def assignments(data: Interchange, ctx: Context) -> list[Problem]:
 def _flag(values: pd.Series) -> np.ndarray[Any, np.dtype[np.bool_]]:
     """A boolean column as a numpy array, missing as False."""
     return values.fillna(False).to_numpy(dtype=bool)
-
-
-def _text_column(frame: pd.DataFrame, c: str) -> pd.Series:
-    """Column ``c`` as text (empty where the frame has no such column)."""
-    if c not in frame.columns:
-        return pd.Series(pd.NA, index=frame.index, dtype="string")
-    return frame[c].astype("string")
-
-
-def _known(frame: pd.DataFrame, c: str) -> pd.Series:
-    return _text_column(frame, c).dropna()
 
 
 def _pair_key(a: pd.Series, b: pd.Series) -> pd.Series:

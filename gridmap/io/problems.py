@@ -108,6 +108,13 @@ def is_in(values: pd.Series, targets: Iterable[Any]) -> np.ndarray[Any, np.dtype
     return np.asarray(hit.fill_null(False), dtype=bool)
 
 
+def text_column(frame: pd.DataFrame, col: str) -> pd.Series:
+    """Column ``col`` as text (all missing where the frame has no such column)."""
+    if col not in frame.columns:
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    return frame[col].astype("string")
+
+
 def text_set(frame: pd.DataFrame, col: str) -> set[str]:
     if col not in frame.columns:
         return set()

@@ -36,7 +36,16 @@ from gridmap.geometry import (
 )
 from gridmap.io.checks import Context, division_coverage, iso_date
 from gridmap.io.layers import LAYERS, LayerSpec
-from gridmap.io.problems import PERSONAL, Problem, is_in, mojibake, personal, text_set, values
+from gridmap.io.problems import (
+    PERSONAL,
+    Problem,
+    is_in,
+    mojibake,
+    personal,
+    text_column,
+    text_set,
+    values,
+)  # fmt: skip
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -154,10 +163,10 @@ def _check_layer(data: Interchange, spec: LayerSpec, ctx: Context) -> list[Probl
         if col.choices:
             out += _choices(spec.name, frame, col.name, col.choices)
         if col.ref is not None:
-            targets = (
+            targets: Iterable[str] = (
                 ctx.division_codes
                 if col.ref.layer == "divisions"
-                else text_set(data.layers()[col.ref.layer], col.ref.column)
+                else text_column(data.layers()[col.ref.layer], col.ref.column)
             )
             out += _unknown(spec.name, frame, col.name, targets, f"is not {col.ref.what}")
     if spec.check is not None:
@@ -370,7 +379,7 @@ def _choices(layer: str, frame: pd.DataFrame, col: str, choices: tuple[str, ...]
 
 
 def _unknown(
-    layer: str, frame: pd.DataFrame, col: str, known: set[str] | frozenset[str], what: str
+    layer: str, frame: pd.DataFrame, col: str, known: Iterable[str], what: str
 ) -> list[Problem]:
     """A row per value of ``col`` (when set) that is not in ``known``."""
     series = frame[col]
