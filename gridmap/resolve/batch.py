@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from gridmap.errors import GridmapError, InvalidInput
 from gridmap.resolve.addresses import resolve_addresses
 from gridmap.resolve.index import Locator, PointIndex
-from gridmap.resolve.points import resolve_points
+from gridmap.resolve.points import Combo, resolve_points
 from gridmap.results import Resolution
 
 if TYPE_CHECKING:
@@ -325,7 +325,7 @@ def resolve_csv(
             index = PointIndex.load(conn)
         columns = (place.get(id_column), place.get(lon_column), place.get(lat_column),
                    place.get("crs"))  # fmt: skip
-        lines_of: dict[Any, tuple[str, str, str]] = {}  # each distinct answer, once per file
+        lines_of: dict[Combo, tuple[str, str, str]] = {}  # each distinct answer, once per file
         for chunk, done in _row_chunks(reader, chunk_size or 100_000):
             out = resolve_point_rows(conn, index, chunk, columns, crs=crs, authorised=authorised,
                                      first_row=done + 1, lines_of=lines_of)  # fmt: skip
@@ -365,7 +365,7 @@ def _address_answers(
     seen: OrderedDict[str, BatchRow] = OrderedDict()
     for chunk, done in _row_chunks(reader, size):
         records = [
-            {"id": _cell(row, i_id) or None, "address": _cell(row, i_address) or None}
+            {"id": csv_cell(row, i_id) or None, "address": csv_cell(row, i_address) or None}
             for row in chunk
         ]
         answers: list[BatchRow | None] = [None] * len(records)
@@ -398,7 +398,7 @@ def _address_answers(
         yield chunk, out
 
 
-def _cell(row: list[str], i: int | None) -> str | None:
+def csv_cell(row: list[str], i: int | None) -> str | None:
     """A row's value in column ``i``, None for a column the file lacks or a short row."""
     return row[i] if i is not None and i < len(row) else None
 

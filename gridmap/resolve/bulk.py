@@ -27,7 +27,7 @@ import numpy as np
 
 from gridmap.crs import to_storage_xy
 from gridmap.errors import GridmapError
-from gridmap.resolve.batch import OUTPUT_COLUMNS, BatchRow, batch_rows, output_record
+from gridmap.resolve.batch import OUTPUT_COLUMNS, BatchRow, batch_rows, csv_cell, output_record
 from gridmap.resolve.points import Combo, locate_resolutions
 
 if TYPE_CHECKING:
@@ -52,8 +52,8 @@ def _column(rows: Sequence[list[str]], i: int | None) -> list[str | None]:
         return [None] * len(rows)
     try:
         return [r[i] for r in rows]
-    except IndexError:
-        return [r[i] if i < len(r) else None for r in rows]
+    except IndexError:  # a short row: the slower, careful reading
+        return [csv_cell(r, i) for r in rows]
 
 
 def _render(values: Sequence[Any]) -> str:
