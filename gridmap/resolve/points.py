@@ -234,7 +234,7 @@ async def aresolve_point(
     *,
     authorised: bool = False,
 ) -> Resolution:
-    """:func:`resolve_point` over an async connection: the same query, in one round trip
+    """:func:`resolve_point` over an async connection: the same query, one statement
     (grid, divisions, grid chief, building and building chief together)."""
     (lon,), (lat,) = to_storage_xy([x], [y], crs)
     (row,) = await lookup.apoints(conn, [float(lon)], [float(lat)])

@@ -75,6 +75,8 @@ class ServiceBase:
             max_size=max_size,
             kwargs=dict(POOL_KWARGS, application_name="gridmap-api-async"),
             configure=lookup.atune,
+            # checked as it leaves the pool, as the thread pool's are (a round trip, but after
+            # a database restart a dead connection is replaced instead of failing a request)
             check=AsyncConnectionPool.check_connection,
             open=False,
             name="gridmap-async",

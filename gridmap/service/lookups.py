@@ -64,7 +64,7 @@ class Lookups(ServiceBase):
     async def aresolve_point(
         self, x: float, y: float, crs: str | int = "EPSG:4490", *, authorised: bool = False
     ) -> Resolution:
-        """:meth:`resolve_point` as a coroutine, over the async pool (one round trip)."""
+        """:meth:`resolve_point` as a coroutine, over the async pool (one query)."""
         from gridmap.resolve.points import aresolve_point
 
         async with self.aconnection() as conn:
