@@ -61,19 +61,12 @@ class DaskLocator:
         # the index goes to every worker once; each task then refers to it by key
         [self._index] = client.scatter([index], broadcast=True)  # type: ignore[no-untyped-call]
 
-    def __len__(self) -> int:
-        return len(self.index)
-
     def close(self) -> None:
         """Close the client, and the cluster when it is a local one of its own."""
         cluster = getattr(self.client, "cluster", None)
         self.client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
-
-    @property
-    def n_buildings(self) -> int:
-        return self.index.n_buildings
 
     def counties(
         self, lon: np.ndarray[Any, Any], lat: np.ndarray[Any, Any]

@@ -110,10 +110,6 @@ class PointIndex:
     def __len__(self) -> int:
         return len(self.grid_codes)
 
-    @property
-    def n_buildings(self) -> int:
-        return len(self.building_ids)
-
     def locate(
         self,
         lon: np.ndarray[Any, Any] | Sequence[float],
